@@ -1,0 +1,1 @@
+"""Backend of the regional anti-trafficking hotline."""

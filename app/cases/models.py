@@ -1,0 +1,107 @@
+"""Contacts (one call or message conversation) and the cases operators work on.
+
+No column holds a caller's phone number or name: callers are linked only through
+``caller_pseudonym``, a keyed hash (see ``app.privacy.pseudonym``).
+"""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, UTCDateTime, utcnow
+from app.organisations.models import Organisation
+from app.routing.needs import Need
+
+
+class Channel(StrEnum):
+    VOICE = "voice"
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+
+
+class ContactOutcome(StrEnum):
+    IN_PROGRESS = "in_progress"
+    CONNECTED = "connected"
+    CALLBACK_REQUESTED = "callback_requested"
+    NO_RESPONDER = "no_responder"
+    INFORMATION_GIVEN = "information_given"
+    QUEUED = "queued"
+    ABANDONED = "abandoned"
+
+
+class CaseStatus(StrEnum):
+    QUEUED = "queued"
+    CLAIMED = "claimed"
+    REFERRED = "referred"
+    CLOSED = "closed"
+
+
+class CasePriority(StrEnum):
+    """Queue priority; ``rank`` orders the queue (child first, then urgent, then normal)."""
+
+    CHILD = "child"
+    URGENT = "urgent"
+    NORMAL = "normal"
+
+    @property
+    def rank(self) -> int:
+        return list(CasePriority).index(self)
+
+
+def _enum(enum: type[StrEnum], length: int = 20) -> Enum:
+    # Stored as plain strings: no PostgreSQL enum types to migrate when a value is added.
+    return Enum(enum, native_enum=False, length=length,
+                values_callable=lambda members: [m.value for m in members],
+                validate_strings=True)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_queue", "organisation_id", "status", "priority", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), default=CaseStatus.QUEUED)
+    priority: Mapped[CasePriority] = mapped_column(_enum(CasePriority),
+                                                   default=CasePriority.NORMAL)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    caller_pseudonym: Mapped[str] = mapped_column(String(64), index=True)
+    caller_country: Mapped[str | None] = mapped_column(String(2))
+    language: Mapped[str | None] = mapped_column(String(8))
+    need: Mapped[Need | None] = mapped_column(_enum(Need))
+    child: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship(lazy="raise")
+    contacts: Mapped[list["Contact"]] = relationship(back_populates="case", lazy="raise")
+
+
+class Contact(Base):
+    """One inbound call or message conversation, keyed by Twilio's SID for idempotency."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    twilio_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    caller_pseudonym: Mapped[str] = mapped_column(String(64), index=True)
+    caller_country: Mapped[str | None] = mapped_column(String(2))
+    language: Mapped[str | None] = mapped_column(String(8))
+    need: Mapped[Need | None] = mapped_column(_enum(Need))
+    child: Mapped[bool] = mapped_column(default=False)
+    outcome: Mapped[ContactOutcome] = mapped_column(_enum(ContactOutcome),
+                                                    default=ContactOutcome.IN_PROGRESS)
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+
+    case: Mapped[Case | None] = relationship(back_populates="contacts", lazy="raise")

@@ -1,0 +1,167 @@
+"""The ``hotline`` command: serve, migrate, manage the directory, and check routing."""
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from app import db, i18n
+from app.config import ConfigurationError, Settings, get_settings
+from app.organisations import service as organisations
+from app.routing.engine import Candidate, Query, route
+from app.routing.needs import Need
+
+
+@contextmanager
+def session_scope(settings: Settings) -> Iterator[Session]:
+    """Migrate to head, then give one session that commits once on success."""
+    url = settings.effective_database_url()
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    try:
+        with db.make_sessionmaker(engine)() as session, session.begin():
+            yield session
+    finally:
+        engine.dispose()
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    i18n.compile_catalogs()
+    with session_scope(settings) as session:
+        report = organisations.load_demo_if_empty(session)
+    if report:
+        print(f"loaded the demo directory: {len(report.created)} organisations", file=sys.stderr)
+    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port,
+                proxy_headers=True)
+    return 0
+
+
+def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> int:
+    db.upgrade(settings.effective_database_url())
+    print(f"database at revision {db.head_revision()}")
+    return 0
+
+
+def cmd_directory_import(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        directory = organisations.read_directory_file(Path(args.file))
+    except organisations.DirectoryError as exc:
+        print("directory not imported, nothing changed:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    with session_scope(settings) as session:
+        report = organisations.import_directory(session, directory, replace=args.replace)
+    print(json.dumps({"created": report.created, "updated": report.updated,
+                      "deactivated": report.deactivated}, indent=2))
+    return 0
+
+
+def cmd_directory_list(args: argparse.Namespace, settings: Settings) -> int:
+    with session_scope(settings) as session:
+        rows = [{"id": org.slug, "name": org.name, "country": org.country, "hub": org.is_hub,
+                 "services": org.services, "languages": org.languages,
+                 "always_open": org.always_open, "priority": org.priority}
+                for org in organisations.list_organisations(session)]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['id']:<32} {row['country']}  {row['name']}")
+    return 0
+
+
+def cmd_route(args: argparse.Namespace, settings: Settings) -> int:
+    query = Query(language=args.language, country=args.country, need=args.need, at=args.at)
+    with session_scope(settings) as session:
+        directory = organisations.snapshot(session)
+    candidates = route(directory, query)
+    print(json.dumps({"query": {"language": query.language, "country": query.country,
+                                "need": query.need, "at": query.at.isoformat()},
+                      "candidates": [_candidate_json(rank, c)
+                                     for rank, c in enumerate(candidates, 1)]},
+                     ensure_ascii=False, indent=2))
+    return 0
+
+
+def _candidate_json(rank: int, candidate: Candidate) -> dict[str, object]:
+    r = candidate.responder
+    return {"rank": rank, "id": r.slug, "name": r.name, "country": r.country,
+            "open": candidate.is_open, "tier": candidate.tier, "hub": r.is_hub,
+            "duty_numbers": list(r.duty_numbers), "reasons": list(candidate.reasons)}
+
+
+def cmd_i18n_compile(_args: argparse.Namespace, _settings: Settings) -> int:
+    for path in i18n.compile_catalogs():
+        print(path)
+    return 0
+
+
+def _aware(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _language(text: str) -> str:
+    from app.languages import normalise_language
+
+    return normalise_language(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="migrate, load the demo directory if empty, serve")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(handler=cmd_serve)
+
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(
+        handler=cmd_migrate)
+
+    directory = commands.add_parser("directory", help="the responder directory")
+    directory_commands = directory.add_subparsers(dest="directory_command", required=True)
+    importer = directory_commands.add_parser("import", help="load a YAML or JSON directory")
+    importer.add_argument("file")
+    importer.add_argument("--replace", action="store_true",
+                          help="deactivate organisations that are not in the file")
+    importer.set_defaults(handler=cmd_directory_import)
+    lister = directory_commands.add_parser("list", help="list active organisations")
+    lister.add_argument("--json", action="store_true")
+    lister.set_defaults(handler=cmd_directory_list)
+
+    router = commands.add_parser("route", help="show routing candidates and reasons as JSON")
+    router.add_argument("--language", type=_language)
+    router.add_argument("--country", type=str.upper)
+    router.add_argument("--need", type=Need, choices=list(Need))
+    router.add_argument("--at", type=_aware, default=datetime.now(UTC),
+                        help="ISO time, e.g. 2026-11-23T22:00+05:00 (no offset means UTC)")
+    router.set_defaults(handler=cmd_route)
+
+    i18n_parser = commands.add_parser("i18n", help="translation catalogs")
+    i18n_commands = i18n_parser.add_subparsers(dest="i18n_command", required=True)
+    i18n_commands.add_parser("compile", help="compile .po catalogs to .mo").set_defaults(
+        handler=cmd_i18n_compile)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except ConfigurationError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return args.handler(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Settings, read from the environment with the ``HOTLINE_`` prefix.
+
+Secrets are never hard-coded. In development, missing keys are generated once and
+kept in a file under the data directory (outside git), so a newcomer can start the
+service with no set-up and keep stable pseudonyms across restarts. In production the
+service refuses to start until every secret is given explicitly.
+"""
+
+import base64
+import json
+import os
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_FIELDS = ("twilio_auth_token", "pseudonym_key", "encryption_key")
+MIN_PSEUDONYM_KEY_BYTES = 32
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class ConfigurationError(RuntimeError):
+    """The service cannot start safely with these settings."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    twilio_auth_token: str = ""
+    pseudonym_key: str = ""
+    encryption_key: str = ""
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'hotline.db'}"
+
+
+def _new_dev_secrets() -> dict[str, str]:
+    return {
+        "twilio_auth_token": secrets.token_hex(16),
+        "pseudonym_key": secrets.token_urlsafe(MIN_PSEUDONYM_KEY_BYTES),
+        "encryption_key": Fernet.generate_key().decode(),
+    }
+
+
+def load_dev_secrets(path: Path) -> dict[str, str]:
+    """Read the generated development secrets, creating them on first use."""
+    if path.exists():
+        return json.loads(path.read_text())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    values = _new_dev_secrets()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(values, handle)
+    return values
+
+
+def check_secrets(settings: Settings) -> None:
+    """Raise ConfigurationError naming every missing or weak secret."""
+    problems = [f"HOTLINE_{name.upper()} is not set" for name in SECRET_FIELDS
+                if not getattr(settings, name)]
+    if settings.pseudonym_key and len(settings.pseudonym_key.encode()) < MIN_PSEUDONYM_KEY_BYTES:
+        problems.append(f"HOTLINE_PSEUDONYM_KEY must be at least {MIN_PSEUDONYM_KEY_BYTES} bytes")
+    if settings.encryption_key and not _is_fernet_key(settings.encryption_key):
+        problems.append("HOTLINE_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64 bytes)")
+    if settings.is_production and not settings.public_url.startswith("https://"):
+        problems.append("HOTLINE_PUBLIC_URL must be the https:// address Twilio reaches")
+    if problems:
+        raise ConfigurationError("refusing to start: " + "; ".join(problems))
+
+
+def _is_fernet_key(value: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(value.encode())) == 32
+    except ValueError:
+        return False
+
+
+def resolve(settings: Settings) -> Settings:
+    """Fill missing secrets from the development file (never in production), then check."""
+    if not settings.is_production:
+        missing = [name for name in SECRET_FIELDS if not getattr(settings, name)]
+        if missing:
+            generated = load_dev_secrets(settings.data_dir / "dev-secrets.json")
+            settings = settings.model_copy(update={name: generated[name] for name in missing})
+    check_secrets(settings)
+    return settings
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return resolve(Settings())

@@ -1,0 +1,131 @@
+"""Test fixtures: every test runs on SQLite and on PostgreSQL, schemas built by migrations.
+
+Each backend database is migrated once per run (``alembic upgrade head``); each test
+runs inside a transaction that is rolled back. PostgreSQL is required: if it is not
+reachable the PostgreSQL tests fail, they are not skipped (``.ci/run`` starts it).
+Set ``HOTLINE_TEST_BACKENDS=sqlite`` to run only SQLite while developing.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from app import db
+from app.config import Settings
+from app.main import create_app
+
+BACKENDS = os.environ.get("HOTLINE_TEST_BACKENDS", "sqlite,postgresql").split(",")
+POSTGRES_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+class DatabaseFactory:
+    """Creates empty databases of one backend and drops them at the end of the run."""
+
+    def __init__(self, backend: str, tmp_dir: Path) -> None:
+        self.backend = backend
+        self.tmp_dir = tmp_dir
+        self.created: list[str] = []
+
+    def create(self) -> str:
+        name = f"hotline_test_{uuid.uuid4().hex[:12]}"
+        if self.backend == "sqlite":
+            return f"sqlite:///{self.tmp_dir / name}.db"
+        with _admin_engine().connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        engine = _admin_engine()
+        with engine.connect() as connection:
+            for name in self.created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def _admin_engine() -> Engine:
+    return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database_factory(backend: str, tmp_path_factory: pytest.TempPathFactory
+                     ) -> Iterator[DatabaseFactory]:
+    factory = DatabaseFactory(backend, tmp_path_factory.mktemp(backend))
+    yield factory
+    factory.drop_all()
+
+
+@pytest.fixture(scope="session")
+def database_url(database_factory: DatabaseFactory) -> str:
+    url = database_factory.create()
+    db.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def fresh_database_url(database_factory: DatabaseFactory) -> str:
+    """An empty database, not migrated, for tests of migrations and the CLI."""
+    return database_factory.create()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = db.make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    with Session(bind=connection, join_transaction_mode="create_savepoint",
+                 expire_on_commit=False) as session:
+        yield session
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "public_url": "https://hotline.example.org",
+        "twilio_auth_token": "test-auth-token-0123456789abcdef",
+        "pseudonym_key": "test-pseudonym-key-" + "k" * 32,
+        "encryption_key": Fernet.generate_key().decode(),
+    } | overrides
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+def client(settings: Settings, connection: Connection) -> Iterator[TestClient]:
+    """The app, with every request's session joined to the test's transaction."""
+    app = create_app(settings)
+    app.state.sessionmaker = lambda: Session(bind=connection,
+                                             join_transaction_mode="create_savepoint",
+                                             expire_on_commit=False)
+    with TestClient(app) as test_client:
+        yield test_client

@@ -1,0 +1,66 @@
+"""Settings: generated development secrets, and a production mode that refuses defaults."""
+
+import json
+import stat
+
+import pytest
+from cryptography.fernet import Fernet
+
+from app.config import ConfigurationError, Settings, resolve
+
+GOOD = {"twilio_auth_token": "t" * 32, "pseudonym_key": "p" * 40,
+        "encryption_key": Fernet.generate_key().decode(),
+        "public_url": "https://hotline.example.org/"}
+
+
+def test_settings_are_read_from_hotline_environment_variables(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", "postgresql+psycopg://db/hotline")
+    monkeypatch.setenv("HOTLINE_PUBLIC_URL", "https://hotline.example.org/")
+    settings = Settings(data_dir=tmp_path)
+    assert settings.effective_database_url() == "postgresql+psycopg://db/hotline"
+    assert settings.public_url == "https://hotline.example.org"
+
+
+def test_default_database_is_a_sqlite_file_in_the_data_directory(tmp_path):
+    assert Settings(data_dir=tmp_path).effective_database_url() == (
+        f"sqlite:///{tmp_path / 'hotline.db'}")
+
+
+def test_development_secrets_are_generated_once_kept_private_and_reused(tmp_path):
+    first = resolve(Settings(data_dir=tmp_path))
+    second = resolve(Settings(data_dir=tmp_path))
+    assert first.pseudonym_key and first.pseudonym_key == second.pseudonym_key
+    assert first.encryption_key == second.encryption_key
+    secrets_file = tmp_path / "dev-secrets.json"
+    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+    assert set(json.loads(secrets_file.read_text())) == {
+        "twilio_auth_token", "pseudonym_key", "encryption_key"}
+
+
+def test_explicit_secrets_win_over_generated_ones(tmp_path):
+    settings = resolve(Settings(data_dir=tmp_path, pseudonym_key="q" * 40))
+    assert settings.pseudonym_key == "q" * 40
+
+
+def test_production_refuses_to_start_without_every_secret(tmp_path):
+    with pytest.raises(ConfigurationError) as caught:
+        resolve(Settings(env="production", data_dir=tmp_path))
+    message = str(caught.value)
+    for name in ("TWILIO_AUTH_TOKEN", "PSEUDONYM_KEY", "ENCRYPTION_KEY"):
+        assert f"HOTLINE_{name} is not set" in message
+    assert not (tmp_path / "dev-secrets.json").exists()
+
+
+@pytest.mark.parametrize(("override", "complaint"), [
+    ({"pseudonym_key": "short"}, "PSEUDONYM_KEY must be at least 32 bytes"),
+    ({"encryption_key": "not-a-key"}, "ENCRYPTION_KEY must be a Fernet key"),
+    ({"public_url": "http://hotline.example.org"}, "PUBLIC_URL must be the https://"),
+])
+def test_production_refuses_weak_settings(tmp_path, override, complaint):
+    with pytest.raises(ConfigurationError, match=complaint):
+        resolve(Settings(env="production", data_dir=tmp_path, **(GOOD | override)))
+
+
+def test_production_starts_with_real_keys(tmp_path):
+    settings = resolve(Settings(env="production", data_dir=tmp_path, **GOOD))
+    assert settings.is_production and not (tmp_path / "dev-secrets.json").exists()
