@@ -18,9 +18,9 @@ from app.routing.needs import Need
 
 
 @contextmanager
-def session_scope(settings: Settings) -> Iterator[Session]:
+def session_scope(settings: Settings | None = None) -> Iterator[Session]:
     """Migrate to head, then give one session that commits once on success."""
-    url = settings.effective_database_url()
+    url = (settings or get_settings()).effective_database_url()
     db.upgrade(url)
     engine = db.make_engine(url)
     try:
@@ -30,9 +30,10 @@ def session_scope(settings: Settings) -> Iterator[Session]:
         engine.dispose()
 
 
-def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    settings = get_settings()
     i18n.compile_catalogs()
     with session_scope(settings) as session:
         report = organisations.load_demo_if_empty(session)
@@ -43,13 +44,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> int:
-    db.upgrade(settings.effective_database_url())
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    db.upgrade(get_settings().effective_database_url())
     print(f"database at revision {db.head_revision()}")
     return 0
 
 
-def cmd_directory_import(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_directory_import(args: argparse.Namespace) -> int:
     try:
         directory = organisations.read_directory_file(Path(args.file))
     except organisations.DirectoryError as exc:
@@ -57,15 +58,15 @@ def cmd_directory_import(args: argparse.Namespace, settings: Settings) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    with session_scope(settings) as session:
+    with session_scope() as session:
         report = organisations.import_directory(session, directory, replace=args.replace)
     print(json.dumps({"created": report.created, "updated": report.updated,
                       "deactivated": report.deactivated}, indent=2))
     return 0
 
 
-def cmd_directory_list(args: argparse.Namespace, settings: Settings) -> int:
-    with session_scope(settings) as session:
+def cmd_directory_list(args: argparse.Namespace) -> int:
+    with session_scope() as session:
         rows = [{"id": org.slug, "name": org.name, "country": org.country, "hub": org.is_hub,
                  "services": org.services, "languages": org.languages,
                  "always_open": org.always_open, "priority": org.priority}
@@ -78,9 +79,9 @@ def cmd_directory_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_route(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_route(args: argparse.Namespace) -> int:
     query = Query(language=args.language, country=args.country, need=args.need, at=args.at)
-    with session_scope(settings) as session:
+    with session_scope() as session:
         directory = organisations.snapshot(session)
     candidates = route(directory, query)
     print(json.dumps({"query": {"language": query.language, "country": query.country,
@@ -98,7 +99,7 @@ def _candidate_json(rank: int, candidate: Candidate) -> dict[str, object]:
             "duty_numbers": list(r.duty_numbers), "reasons": list(candidate.reasons)}
 
 
-def cmd_i18n_compile(_args: argparse.Namespace, _settings: Settings) -> int:
+def cmd_i18n_compile(_args: argparse.Namespace) -> int:
     for path in i18n.compile_catalogs():
         print(path)
     return 0
@@ -156,11 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = get_settings()
+        return args.handler(args)
     except ConfigurationError as exc:
         print(exc, file=sys.stderr)
         return 2
-    return args.handler(args, settings)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from app import db
+from app import db, i18n
 from app.config import Settings
 from app.main import create_app
 
@@ -54,6 +54,11 @@ class DatabaseFactory:
 
 def _admin_engine() -> Engine:
     return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs() -> None:
+    i18n.compile_catalogs()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

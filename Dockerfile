@@ -1,0 +1,25 @@
+# Production image: compiled catalogs, migrations on start, then uvicorn as a non-root user.
+# Give every HOTLINE_* secret at run time; the service refuses to start without them.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    HOTLINE_ENV=production \
+    HOTLINE_DATA_DIR=/var/lib/hotline
+
+RUN useradd --system --uid 10001 --home-dir /srv/hotline --shell /usr/sbin/nologin hotline \
+ && mkdir -p /srv/hotline /var/lib/hotline \
+ && chown hotline:hotline /var/lib/hotline
+
+WORKDIR /srv/hotline
+COPY pyproject.toml README.md alembic.ini babel.cfg ./
+COPY app ./app
+COPY migrations ./migrations
+COPY locales ./locales
+RUN pip install -e . && hotline i18n compile
+
+USER hotline
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
+CMD ["sh", "-c", "hotline migrate && exec uvicorn app.main:create_app --factory --host 0.0.0.0 --port 8000 --proxy-headers --forwarded-allow-ips '*'"]

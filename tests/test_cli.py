@@ -1,0 +1,119 @@
+"""The ``hotline`` command as a coordinator and a newcomer use it."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+import yaml
+
+from app import cli
+from app.config import get_settings
+from app.organisations.service import DEMO_DIRECTORY, read_directory_file
+from tests.conftest import make_settings
+
+WORKDAY_ALMATY = "2026-11-23T11:00+05:00"
+
+
+@pytest.fixture
+def hotline(fresh_database_url, monkeypatch, capsys, tmp_path):
+    """Run ``hotline ...`` in-process against a fresh database; returns (code, out, err)."""
+    settings = make_settings(fresh_database_url, data_dir=tmp_path)
+    for field in ("database_url", "twilio_auth_token", "pseudonym_key", "encryption_key"):
+        monkeypatch.setenv(f"HOTLINE_{field.upper()}", str(getattr(settings, field)))
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = cli.main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    yield run
+    get_settings.cache_clear()
+
+
+def test_directory_import_then_list_and_route(hotline):
+    code, out, _ = hotline("directory", "import", str(DEMO_DIRECTORY))
+    assert code == 0 and "kz-almaty-hub" in json.loads(out)["created"]
+    code, out, _ = hotline("directory", "list", "--json")
+    listed = json.loads(out)
+    assert code == 0 and {row["country"] for row in listed} >= {"KZ", "TJ", "AF", "TR"}
+    code, out, _ = hotline("route", "--language", "tg", "--country", "RU", "--need", "shelter",
+                           "--at", WORKDAY_ALMATY)
+    result = json.loads(out)
+    assert code == 0 and result["query"]["language"] == "tg"
+    first = result["candidates"][0]
+    assert first["country"] == "RU" and first["open"] and "speaks tg" in first["reasons"]
+    assert any(c["hub"] for c in result["candidates"])
+
+
+def test_route_at_night_puts_the_24_7_responders_first(hotline):
+    hotline("directory", "import", str(DEMO_DIRECTORY))
+    _, out, _ = hotline("route", "--language", "kk", "--country", "KZ", "--need", "legal_aid",
+                        "--at", "2026-11-22T03:00+05:00")
+    candidates = json.loads(out)["candidates"]
+    assert candidates[0]["open"] and "open 24/7" in candidates[0]["reasons"]
+
+
+def test_a_bad_directory_file_is_reported_and_changes_nothing(hotline, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"organisations": [
+        {"id": "kz-x", "name": "X (demo)", "country": "KZ", "timezone": "Asia/Almaty",
+         "hours": "24/7", "services": ["shelter"], "languages": ["kk"],
+         "duty_numbers": ["+77270000555"]},
+        {"id": "kz-y", "name": "Y (demo)", "country": "QQ", "timezone": "Asia/Almaty",
+         "hours": "24/7", "services": ["shelter"], "languages": ["kk"],
+         "duty_numbers": ["+77270000556"]}]}))
+    code, _, err = hotline("directory", "import", str(bad))
+    assert code == 1
+    assert "organisations[1] (id 'kz-y'): country: 'QQ' is not an ISO 3166-1" in err
+    _, out, _ = hotline("directory", "list", "--json")
+    assert json.loads(out) == []
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_migrates_loads_the_demo_directory_and_becomes_ready(tmp_path):
+    """What a newcomer does first: start the service on its embedded defaults."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env["HOTLINE_DATA_DIR"] = str(tmp_path / "var")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        cwd=Path(__file__).resolve().parent.parent, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        ready = wait_ready(f"http://127.0.0.1:{port}/readyz", process)
+        assert ready.json()["status"] == "ready"
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=10)[0]
+    demo_size = len(read_directory_file(DEMO_DIRECTORY).organisations)
+    assert f"loaded the demo directory: {demo_size} organisations" in output
+    assert (tmp_path / "var" / "hotline.db").exists()
+    assert (tmp_path / "var" / "dev-secrets.json").exists()
+
+
+def wait_ready(url: str, process: subprocess.Popen) -> httpx.Response:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited early: {process.stdout.read()}")
+        try:
+            response = httpx.get(url, timeout=1)
+            if response.status_code == 200:
+                return response
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail("server did not become ready in 30 s")
