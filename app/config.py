@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_FIELDS = ("twilio_auth_token", "pseudonym_key", "encryption_key")
@@ -32,7 +32,8 @@ class ConfigurationError(RuntimeError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="ignore",
+                                      populate_by_name=True)
 
     env: Environment = Environment.DEVELOPMENT
     data_dir: Path = Path("var")
@@ -41,6 +42,11 @@ class Settings(BaseSettings):
     twilio_auth_token: str = ""
     pseudonym_key: str = ""
     encryption_key: str = ""
+    audio_dir_override: Path | None = Field(default=None, alias="HOTLINE_AUDIO_DIR")
+    max_dial_attempts: int = Field(default=3, ge=1, le=10)
+    dial_timeout_seconds: int = Field(default=20, ge=5, le=60)
+    callback_retention_days: int = Field(default=14, ge=1, le=90)
+    directory_refresh_seconds: float = Field(default=30, gt=0)
 
     @field_validator("public_url")
     @classmethod
@@ -50,6 +56,10 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
+
+    @property
+    def audio_dir(self) -> Path:
+        return self.audio_dir_override or self.data_dir / "audio"
 
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'hotline.db'}"

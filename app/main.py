@@ -2,11 +2,18 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
 from app import db, health
 from app.config import Settings, get_settings
+from app.organisations import service as organisations
+from app.routing.cache import DirectoryCache
+from app.routing.snapshot import Directory
+from app.telephony import audio, voice
+from app.telephony.ivr import Ivr
+from app.telephony.speech import Speaker
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -22,5 +29,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = db.make_sessionmaker(engine)
+    app.state.clock = lambda: datetime.now(UTC)  # tests and `hotline simulate --at` set it
+    app.state.directory = DirectoryCache(lambda: _load_directory(app),
+                                         settings.directory_refresh_seconds)
+    app.state.ivr = Ivr(settings, Speaker(settings.audio_dir, settings.public_url))
     app.include_router(health.router)
+    app.include_router(voice.router)
+    app.include_router(audio.router)
     return app
+
+
+def _load_directory(app: FastAPI) -> Directory:
+    # Reads app.state at call time, so tests can swap the session factory.
+    with app.state.sessionmaker() as session:
+        return organisations.snapshot(session)

@@ -1,6 +1,8 @@
 """Every ORM model, imported in one place so Alembic and tests see the whole schema."""
 
-from app.cases.models import Case, Contact
+from app.cases.models import CallbackRequest, Case, Contact, RoutingAttempt
 from app.organisations.models import OpeningHours, Organisation
+from app.telephony.models import WebhookReply
 
-__all__ = ["Case", "Contact", "OpeningHours", "Organisation"]
+__all__ = ["CallbackRequest", "Case", "Contact", "OpeningHours", "Organisation",
+           "RoutingAttempt", "WebhookReply"]

@@ -9,10 +9,12 @@ Set ``HOTLINE_TEST_BACKENDS=sqlite`` to run only SQLite while developing.
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -21,8 +23,12 @@ from sqlalchemy.orm import Session
 from app import db, i18n
 from app.config import Settings
 from app.main import create_app
+from app.organisations import service as organisations
+from app.telephony import audio
 
 BACKENDS = os.environ.get("HOTLINE_TEST_BACKENDS", "sqlite,postgresql").split(",")
+# Monday 2026-11-23: 11:00 in Moscow and Istanbul, 13:00 in Almaty, 12:30 in Kabul and Tehran.
+WEEKDAY_MORNING = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 POSTGRES_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -120,17 +126,38 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     return Settings(**values)
 
 
-@pytest.fixture
-def settings(database_url: str) -> Settings:
-    return make_settings(database_url)
+@pytest.fixture(scope="session")
+def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every prompt rendered once per run with espeak-ng (installed by .ci/run)."""
+    directory = tmp_path_factory.mktemp("audio")
+    report = audio.render_all(directory)
+    assert not report.failed and report.rendered, "espeak-ng must be installed"
+    return directory
 
 
 @pytest.fixture
-def client(settings: Settings, connection: Connection) -> Iterator[TestClient]:
+def settings(database_url: str, audio_dir: Path) -> Settings:
+    return make_settings(database_url, audio_dir_override=audio_dir)
+
+
+@pytest.fixture
+def app(settings: Settings, connection: Connection) -> FastAPI:
     """The app, with every request's session joined to the test's transaction."""
     app = create_app(settings)
     app.state.sessionmaker = lambda: Session(bind=connection,
                                              join_transaction_mode="create_savepoint",
                                              expire_on_commit=False)
+    app.state.clock = lambda: WEEKDAY_MORNING
+    return app
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def demo_directory(session: Session) -> None:
+    organisations.load_demo_if_empty(session)
+    session.commit()

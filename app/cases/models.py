@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime, utcnow
@@ -105,3 +105,48 @@ class Contact(Base):
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
 
     case: Mapped[Case | None] = relationship(back_populates="contacts", lazy="raise")
+
+
+class AttemptResult(StrEnum):
+    DIALLING = "dialling"
+    ACCEPTED = "accepted"      # the responder pressed 1 in the whisper
+    DECLINED = "declined"      # answered but did not accept
+    NO_ANSWER = "no-answer"
+    BUSY = "busy"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    COMPLETED = "completed"    # accepted and the conversation ended
+
+
+class RoutingAttempt(Base):
+    """One responder tried for one call, and what came of it."""
+
+    __tablename__ = "routing_attempts"
+    __table_args__ = (UniqueConstraint("contact_id", "attempt", name="uq_routing_attempts_step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    attempt: Mapped[int] = mapped_column(Integer)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    reason: Mapped[str] = mapped_column(String(300))
+    result: Mapped[AttemptResult] = mapped_column(_enum(AttemptResult),
+                                                  default=AttemptResult.DIALLING)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CallbackRequest(Base):
+    """A caller's consent to be called back; the number is kept only encrypted, until
+    ``purge_after`` or until the callback is done, whichever comes first."""
+
+    __tablename__ = "callback_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"),
+                                                  unique=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    number_encrypted: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    purge_after: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

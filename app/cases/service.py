@@ -1,0 +1,151 @@
+"""Contacts and cases: creating, continuing and recording what happened. Never commits."""
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.cases.models import (
+    AttemptResult,
+    CallbackRequest,
+    Case,
+    CasePriority,
+    CaseStatus,
+    Channel,
+    Contact,
+    ContactOutcome,
+    RoutingAttempt,
+)
+from app.db import utcnow
+from app.privacy import crypto
+from app.routing.needs import Need
+
+REFERENCE_ALPHABET = "ACDEFHJKLMNPQRTUVWXY34679"  # no look-alikes (0/O, 1/I, 5/S, 8/B)
+
+
+def get_contact(session: Session, sid: str) -> Contact | None:
+    return session.scalars(select(Contact).where(Contact.twilio_sid == sid)).one_or_none()
+
+
+def start_contact(session: Session, *, sid: str, channel: Channel, pseudonym: str,
+                  country: str | None) -> Contact:
+    """The contact for this CallSid/MessageSid, created on first sight only."""
+    contact = get_contact(session, sid)
+    if contact is None:
+        contact = Contact(twilio_sid=sid, channel=channel, caller_pseudonym=pseudonym,
+                          caller_country=country, started_at=utcnow())
+        session.add(contact)
+        session.flush()
+    return contact
+
+
+def priority_for(need: Need | None, child: bool) -> CasePriority:
+    if child:
+        return CasePriority.CHILD
+    return CasePriority.URGENT if need is Need.DANGER else CasePriority.NORMAL
+
+
+def _new_reference(session: Session) -> str:
+    while True:
+        reference = "HL-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+        if session.scalar(select(Case.id).where(Case.reference == reference)) is None:
+            return reference
+
+
+def open_case(session: Session, contact: Contact, organisation_id: int) -> Case:
+    """Attach the contact to its caller's open case with this organisation, or a new one.
+
+    A repeat caller's new contact continues the open case, raising its priority if the
+    new contact is more urgent; a closed case is never reopened.
+    """
+    if contact.case_id is not None:
+        return session.get_one(Case, contact.case_id)
+    priority = priority_for(contact.need, contact.child)
+    case = session.scalars(
+        select(Case).where(Case.caller_pseudonym == contact.caller_pseudonym,
+                           Case.organisation_id == organisation_id,
+                           Case.status != CaseStatus.CLOSED)
+        .order_by(Case.created_at.desc()).limit(1)).one_or_none()
+    if case is None:
+        case = Case(reference=_new_reference(session), organisation_id=organisation_id,
+                    caller_pseudonym=contact.caller_pseudonym, priority=priority,
+                    caller_country=contact.caller_country, language=contact.language,
+                    need=contact.need, child=contact.child, status=CaseStatus.QUEUED)
+        session.add(case)
+    elif priority.rank < case.priority.rank:
+        case.priority = priority
+    case.child = case.child or contact.child
+    session.flush()
+    contact.case_id = case.id
+    return case
+
+
+def record_attempt(session: Session, contact: Contact, attempt: int, organisation_id: int,
+                   reason: str) -> RoutingAttempt:
+    existing = session.scalars(select(RoutingAttempt).where(
+        RoutingAttempt.contact_id == contact.id, RoutingAttempt.attempt == attempt)
+    ).one_or_none()
+    if existing is not None:
+        return existing
+    row = RoutingAttempt(contact_id=contact.id, attempt=attempt,
+                         organisation_id=organisation_id, reason=reason[:300])
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_attempt(session: Session, contact: Contact, attempt: int) -> RoutingAttempt | None:
+    return session.scalars(select(RoutingAttempt).where(
+        RoutingAttempt.contact_id == contact.id, RoutingAttempt.attempt == attempt)
+    ).one_or_none()
+
+
+def accept_attempt(session: Session, contact: Contact, attempt: int) -> None:
+    row = get_attempt(session, contact, attempt)
+    if row is not None and row.result is AttemptResult.DIALLING:
+        row.result = AttemptResult.ACCEPTED
+        row.answered_at = utcnow()
+        contact.answered_at = contact.answered_at or row.answered_at
+
+
+def finish_attempt(session: Session, contact: Contact, attempt: int,
+                   dial_status: str) -> RoutingAttempt | None:
+    """Record Twilio's DialCallStatus; answered-but-not-accepted counts as declined."""
+    row = get_attempt(session, contact, attempt)
+    if row is None or row.ended_at is not None:
+        return row
+    row.ended_at = utcnow()
+    if row.result is AttemptResult.ACCEPTED:
+        row.result = AttemptResult.COMPLETED
+        contact.outcome = ContactOutcome.CONNECTED
+    elif dial_status in ("answered", "completed"):
+        row.result = AttemptResult.DECLINED
+    else:
+        row.result = AttemptResult(dial_status) if dial_status in AttemptResult else (
+            AttemptResult.FAILED)
+    return row
+
+
+def request_callback(session: Session, contact: Contact, case: Case, number: str,
+                     encryption_key: str, retention_days: int) -> CallbackRequest:
+    existing = session.scalars(select(CallbackRequest).where(
+        CallbackRequest.contact_id == contact.id)).one_or_none()
+    if existing is not None:
+        return existing
+    now = utcnow()
+    row = CallbackRequest(contact_id=contact.id, case_id=case.id,
+                          number_encrypted=crypto.encrypt(encryption_key, number),
+                          created_at=now, purge_after=now + timedelta(days=retention_days))
+    session.add(row)
+    contact.outcome = ContactOutcome.CALLBACK_REQUESTED
+    return row
+
+
+def end_contact(contact: Contact, ended_at: datetime, duration: int | None) -> None:
+    """From the status callback: the call is over; nothing answered means abandoned."""
+    if contact.ended_at is None:
+        contact.ended_at = ended_at
+        contact.duration_seconds = duration
+    if contact.outcome is ContactOutcome.IN_PROGRESS:
+        contact.outcome = ContactOutcome.ABANDONED

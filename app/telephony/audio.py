@@ -1,0 +1,122 @@
+"""Audio prompts for languages Twilio cannot speak: rendering, lookup and serving.
+
+Files live in ``<audio_dir>/<lang>/``. espeak-ng renders ``<prompt>.espeak.wav``; a human
+recording dropped in as ``<prompt>.mp3`` or ``<prompt>.wav`` takes precedence and is
+never overwritten. A manifest keeps the text each rendering was made from, so only
+changed prompts are rendered again.
+"""
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse
+
+from app import countries, i18n
+from app.languages import LANGUAGES
+from app.telephony.prompts import PROMPTS, audio_name, prompt_variants
+from app.telephony.voices import VOICES, Mode
+
+RECORDING_SUFFIXES = (".mp3", ".wav")
+RENDERED_SUFFIX = ".espeak.wav"
+MANIFEST = ".rendered.json"
+SAFE_NAME = re.compile(r"^[a-z_]+(-[0-9]+)?(\.espeak)?\.(wav|mp3)$")
+MEDIA_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg"}
+
+router = APIRouter(tags=["audio"])
+
+
+def prompt_text(language: str, key: str, params: dict[str, str]) -> str:
+    """The translated prompt; numbers are spaced so they are read digit by digit."""
+    spoken = {k: " ".join(v) if k == "number" else v for k, v in params.items()}
+    return i18n.gettext(language, PROMPTS[key]).format(**spoken)
+
+
+def find_audio(audio_dir: Path, language: str, name: str) -> Path | None:
+    """A human recording if there is one, else the espeak rendering, else None."""
+    folder = audio_dir / language
+    for suffix in RECORDING_SUFFIXES:
+        if (folder / f"{name}{suffix}").is_file():
+            return folder / f"{name}{suffix}"
+    rendered = folder / f"{name}{RENDERED_SUFFIX}"
+    return rendered if rendered.is_file() else None
+
+
+@dataclass
+class RenderReport:
+    rendered: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    recorded: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def espeak_available() -> bool:
+    return shutil.which("espeak-ng") is not None
+
+
+def render_all(audio_dir: Path, languages: list[str] | None = None) -> RenderReport:
+    """Render every prompt variant of every <Play> language with espeak-ng."""
+    report = RenderReport()
+    emergency = set(countries.EMERGENCY_NUMBERS.values()) | {countries.DEFAULT_EMERGENCY_NUMBER}
+    manifests: dict[str, dict[str, str]] = {}
+    jobs: list[tuple[str, str, str, str]] = []
+    for language in languages or [c for c in LANGUAGES if VOICES[c].mode is Mode.PLAY]:
+        folder = audio_dir / language
+        folder.mkdir(parents=True, exist_ok=True)
+        manifest = manifests[language] = _read_manifest(folder)
+        for key, params in prompt_variants(emergency):
+            name = audio_name(key, params)
+            text = prompt_text(language, key, params)
+            digest = hashlib.sha256(f"{VOICES[language].espeak_voice}|{text}".encode()
+                                    ).hexdigest()
+            if any((folder / f"{name}{s}").is_file() for s in RECORDING_SUFFIXES):
+                report.recorded += 1
+            elif manifest.get(name) == digest and (folder / f"{name}{RENDERED_SUFFIX}").is_file():
+                report.unchanged += 1
+            else:
+                jobs.append((language, name, text, digest))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = pool.map(lambda job: _render_one(audio_dir, *job[:3]), jobs)
+        for (language, name, _text, digest), ok in zip(jobs, results, strict=True):
+            if ok:
+                manifests[language][name] = digest
+                report.rendered.append(f"{language}/{name}")
+            else:
+                report.failed.append(f"{language}/{name}")
+    for language, manifest in manifests.items():
+        _write_manifest(audio_dir / language, manifest)
+    return report
+
+
+def _render_one(audio_dir: Path, language: str, name: str, text: str) -> bool:
+    target = audio_dir / language / f"{name}{RENDERED_SUFFIX}"
+    result = subprocess.run(
+        ["espeak-ng", "-v", VOICES[language].espeak_voice, "-s", "140", "-w", str(target),
+         text], capture_output=True, timeout=60, check=False)
+    return result.returncode == 0 and target.is_file() and target.stat().st_size > 44
+
+
+def _read_manifest(folder: Path) -> dict[str, str]:
+    path = folder / MANIFEST
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _write_manifest(folder: Path, manifest: dict[str, str]) -> None:
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
+
+
+@router.get("/audio/{language}/{filename}", include_in_schema=False)
+def serve_audio(language: str, filename: str, request: Request) -> FileResponse:
+    if language not in LANGUAGES or not SAFE_NAME.match(filename):
+        raise HTTPException(404)
+    path = request.app.state.settings.audio_dir / language / filename
+    if not path.is_file():
+        raise HTTPException(404)
+    return FileResponse(path, media_type=MEDIA_TYPES[path.suffix],
+                        headers={"Cache-Control": "public, max-age=86400"})

@@ -1,0 +1,167 @@
+"""The voice line's menus as TwiML, built only with the twilio package's classes.
+
+Every <Gather> is followed by a <Redirect> to the same step without digits, which the
+step reads as silence: it repeats once, then takes the first (safest) choice.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+from babel import Locale
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+
+from app import countries, i18n
+from app.config import Settings
+from app.languages import LANGUAGES
+from app.routing.engine import Candidate
+from app.routing.needs import NEED_LABELS, Need
+from app.telephony.speech import Speaker
+from app.telephony.voices import VOICES, Mode
+
+PAGE_SIZE = 8
+MORE_DIGIT = "9"
+NEED_KEYS = {"1": (Need.DANGER, False), "2": (Need.LEGAL_AID, False),
+             "3": (Need.INFORMATION, False), "4": (Need.OTHER, False), "5": (Need.DANGER, True)}
+SILENT_NEED = "1"  # a caller who cannot press anything may be in danger: connect them
+
+
+@dataclass(frozen=True)
+class Ivr:
+    settings: Settings
+    speaker: Speaker
+
+    def url(self, path: str, **params: object) -> str:
+        query = urlencode({k: v for k, v in params.items() if v is not None})
+        return f"{self.settings.public_url}/twilio/voice{path}" + (f"?{query}" if query else "")
+
+    def _gather(self, response: VoiceResponse, action: str, timeout: int = 6) -> Gather:
+        gather = Gather(num_digits=1, timeout=timeout, action=action)
+        response.append(gather)
+        response.redirect(action)
+        return gather
+
+    # --- language -------------------------------------------------------------------
+
+    def language_menu(self, country: str | None, page: int, attempt: int,
+                      welcome: bool = False) -> VoiceResponse:
+        pages = language_pages(country)
+        languages = pages[page]
+        response = VoiceResponse()
+        if welcome:
+            self.speaker.speak(response, languages[0], "welcome")
+        gather = self._gather(response, self.url("/language", page=page, t=attempt))
+        for digit, language in enumerate(languages, 1):
+            self.speaker.speak(gather, language, "lang_option", digit=str(digit))
+        if page + 1 < len(pages):
+            self.speaker.speak(gather, languages[0], "lang_more", digit=MORE_DIGIT)
+        self.speaker.speak(gather, languages[0], "repeat")
+        return response
+
+    # --- need -----------------------------------------------------------------------
+
+    def need_menu(self, language: str, attempt: int, invalid: bool = False) -> VoiceResponse:
+        response = VoiceResponse()
+        if invalid:
+            self.speaker.speak(response, language, "invalid")
+        gather = self._gather(response, self.url("/need", lang=language, t=attempt))
+        for key in ("need_menu", "child_option", "repeat"):
+            self.speaker.speak(gather, language, key)
+        return response
+
+    # --- information line -----------------------------------------------------------
+
+    def information(self, language: str, country: str | None, attempt: int) -> VoiceResponse:
+        response = VoiceResponse()
+        gather = self._gather(response, self.url("/info", lang=language, t=attempt), timeout=8)
+        for key in countries.information_prompts(country):
+            self.speaker.speak(gather, language, key)
+        self.speaker.speak(gather, language, "emergency",
+                           number=countries.emergency_number(country))
+        self.speaker.speak(gather, language, "info_menu")
+        return response
+
+    def goodbye(self, language: str, country: str | None, key: str | None = None
+                ) -> VoiceResponse:
+        response = VoiceResponse()
+        if key:
+            self.speaker.speak(response, language, key)
+        self.speaker.speak(response, language, "emergency",
+                           number=countries.emergency_number(country))
+        self.speaker.speak(response, language, "goodbye")
+        response.hangup()
+        return response
+
+    # --- connecting -----------------------------------------------------------------
+
+    def dial(self, language: str, candidate: Candidate, attempt: int,
+             contact_id: str) -> VoiceResponse:
+        response = VoiceResponse()
+        self.speaker.speak(response, language, "connecting" if attempt == 0 else "trying_next")
+        dial = Dial(action=self.url("/dial", lang=language, attempt=attempt),
+                    timeout=self.settings.dial_timeout_seconds)
+        whisper = self.url("/whisper", c=contact_id, attempt=attempt)
+        for number in candidate.responder.duty_numbers[:10]:  # Twilio rings at most ten
+            dial.number(number, url=whisper)
+        response.append(dial)
+        return response
+
+    def whisper(self, responder_languages: frozenset[str], caller_language: str | None,
+                need: Need | None, child: bool, contact_id: str, attempt: int
+                ) -> VoiceResponse:
+        """What the responder hears before accepting: no caller details but language, need."""
+        language = whisper_language(responder_languages)
+        response = VoiceResponse()
+        gather = Gather(num_digits=1, timeout=8,
+                        action=self.url("/whisper/accept", c=contact_id, attempt=attempt))
+        self.speaker.say(gather, language, "whisper",
+                         language=language_name(caller_language, language),
+                         need=i18n.gettext(language, NEED_LABELS[need or Need.OTHER]))
+        if child:
+            self.speaker.say(gather, language, "whisper_child")
+        response.append(gather)
+        response.hangup()  # no key pressed: declined, the caller's side tries the next one
+        return response
+
+    # --- nobody reached -------------------------------------------------------------
+
+    def callback_offer(self, language: str, attempt: int, first: bool) -> VoiceResponse:
+        response = VoiceResponse()
+        if first:
+            self.speaker.speak(response, language, "no_responder")
+        gather = self._gather(response, self.url("/callback", lang=language, t=attempt))
+        self.speaker.speak(gather, language, "callback_offer")
+        return response
+
+    def fallback(self, language: str, hub: Candidate | None, at: datetime) -> VoiceResponse:
+        """When anything fails: apologise and ring the regional hub, or give 112."""
+        response = VoiceResponse()
+        self.speaker.speak(response, language, "error_fallback")
+        if hub is None:
+            self.speaker.speak(response, language, "emergency",
+                               number=countries.DEFAULT_EMERGENCY_NUMBER)
+            return response
+        dial = Dial(timeout=self.settings.dial_timeout_seconds)
+        for number in hub.responder.duty_numbers[:10]:
+            dial.number(number)
+        response.append(dial)
+        return response
+
+
+def language_pages(country: str | None) -> list[tuple[str, ...]]:
+    """Page 0: the country's likely languages; then the rest, eight to a page."""
+    likely = countries.likely_languages(country)
+    rest = [code for code in countries.language_menu_order(country) if code not in likely]
+    return [likely] + [tuple(rest[i:i + PAGE_SIZE]) for i in range(0, len(rest), PAGE_SIZE)]
+
+
+def whisper_language(responder_languages: frozenset[str]) -> str:
+    spoken = [code for code, voice in VOICES.items() if voice.mode is Mode.SAY]
+    return next((code for code in spoken if code in responder_languages), "en")
+
+
+def language_name(code: str | None, in_language: str) -> str:
+    if code is None:
+        return LANGUAGES["en"].english_name if in_language == "en" else "?"
+    babel_code = i18n.BABEL_LOCALE.get(code, code)
+    return Locale.parse(in_language).languages.get(babel_code, LANGUAGES[code].english_name)

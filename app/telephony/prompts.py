@@ -1,0 +1,66 @@
+"""Everything the voice line says, as gettext messages with stable keys.
+
+Keys name the audio files (``/audio/<lang>/<key>.wav``) for languages Twilio cannot
+speak. A prompt with a ``{digit}`` or ``{number}`` placeholder becomes one audio file
+per value (``lang_option-3``, ``emergency-112``), so a recording never has to be
+spliced from words whose order differs between languages.
+"""
+
+from app.i18n import N_
+
+PROMPTS: dict[str, str] = {
+    "welcome": N_("You have reached the regional hotline against human trafficking. "
+                  "This call is confidential."),
+    # Translators: replace "English" with the name of YOUR language, in your language.
+    "lang_option": N_("For English, press {digit}."),
+    "lang_more": N_("For other languages, press {digit}."),
+    "repeat": N_("To hear this again, press star."),
+    "invalid": N_("Sorry, that key is not in the menu."),
+    "need_menu": N_("If you or someone else is in danger or needs a safe place, press 1. "
+                    "For legal help, press 2. For information, press 3. "
+                    "For anything else, press 4."),
+    "child_option": N_("If the person in danger is a child, press 5."),
+    "connecting": N_("Please stay on the line. We are connecting you to someone who can help."),
+    "trying_next": N_("Please hold on. We are trying another person."),
+    "no_responder": N_("We could not reach anyone right now."),
+    "callback_offer": N_("If it is safe for us to call you back on this number, press 1. "
+                         "If not, press 2."),
+    "callback_confirmed": N_("Thank you. Someone will call you back. "
+                             "If it is not safe to talk, hang up."),
+    "callback_declined": N_("We will not call you. You can call us again at any time."),
+    "emergency": N_("In an emergency, call {number}."),
+    "goodbye": N_("Take care. Goodbye."),
+    "info_rights": N_("Keep your passport and documents yourself. "
+                      "No employer may take them from you."),
+    "info_legal": N_("Before you go abroad for work, check the employer and sign a written "
+                     "contract in a language you understand."),
+    "info_dangers": N_("Be careful with offers of easy, well-paid work abroad. "
+                       "Traffickers use false promises and debts to control people."),
+    "info_help": N_("You can get help even if your papers are not in order. "
+                    "We do not pass on your call to the police or migration authorities."),
+    "info_menu": N_("To speak to someone, press 1. To hear this again, press star."),
+    "error_fallback": N_("Sorry, something went wrong. We are connecting you to our "
+                         "regional centre."),
+    "whisper": N_("Hotline call in {language}. Need: {need}. Press 1 to accept."),
+    "whisper_child": N_("A child may be involved."),
+}
+
+MENU_DIGITS = tuple(str(d) for d in range(1, 10))
+
+
+def prompt_variants(emergency_numbers: set[str]) -> list[tuple[str, dict[str, str]]]:
+    """Every (key, parameters) pair the voice line can play, for rendering audio."""
+    variants: list[tuple[str, dict[str, str]]] = []
+    for key in PROMPTS:
+        if key in ("lang_option", "lang_more"):
+            variants += [(key, {"digit": digit}) for digit in MENU_DIGITS]
+        elif key == "emergency":
+            variants += [(key, {"number": number}) for number in sorted(emergency_numbers)]
+        elif key not in ("whisper",):  # the whisper is for responders: TTS only
+            variants.append((key, {}))
+    return variants
+
+
+def audio_name(key: str, params: dict[str, str]) -> str:
+    """``lang_option`` + {digit: 3} -> ``lang_option-3``"""
+    return "-".join([key, *params.values()])

@@ -1,0 +1,67 @@
+"""Verifying that a webhook really comes from Twilio.
+
+The signature covers the URL Twilio requested and every form field, blanks and
+repeats included. Behind a TLS-terminating proxy the URL the app sees is not the one
+Twilio signed, so it is rebuilt from ``HOTLINE_PUBLIC_URL`` + path + raw query string.
+"""
+
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+from fastapi import Depends, HTTPException, Request, status
+from starlette.datastructures import ImmutableMultiDict
+from twilio.request_validator import RequestValidator, get_signature_algorithm
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class TwilioRequest:
+    form: ImmutableMultiDict[str, str]
+    query: dict[str, str]
+
+    def field(self, name: str) -> str:
+        """A form field Twilio always sends; 400 if it is missing."""
+        value = self.form.get(name)
+        if not value:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, f"missing form field {name}")
+        return value
+
+    def optional(self, name: str) -> str | None:
+        return self.form.get(name) or None
+
+
+def signed_url(public_url: str, request: Request) -> str:
+    query = request.url.query
+    return f"{public_url}{request.url.path}" + (f"?{query}" if query else "")
+
+
+def is_valid(auth_token: str, url: str, form: ImmutableMultiDict[str, str], signature: str,
+             settings_header: str | None = None) -> bool:
+    algorithm = get_signature_algorithm(settings_header)
+    return RequestValidator(auth_token).validate(url, form, signature, algorithm)
+
+
+async def verified_twilio_request(request: Request) -> TwilioRequest:
+    """403 unless the request carries a valid Twilio signature; 400/413 if malformed."""
+    settings = request.app.state.settings
+    signature = request.headers.get("X-Twilio-Signature")
+    if not signature:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "missing Twilio signature")
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "webhook body too large")
+    try:
+        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "body is not valid form data") from exc
+    form = ImmutableMultiDict(pairs)
+    url = signed_url(settings.public_url, request)
+    if not is_valid(settings.twilio_auth_token, url, form, signature,
+                    request.headers.get("X-Twilio-Webhooks-Signature-Settings")):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid Twilio signature")
+    return TwilioRequest(form=form, query=dict(request.query_params))
+
+
+TwilioDep = Annotated[TwilioRequest, Depends(verified_twilio_request)]
