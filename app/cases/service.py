@@ -21,6 +21,8 @@ from app.db import utcnow
 from app.privacy import crypto
 from app.routing.needs import Need
 
+UNANSWERED = {"no-answer": AttemptResult.NO_ANSWER, "busy": AttemptResult.BUSY,
+              "failed": AttemptResult.FAILED, "canceled": AttemptResult.CANCELED}
 REFERENCE_ALPHABET = "ACDEFHJKLMNPQRTUVWXY34679"  # no look-alikes (0/O, 1/I, 5/S, 8/B)
 
 
@@ -122,8 +124,7 @@ def finish_attempt(session: Session, contact: Contact, attempt: int,
     elif dial_status in ("answered", "completed"):
         row.result = AttemptResult.DECLINED
     else:
-        row.result = AttemptResult(dial_status) if dial_status in AttemptResult else (
-            AttemptResult.FAILED)
+        row.result = UNANSWERED.get(dial_status, AttemptResult.FAILED)
     return row
 
 

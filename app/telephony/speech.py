@@ -14,7 +14,7 @@ class Speaker:
         self.audio_dir = audio_dir
         self.public_url = public_url
 
-    def speak(self, verb: TwiML, language: str, key: str, **params: str) -> None:
+    def speak(self, verb: TwiML, language: str, key: str, /, **params: str) -> None:
         voice = VOICES[language]
         path = find_audio(self.audio_dir, language, audio_name(key, params))
         recorded = path is not None and not path.name.endswith(RENDERED_SUFFIX)
@@ -25,7 +25,7 @@ class Speaker:
         else:
             self.say(verb, voice.fallback_say, key, **params)
 
-    def say(self, verb: TwiML, language: str, key: str, **params: str) -> None:
+    def say(self, verb: TwiML, language: str, key: str, /, **params: str) -> None:
         """Twilio text-to-speech, only for languages it has a voice for."""
         voice = VOICES[language]
         if voice.mode is not Mode.SAY:
