@@ -15,6 +15,7 @@ from app.config import ConfigurationError, Settings, get_settings
 from app.organisations import service as organisations
 from app.routing.engine import Candidate, Query, route
 from app.routing.needs import Need
+from app.telephony import audio, simulate
 
 
 @contextmanager
@@ -35,6 +36,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     i18n.compile_catalogs()
+    if audio.espeak_available():
+        report = audio.render_all(settings.audio_dir)
+        print(f"audio prompts: {len(report.rendered)} rendered, {report.unchanged} unchanged",
+              file=sys.stderr)
+    else:
+        print("espeak-ng not installed: languages without a Twilio voice fall back to a "
+              "neighbouring language until `hotline audio render` runs", file=sys.stderr)
     with session_scope(settings) as session:
         report = organisations.load_demo_if_empty(session)
     if report:
@@ -99,6 +107,29 @@ def _candidate_json(rank: int, candidate: Candidate) -> dict[str, object]:
             "duty_numbers": list(r.duty_numbers), "reasons": list(candidate.reasons)}
 
 
+def cmd_audio_render(_args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if not audio.espeak_available():
+        print("espeak-ng is not installed (Debian: apt-get install espeak-ng)", file=sys.stderr)
+        return 1
+    report = audio.render_all(settings.audio_dir)
+    print(json.dumps({"audio_dir": str(settings.audio_dir), "rendered": len(report.rendered),
+                      "unchanged": report.unchanged, "human_recordings": report.recorded,
+                      "failed": report.failed}, indent=2))
+    return 1 if report.failed else 0
+
+
+def cmd_simulate_call(args: argparse.Namespace) -> int:
+    script = simulate.Script(number=args.from_number, digits=_split(args.digits),
+                             responders=_split(args.responders))
+    simulate.simulate_call(get_settings(), script, print, at=args.at, keep=args.keep)
+    return 0
+
+
+def _split(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
 def cmd_i18n_compile(_args: argparse.Namespace) -> int:
     for path in i18n.compile_catalogs():
         print(path)
@@ -146,6 +177,22 @@ def build_parser() -> argparse.ArgumentParser:
     router.add_argument("--at", type=_aware, default=datetime.now(UTC),
                         help="ISO time, e.g. 2026-11-23T22:00+05:00 (no offset means UTC)")
     router.set_defaults(handler=cmd_route)
+
+    audio_parser = commands.add_parser("audio", help="voice prompts as audio files")
+    audio_commands = audio_parser.add_subparsers(dest="audio_command", required=True)
+    audio_commands.add_parser("render", help="render every prompt with espeak-ng").set_defaults(
+        handler=cmd_audio_render)
+
+    simulate_parser = commands.add_parser("simulate", help="try the hotline without Twilio")
+    simulate_commands = simulate_parser.add_subparsers(dest="simulate_command", required=True)
+    call = simulate_commands.add_parser("call", help="a call through the real voice webhooks")
+    call.add_argument("--from", dest="from_number", required=True, help="caller's number")
+    call.add_argument("--digits", help="keys the caller presses, e.g. 2,1,1 (then silence)")
+    call.add_argument("--responders", help=f"what each responder rung does, from "
+                      f"{', '.join(simulate.RESPONDER_ACTIONS)} (default accept)")
+    call.add_argument("--at", type=_aware, help="pretend it is this time (ISO)")
+    call.add_argument("--keep", action="store_true", help="keep the records it makes")
+    call.set_defaults(handler=cmd_simulate_call)
 
     i18n_parser = commands.add_parser("i18n", help="translation catalogs")
     i18n_commands = i18n_parser.add_subparsers(dest="i18n_command", required=True)

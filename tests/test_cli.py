@@ -21,12 +21,13 @@ WORKDAY_ALMATY = "2026-11-23T11:00+05:00"
 
 
 @pytest.fixture
-def hotline(fresh_database_url, monkeypatch, capsys, tmp_path):
+def hotline(fresh_database_url, monkeypatch, capsys, tmp_path, audio_dir):
     """Run ``hotline ...`` in-process against a fresh database; returns (code, out, err)."""
     settings = make_settings(fresh_database_url, data_dir=tmp_path)
     for field in ("database_url", "twilio_auth_token", "pseudonym_key", "encryption_key"):
         monkeypatch.setenv(f"HOTLINE_{field.upper()}", str(getattr(settings, field)))
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HOTLINE_AUDIO_DIR", str(audio_dir))
     get_settings.cache_clear()
 
     def run(*argv: str) -> tuple[int, str, str]:
@@ -117,3 +118,36 @@ def wait_ready(url: str, process: subprocess.Popen) -> httpx.Response:
             pass
         time.sleep(0.2)
     pytest.fail("server did not become ready in 30 s")
+
+
+def test_simulate_call_prints_the_dialogue_and_keeps_nothing(hotline, session):
+    code, out, _ = hotline("simulate", "call", "--from", "+992900000000", "--digits", "1,1",
+                           "--responders", "no-answer,accept", "--at", "2026-11-23T11:00+03:00")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "caller +992900000000 dials the hotline"
+    assert any("Барои забони тоҷикӣ 1-ро пахш кунед." in line for line in lines)
+    dialled = [line for line in lines if line.startswith("hotline dials")]
+    assert len(dialled) == 2 and "[tj-" in dialled[0]
+    assert "responder presses 1" in lines and lines[-1] == "call ends"
+    code, out, _ = hotline("directory", "list", "--json")
+    assert json.loads(out) == []  # rolled back: the demo directory was not even kept
+
+
+def test_simulate_call_into_the_callback_offer(hotline):
+    _, out, _ = hotline("simulate", "call", "--from", "+77010000000", "--digits", "2,5,1",
+                        "--responders", "busy,no-answer,failed", "--at",
+                        "2026-11-23T11:00+03:00")
+    assert "caller presses 1" in out and out.strip().endswith("call ends")
+    assert out.count("hotline dials") == 3
+
+
+def test_audio_render_reports_what_it_rendered(hotline, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOTLINE_AUDIO_DIR", str(tmp_path / "audio"))
+    get_settings.cache_clear()
+    code, out, _ = hotline("audio", "render")
+    report = json.loads(out)
+    assert code == 0 and report["rendered"] > 300 and report["failed"] == []
+    assert (tmp_path / "audio" / "kk" / "welcome.espeak.wav").exists()
+    _, out, _ = hotline("audio", "render")
+    assert json.loads(out)["rendered"] == 0  # nothing changed, nothing re-rendered

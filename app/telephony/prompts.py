@@ -64,3 +64,11 @@ def prompt_variants(emergency_numbers: set[str]) -> list[tuple[str, dict[str, st
 def audio_name(key: str, params: dict[str, str]) -> str:
     """``lang_option`` + {digit: 3} -> ``lang_option-3``"""
     return "-".join([key, *params.values()])
+
+
+def parse_audio_name(name: str) -> tuple[str, dict[str, str]]:
+    """``lang_option-3`` -> (``lang_option``, {digit: 3}); the inverse of audio_name."""
+    key, _, value = name.partition("-")
+    if not value:
+        return key, {}
+    return key, {"number" if key == "emergency" else "digit": value}

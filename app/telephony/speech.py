@@ -4,6 +4,7 @@ from pathlib import Path
 
 from twilio.twiml import TwiML
 
+from app.languages import LANGUAGES
 from app.telephony.audio import RENDERED_SUFFIX, find_audio, prompt_text
 from app.telephony.prompts import audio_name
 from app.telephony.voices import VOICES, Mode
@@ -20,15 +21,20 @@ class Speaker:
         recorded = path is not None and not path.name.endswith(RENDERED_SUFFIX)
         if path is not None and (recorded or voice.mode is Mode.PLAY):
             verb.play(f"{self.public_url}/audio/{language}/{path.name}")
-        elif voice.mode is Mode.SAY:
-            self.say(verb, language, key, **params)
         else:
-            self.say(verb, voice.fallback_say, key, **params)
+            self.say(verb, language, key, **params)
 
     def say(self, verb: TwiML, language: str, key: str, /, **params: str) -> None:
-        """Twilio text-to-speech, only for languages it has a voice for."""
+        """Twilio text-to-speech, with a neighbouring voice for languages it lacks."""
         voice = VOICES[language]
-        if voice.mode is not Mode.SAY:
-            language, voice = voice.fallback_say, VOICES[voice.fallback_say]
-        verb.say(prompt_text(language, key, params), language=voice.twilio_language,
-                 voice=voice.twilio_voice)
+        if voice.mode is Mode.SAY:
+            text = prompt_text(language, key, params)
+        elif voice.fallback_reads_original:
+            text = prompt_text(language, key, params)
+        else:
+            text = prompt_text(voice.fallback_say, key, params)
+            if key == "lang_option":  # "For English, press 3" must name the right language
+                text = text.replace(LANGUAGES[voice.fallback_say].english_name,
+                                    LANGUAGES[language].english_name)
+        speaker = VOICES[voice.fallback_say] if voice.mode is Mode.PLAY else voice
+        verb.say(text, language=speaker.twilio_language, voice=speaker.twilio_voice)

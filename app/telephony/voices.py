@@ -5,7 +5,9 @@ languages; every other language is played from audio files rendered with espeak-
 (or human recordings, which take precedence). espeak-ng has no Tajik, Dari or Pashto
 voice, so those are rendered with the nearest voice it has (Russian phonology for
 Tajik Cyrillic, Persian for Dari and Pashto) until a human records them.
-``fallback_say`` is the language spoken if no audio file exists at all.
+``fallback_say`` is the Twilio voice used if no audio file exists at all (espeak-ng
+not installed): it reads the caller's own text where the script allows (Cyrillic by
+the Russian voice, Latin Turkic by the Turkish one), else the English text.
 """
 
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ class Voice:
     twilio_voice: str | None = None
     fallback_say: str = "en"
     approximate: bool = False  # espeak voice is a neighbouring language
+    fallback_reads_original: bool = True
 
 
 VOICES: dict[str, Voice] = {
@@ -34,10 +37,12 @@ VOICES: dict[str, Voice] = {
     "kk": Voice(Mode.PLAY, "kk", fallback_say="ru"),
     "ky": Voice(Mode.PLAY, "ky", fallback_say="ru"),
     "tg": Voice(Mode.PLAY, "ru", fallback_say="ru", approximate=True),
-    "uz": Voice(Mode.PLAY, "uz", fallback_say="ru"),
-    "tk": Voice(Mode.PLAY, "tk", fallback_say="ru"),
-    "prs": Voice(Mode.PLAY, "fa", fallback_say="en", approximate=True),
-    "ps": Voice(Mode.PLAY, "fa", fallback_say="en", approximate=True),
-    "fa": Voice(Mode.PLAY, "fa", fallback_say="en"),
+    "uz": Voice(Mode.PLAY, "uz", fallback_say="tr"),
+    "tk": Voice(Mode.PLAY, "tk", fallback_say="tr"),
+    "prs": Voice(Mode.PLAY, "fa", fallback_say="en", approximate=True,
+                 fallback_reads_original=False),
+    "ps": Voice(Mode.PLAY, "fa", fallback_say="en", approximate=True,
+                fallback_reads_original=False),
+    "fa": Voice(Mode.PLAY, "fa", fallback_say="en", fallback_reads_original=False),
     "az": Voice(Mode.PLAY, "az", fallback_say="tr"),
 }

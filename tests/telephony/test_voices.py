@@ -54,10 +54,17 @@ def test_a_recording_for_a_twilio_language_is_played_instead_of_tts(tmp_path):
     assert "<Play>https://h.example.org/audio/ru/goodbye.wav</Play>" in str(response)
 
 
-def test_without_audio_a_play_language_falls_back_to_a_spoken_neighbour(tmp_path):
+@pytest.mark.parametrize(("language", "voice", "heard"), [
+    ("kk", "ru-RU", "Қазақ тілі"), ("tg", "ru-RU", "тоҷикӣ"), ("az", "tr-TR", "Azərbaycan"),
+    ("prs", "en-GB", "For Dari, press 3."), ("ps", "en-GB", "For Pashto, press 3."),
+])
+def test_without_audio_a_play_language_is_read_by_a_neighbouring_voice(tmp_path, language,
+                                                                       voice, heard):
     response = VoiceResponse()
-    Speaker(tmp_path, "https://h.example.org").speak(response, "kk", "goodbye")
-    assert 'language="ru-RU"' in str(response)
+    Speaker(tmp_path, "https://h.example.org").speak(response, language, "lang_option",
+                                                     digit="3")
+    xml = str(response)
+    assert f'language="{voice}"' in xml and heard in xml
 
 
 def test_audio_paths_cannot_escape_the_audio_folder(client):
