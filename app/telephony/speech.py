@@ -27,9 +27,7 @@ class Speaker:
     def say(self, verb: TwiML, language: str, key: str, /, **params: str) -> None:
         """Twilio text-to-speech, with a neighbouring voice for languages it lacks."""
         voice = VOICES[language]
-        if voice.mode is Mode.SAY:
-            text = prompt_text(language, key, params)
-        elif voice.fallback_reads_original:
+        if voice.mode is Mode.SAY or voice.fallback_reads_original:
             text = prompt_text(language, key, params)
         else:
             text = prompt_text(voice.fallback_say, key, params)
