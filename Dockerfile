@@ -6,7 +6,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     HOTLINE_ENV=production \
-    HOTLINE_DATA_DIR=/var/lib/hotline
+    HOTLINE_DATA_DIR=/var/lib/hotline \
+    HOTLINE_AUDIO_DIR=/srv/hotline/audio
+
+# espeak-ng renders the prompts of the languages Twilio's text-to-speech lacks.
+RUN apt-get update && apt-get install -y --no-install-recommends espeak-ng \
+ && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --system --uid 10001 --home-dir /srv/hotline --shell /usr/sbin/nologin hotline \
  && mkdir -p /srv/hotline /var/lib/hotline \
@@ -17,7 +22,11 @@ COPY pyproject.toml README.md alembic.ini babel.cfg ./
 COPY app ./app
 COPY migrations ./migrations
 COPY locales ./locales
-RUN pip install -e . && hotline i18n compile
+# Audio is rendered at build time so the image speaks every language at once. The
+# development settings used for it write throw-away secrets to a folder removed here.
+RUN pip install -e . && hotline i18n compile \
+ && HOTLINE_ENV=development HOTLINE_DATA_DIR=/tmp/build hotline audio render \
+ && rm -rf /tmp/build
 
 USER hotline
 EXPOSE 8000
