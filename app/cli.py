@@ -1,6 +1,7 @@
 """The ``hotline`` command: serve, migrate, manage the directory, and check routing."""
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -12,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from app import db, i18n
 from app.config import ConfigurationError, Settings, get_settings
+from app.messaging import conversations
+from app.messaging import simulate as sms_simulate
 from app.organisations import service as organisations
 from app.routing.engine import Candidate, Query, route
 from app.routing.needs import Need
@@ -126,6 +129,21 @@ def cmd_simulate_call(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(_args: argparse.Namespace) -> int:
+    """Erase contact details and message bodies past their retention date."""
+    settings = get_settings()
+    with session_scope(settings) as session:
+        report = conversations.purge_expired(session, settings, datetime.now(UTC))
+    print(json.dumps(dataclasses.asdict(report), indent=2))
+    return 0
+
+
+def cmd_simulate_sms(args: argparse.Namespace) -> int:
+    sms_simulate.simulate_sms(get_settings(), args.from_number, args.messages, print,
+                              operator_reply=args.operator_reply, at=args.at, keep=args.keep)
+    return 0
+
+
 def _split(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
@@ -193,6 +211,17 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--at", type=_aware, help="pretend it is this time (ISO)")
     call.add_argument("--keep", action="store_true", help="keep the records it makes")
     call.set_defaults(handler=cmd_simulate_call)
+    sms = simulate_commands.add_parser("sms", help="a text conversation through the real "
+                                       "SMS webhook")
+    sms.add_argument("--from", dest="from_number", required=True, help="sender's number")
+    sms.add_argument("messages", nargs="+", help="what the person writes, one message each")
+    sms.add_argument("--operator-reply", help="then an operator answers this, via the outbox")
+    sms.add_argument("--at", type=_aware, help="pretend it is this time (ISO)")
+    sms.add_argument("--keep", action="store_true", help="keep the records it makes")
+    sms.set_defaults(handler=cmd_simulate_sms)
+
+    commands.add_parser("purge", help="erase numbers and message bodies past retention"
+                        ).set_defaults(handler=cmd_purge)
 
     i18n_parser = commands.add_parser("i18n", help="translation catalogs")
     i18n_commands = i18n_parser.add_subparsers(dest="i18n_command", required=True)

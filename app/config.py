@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     dial_timeout_seconds: int = Field(default=20, ge=5, le=60)
     callback_retention_days: int = Field(default=14, ge=1, le=90)
     directory_refresh_seconds: float = Field(default=30, gt=0)
+    # Outgoing SMS through Twilio's REST API; without both, messages wait in the outbox.
+    twilio_account_sid: str = ""
+    sms_sender: str = ""  # the hotline's number (E.164) or a Messaging Service SID (MG...)
+    sms_number_retention_days: int = Field(default=30, ge=1, le=180)
+    message_retention_days: int = Field(default=90, ge=1, le=730)
+    sms_erase_words: list[str] = Field(default_factory=list)  # beyond each catalog's own
+    outbox_max_attempts: int = Field(default=8, ge=1, le=30)
+    outbox_poll_seconds: float = Field(default=2, gt=0)
+    outbox_worker: bool = True  # send from inside the service process
 
     @field_validator("public_url")
     @classmethod

@@ -86,7 +86,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front: two deferred transactions that both read
+    # and then write would fail at once with "database is locked" instead of waiting.
+    # Read-only probes ask for DEFERRED so they never queue behind a writer.
+    mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    connection.exec_driver_sql(f"BEGIN {'DEFERRED' if mode == 'DEFERRED' else 'IMMEDIATE'}")
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine for reads that must not wait for a writer (SQLite)."""
+    return engine.execution_options(sqlite_begin="DEFERRED")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

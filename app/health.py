@@ -18,7 +18,7 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz")
 def readyz(request: Request, response: Response) -> dict[str, str | None]:
     """The database is reachable and its schema is at the latest migration."""
-    engine: Engine = request.app.state.engine
+    engine: Engine = db.read_only(request.app.state.engine)
     head = db.head_revision()
     try:
         with engine.connect() as connection:

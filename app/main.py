@@ -1,5 +1,6 @@
 """The FastAPI application: settings, database, and routers in one place."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -8,6 +9,7 @@ from fastapi import FastAPI
 
 from app import db, health
 from app.config import Settings, get_settings
+from app.messaging import outbox, webhook
 from app.organisations import service as organisations
 from app.routing.cache import DirectoryCache
 from app.routing.snapshot import Directory
@@ -15,14 +17,19 @@ from app.telephony import audio, voice
 from app.telephony.ivr import Ivr
 from app.telephony.speech import Speaker
 
+logger = logging.getLogger(__name__)
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = db.make_engine(settings.effective_database_url())
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = _start_outbox_worker(app)
         yield
+        if worker is not None:
+            worker.stop()
         engine.dispose()
 
     app = FastAPI(title="Regional anti-trafficking hotline", version="0.1.0", lifespan=lifespan)
@@ -33,8 +40,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.directory = DirectoryCache(lambda: _load_directory(app),
                                          settings.directory_refresh_seconds)
     app.state.ivr = Ivr(settings, Speaker(settings.audio_dir, settings.public_url))
+    app.state.sms_sender = outbox.make_sender(settings)  # tests put a recording fake here
     app.include_router(health.router)
     app.include_router(voice.router)
+    app.include_router(webhook.router)
     app.include_router(audio.router)
     return app
 
@@ -43,3 +52,17 @@ def _load_directory(app: FastAPI) -> Directory:
     # Reads app.state at call time, so tests can swap the session factory.
     with app.state.sessionmaker() as session:
         return organisations.snapshot(session)
+
+
+def _start_outbox_worker(app: FastAPI) -> outbox.OutboxWorker | None:
+    settings: Settings = app.state.settings
+    if not settings.outbox_worker:
+        return None
+    if app.state.sms_sender is None:
+        logger.warning("no HOTLINE_TWILIO_ACCOUNT_SID/HOTLINE_SMS_SENDER: outgoing SMS wait "
+                       "in the outbox until they are set")
+        return None
+    worker = outbox.OutboxWorker(app.state.sessionmaker, app.state.sms_sender, settings,
+                                 app.state.clock)
+    worker.start()
+    return worker

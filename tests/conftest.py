@@ -122,6 +122,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "twilio_auth_token": "test-auth-token-0123456789abcdef",
         "pseudonym_key": "test-pseudonym-key-" + "k" * 32,
         "encryption_key": Fernet.generate_key().decode(),
+        "outbox_worker": False,  # tests run the outbox themselves, with a recording fake
     } | overrides
     return Settings(**values)
 

@@ -151,3 +151,25 @@ def test_audio_render_reports_what_it_rendered(hotline, tmp_path, monkeypatch):
     assert (tmp_path / "audio" / "kk" / "welcome.espeak.wav").exists()
     _, out, _ = hotline("audio", "render")
     assert json.loads(out)["rendered"] == 0  # nothing changed, nothing re-rendered
+
+
+def test_simulate_sms_prints_the_exchange_and_the_outbox_send(hotline):
+    code, out, _ = hotline("simulate", "sms", "--from", "+77010000000",
+                           "Сәлеметсіз бе, маған көмек керек", "1", "2",
+                           "--operator-reply", "Сәлем", "--at", "2026-11-23T11:00+03:00")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == 'caller +77010000000 writes: "Сәлеметсіз бе, маған көмек керек"'
+    assert lines[2].startswith("Жедел желі.")  # answered in Kazakh
+    queued = next(line for line in lines if line.startswith("case HL-"))
+    assert "[kz-" in queued and "priority urgent" in queued and "need danger" in queued
+    assert lines[-1] == 'outbox sends to +77010000000 (1 segment(s)): "Сәлем"'
+    code, out, _ = hotline("directory", "list", "--json")
+    assert json.loads(out) == []  # rolled back
+
+
+def test_purge_reports_what_it_erased(hotline):
+    code, out, _ = hotline("purge")
+    assert code == 0
+    assert json.loads(out) == {"numbers": 0, "bodies": 0, "callback_numbers": 0,
+                               "webhook_replies": 0}

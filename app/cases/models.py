@@ -51,7 +51,7 @@ class CasePriority(StrEnum):
         return list(CasePriority).index(self)
 
 
-def _enum(enum: type[StrEnum], length: int = 20) -> Enum:
+def db_enum(enum: type[StrEnum], length: int = 20) -> Enum:
     # Stored as plain strings: no PostgreSQL enum types to migrate when a value is added.
     return Enum(enum, native_enum=False, length=length,
                 values_callable=lambda members: [m.value for m in members],
@@ -66,18 +66,20 @@ class Case(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
-    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), default=CaseStatus.QUEUED)
-    priority: Mapped[CasePriority] = mapped_column(_enum(CasePriority),
+    status: Mapped[CaseStatus] = mapped_column(db_enum(CaseStatus), default=CaseStatus.QUEUED)
+    priority: Mapped[CasePriority] = mapped_column(db_enum(CasePriority),
                                                    default=CasePriority.NORMAL)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     caller_pseudonym: Mapped[str] = mapped_column(String(64), index=True)
     caller_country: Mapped[str | None] = mapped_column(String(2))
     language: Mapped[str | None] = mapped_column(String(8))
-    need: Mapped[Need | None] = mapped_column(_enum(Need))
+    need: Mapped[Need | None] = mapped_column(db_enum(Need))
     child: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The caller texted STOP: Twilio refuses to deliver until they text START.
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(lazy="raise")
     contacts: Mapped[list["Contact"]] = relationship(back_populates="case", lazy="raise")
@@ -89,14 +91,14 @@ class Contact(Base):
     __tablename__ = "contacts"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    channel: Mapped[Channel] = mapped_column(db_enum(Channel))
     twilio_sid: Mapped[str] = mapped_column(String(64), unique=True)
     caller_pseudonym: Mapped[str] = mapped_column(String(64), index=True)
     caller_country: Mapped[str | None] = mapped_column(String(2))
     language: Mapped[str | None] = mapped_column(String(8))
-    need: Mapped[Need | None] = mapped_column(_enum(Need))
+    need: Mapped[Need | None] = mapped_column(db_enum(Need))
     child: Mapped[bool] = mapped_column(default=False)
-    outcome: Mapped[ContactOutcome] = mapped_column(_enum(ContactOutcome),
+    outcome: Mapped[ContactOutcome] = mapped_column(db_enum(ContactOutcome),
                                                     default=ContactOutcome.IN_PROGRESS)
     case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), index=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -129,7 +131,7 @@ class RoutingAttempt(Base):
     attempt: Mapped[int] = mapped_column(Integer)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     reason: Mapped[str] = mapped_column(String(300))
-    result: Mapped[AttemptResult] = mapped_column(_enum(AttemptResult),
+    result: Mapped[AttemptResult] = mapped_column(db_enum(AttemptResult),
                                                   default=AttemptResult.DIALLING)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

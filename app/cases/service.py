@@ -1,6 +1,7 @@
 """Contacts and cases: creating, continuing and recording what happened. Never commits."""
 
 import secrets
+import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -150,3 +151,10 @@ def end_contact(contact: Contact, ended_at: datetime, duration: int | None) -> N
         contact.duration_seconds = duration
     if contact.outcome is ContactOutcome.IN_PROGRESS:
         contact.outcome = ContactOutcome.ABANDONED
+
+
+def mark_child(session: Session, case_id: uuid.UUID) -> None:
+    """A child is involved: the case goes to the top of the queue."""
+    case = session.get_one(Case, case_id)
+    case.child = True
+    case.priority = CasePriority.CHILD

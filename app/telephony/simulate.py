@@ -37,6 +37,20 @@ class Script:
     from_country: str = ""
 
 
+def post_signed(client: TestClient, settings: Settings, url: str,
+                params: dict[str, str]) -> ET.Element:
+    """POST as Twilio does: form-encoded, signed over the public URL; returns the TwiML."""
+    public = url if url.startswith("http") else settings.public_url + url
+    signature = RequestValidator(settings.twilio_auth_token).compute_signature(public, params)
+    parts = urlsplit(public)
+    response = client.post(
+        parts.path + (f"?{parts.query}" if parts.query else ""), content=urlencode(params),
+        headers={"X-Twilio-Signature": signature,
+                 "Content-Type": "application/x-www-form-urlencoded"})
+    response.raise_for_status()
+    return ET.fromstring(response.content)
+
+
 @contextmanager
 def simulated_app(settings: Settings, at: datetime | None, keep: bool) -> Iterator[FastAPI]:
     url = settings.effective_database_url()
@@ -71,16 +85,7 @@ class Simulator:
     def post(self, url: str, extra: dict[str, str], sid: str | None = None) -> ET.Element:
         params = {"CallSid": sid or self.sid, "From": self.script.number,
                   "To": "+10000000000", "FromCountry": self.script.from_country} | extra
-        public = url if url.startswith("http") else self.settings.public_url + url
-        signature = RequestValidator(self.settings.twilio_auth_token).compute_signature(
-            public, params)
-        parts = urlsplit(public)
-        response = self.client.post(
-            parts.path + (f"?{parts.query}" if parts.query else ""), content=urlencode(params),
-            headers={"X-Twilio-Signature": signature,
-                     "Content-Type": "application/x-www-form-urlencoded"})
-        response.raise_for_status()
-        return ET.fromstring(response.content)
+        return post_signed(self.client, self.settings, url, params)
 
     def run(self) -> None:
         self.say(f"caller {self.script.number} dials the hotline")

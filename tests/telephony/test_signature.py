@@ -40,7 +40,7 @@ def call_params(**extra: str) -> dict[str, str]:
 VOICE_PATHS = ["/twilio/voice", "/twilio/voice/language?page=0&t=1", "/twilio/voice/need",
                "/twilio/voice/info", "/twilio/voice/dial?attempt=0", "/twilio/voice/callback",
                "/twilio/voice/whisper?c=x&attempt=0", "/twilio/voice/whisper/accept",
-               "/twilio/voice/status"]
+               "/twilio/voice/status", "/twilio/sms", "/twilio/sms/status"]
 
 
 @pytest.mark.parametrize("path", VOICE_PATHS)
@@ -98,3 +98,18 @@ def test_signed_but_malformed_requests_get_400(client, settings):
                            headers={"X-Twilio-Signature": "x",
                                     "Content-Type": "application/x-www-form-urlencoded"})
     assert response.status_code == 400
+
+
+def test_signed_sms_without_its_fields_gets_400_and_records_nothing(client, settings, session):
+    from sqlalchemy import select
+
+    from app.messaging.models import Message
+
+    assert post(client, settings, "/twilio/sms", {"Body": "help"}).status_code == 400
+    assert post(client, settings, "/twilio/sms/status", {"MessageSid": "SM1"}).status_code == 400
+    assert session.scalars(select(Message)).all() == []
+
+
+def test_an_oversized_webhook_body_is_refused(client, settings):
+    params = {"MessageSid": "SM1", "From": "+77010000001", "Body": "x" * 70_000}
+    assert post(client, settings, "/twilio/sms", params).status_code == 413

@@ -1,0 +1,209 @@
+"""Storing conversations: numbers only encrypted, bodies only encrypted, both erasable.
+
+Never commits: the webhook or worker that calls these owns the transaction.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from app.cases import service as cases
+from app.cases.models import CallbackRequest, Case, Channel
+from app.config import Settings
+from app.messaging.models import (
+    Author,
+    Conversation,
+    ConversationState,
+    Direction,
+    Message,
+    Outbox,
+    OutboxStatus,
+)
+from app.privacy import crypto
+from app.telephony.models import WebhookReply
+
+OPEN_OUTBOX = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+
+
+class CannotReply(Exception):
+    """The caller cannot be written to: erased, purged, closed or opted out."""
+
+
+def current(session: Session, pseudonym: str, channel: Channel) -> Conversation | None:
+    """The caller's conversation still in progress on this channel, if any."""
+    return session.scalars(
+        select(Conversation)
+        .where(Conversation.caller_pseudonym == pseudonym, Conversation.channel == channel,
+               Conversation.state.not_in([ConversationState.ERASED, ConversationState.CLOSED]))
+        .order_by(Conversation.created_at.desc()).limit(1)).one_or_none()
+
+
+def start(session: Session, *, sid: str, channel: Channel, pseudonym: str,
+          country: str | None, now: datetime) -> Conversation:
+    """A new conversation, remembering an opt-out the caller has not yet revoked."""
+    previous = session.scalars(
+        select(Conversation).where(Conversation.caller_pseudonym == pseudonym,
+                                   Conversation.channel == channel)
+        .order_by(Conversation.created_at.desc()).limit(1)).one_or_none()
+    contact = cases.start_contact(session, sid=sid, channel=channel, pseudonym=pseudonym,
+                                  country=country)
+    conversation = Conversation(
+        channel=channel, caller_pseudonym=pseudonym, caller_country=country,
+        state=ConversationState.LANGUAGE, contact_id=contact.id, created_at=now,
+        last_inbound_at=now, opted_out_at=previous.opted_out_at if previous else None)
+    session.add(conversation)
+    session.flush()
+    return conversation
+
+
+def remember_number(conversation: Conversation, settings: Settings, number: str,
+                    now: datetime) -> None:
+    """Keep the number to reply to, encrypted, until the retention period after the last
+    message from the caller."""
+    conversation.number_encrypted = crypto.encrypt(settings.encryption_key, number)
+    conversation.number_purge_after = now + timedelta(days=settings.sms_number_retention_days)
+    conversation.last_inbound_at = now
+
+
+def record(session: Session, conversation: Conversation, settings: Settings, *,
+           direction: Direction, author: Author, body: str, now: datetime,
+           sid: str | None = None) -> Message:
+    message = Message(conversation_id=conversation.id, case_id=conversation.case_id,
+                      direction=direction, author=author, twilio_sid=sid, created_at=now,
+                      body_encrypted=crypto.encrypt(settings.encryption_key, body))
+    session.add(message)
+    session.flush()
+    return message
+
+
+def attach_case(session: Session, conversation: Conversation, case: Case) -> None:
+    conversation.case_id = case.id
+    if conversation.opted_out_at is not None:
+        case.opted_out_at = conversation.opted_out_at
+    session.execute(update(Message).where(Message.conversation_id == conversation.id)
+                    .values(case_id=case.id))
+
+
+def set_opted_out(session: Session, conversation: Conversation, at: datetime | None) -> None:
+    """Record STOP (``at``) or START (None) on the conversation and its case."""
+    conversation.opted_out_at = at
+    if conversation.case_id is not None:
+        session.get_one(Case, conversation.case_id).opted_out_at = at
+    if at is not None:
+        _cancel_outbox(session, [conversation.id])
+
+
+def erase_caller(session: Session, pseudonym: str, now: datetime) -> int:
+    """The erase word: every message body and contact detail of this caller, gone now.
+
+    The anonymised case fields stay. Returns how many conversations were touched.
+    """
+    ids = list(session.scalars(select(Conversation.id)
+                               .where(Conversation.caller_pseudonym == pseudonym)))
+    session.execute(update(Conversation).where(Conversation.id.in_(ids))
+                    .values(number_encrypted=None, number_purge_after=None))
+    session.execute(update(Conversation).where(
+        Conversation.id.in_(ids),
+        Conversation.state.not_in([ConversationState.ERASED, ConversationState.CLOSED]))
+        .values(state=ConversationState.ERASED, erased_at=now))
+    session.execute(update(Message).where(Message.conversation_id.in_(ids),
+                                          Message.body_encrypted.is_not(None))
+                    .values(body_encrypted=None, erased_at=now))
+    _cancel_outbox(session, ids)
+    session.execute(update(CallbackRequest).where(CallbackRequest.case_id.in_(
+        select(Case.id).where(Case.caller_pseudonym == pseudonym))).values(number_encrypted=None))
+    return len(ids)
+
+
+def close_for_case(session: Session, case_id: uuid.UUID) -> None:
+    """The case is closed: forget the numbers to reply to; a new message starts afresh."""
+    ids = list(session.scalars(select(Conversation.id).where(Conversation.case_id == case_id)))
+    session.execute(update(Conversation).where(Conversation.id.in_(ids))
+                    .values(number_encrypted=None, number_purge_after=None,
+                            state=ConversationState.CLOSED))
+    _cancel_outbox(session, ids)
+
+
+def _cancel_outbox(session: Session, conversation_ids: list[uuid.UUID]) -> None:
+    session.execute(update(Outbox).where(Outbox.conversation_id.in_(conversation_ids),
+                                         Outbox.status.in_(OPEN_OUTBOX))
+                    .values(status=OutboxStatus.CANCELLED, lease_until=None))
+
+
+# Twilio retries a webhook within minutes; a stored reply is not needed for long.
+WEBHOOK_REPLY_RETENTION = timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    numbers: int
+    bodies: int
+    callback_numbers: int
+    webhook_replies: int
+
+
+def purge_expired(session: Session, settings: Settings, now: datetime) -> PurgeReport:
+    """Erase numbers and bodies past their retention date; case fields stay."""
+    numbers = session.execute(update(Conversation).where(
+        Conversation.number_encrypted.is_not(None), Conversation.number_purge_after < now)
+        .values(number_encrypted=None, number_purge_after=None)).rowcount
+    cutoff = now - timedelta(days=settings.message_retention_days)
+    bodies = session.execute(update(Message).where(
+        Message.body_encrypted.is_not(None), Message.created_at < cutoff)
+        .values(body_encrypted=None, erased_at=now)).rowcount
+    callbacks = session.execute(update(CallbackRequest).where(
+        CallbackRequest.number_encrypted.is_not(None), CallbackRequest.purge_after < now)
+        .values(number_encrypted=None)).rowcount
+    replies = session.execute(delete(WebhookReply).where(
+        WebhookReply.created_at < now - WEBHOOK_REPLY_RETENTION)).rowcount
+    return PurgeReport(numbers=numbers, bodies=bodies, callback_numbers=callbacks,
+                       webhook_replies=replies)
+
+
+def for_case(session: Session, case_id: uuid.UUID) -> Conversation | None:
+    return session.scalars(select(Conversation).where(Conversation.case_id == case_id)
+                           .order_by(Conversation.created_at.desc()).limit(1)).one_or_none()
+
+
+def queue_reply(session: Session, settings: Settings, case: Case, body: str, now: datetime,
+                author: Author = Author.OPERATOR) -> Outbox:
+    """An operator's reply to the caller of this case, through the durable outbox."""
+    conversation = for_case(session, case.id)
+    if conversation is None or conversation.number_encrypted is None:
+        raise CannotReply("no number to reply to: the caller erased it or it was purged")
+    if conversation.opted_out_at is not None:
+        raise CannotReply("the caller texted STOP; Twilio delivers nothing until START")
+    message = record(session, conversation, settings, direction=Direction.OUT,
+                     author=author, body=body, now=now)
+    outbox = Outbox(message_id=message.id, conversation_id=conversation.id,
+                    status=OutboxStatus.PENDING, next_attempt_at=now, created_at=now)
+    session.add(outbox)
+    session.flush()
+    return outbox
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    at: datetime
+    direction: Direction
+    author: Author
+    body: str | None  # None once erased or purged
+    delivery: str | None
+
+
+def thread(session: Session, settings: Settings, case: Case,
+           organisation_id: int) -> list[ThreadEntry]:
+    """The case's messages, decrypted, for its own organisation only."""
+    if case.organisation_id != organisation_id:
+        raise PermissionError("this case belongs to another organisation")
+    rows = session.execute(
+        select(Message, Outbox).outerjoin(Outbox, Outbox.message_id == Message.id)
+        .where(Message.case_id == case.id).order_by(Message.created_at, Message.id)).all()
+    return [ThreadEntry(at=m.created_at, direction=m.direction, author=m.author,
+                        body=crypto.decrypt(settings.encryption_key, m.body_encrypted)
+                        if m.body_encrypted else None,
+                        delivery=(o.delivery_status or o.status.value) if o else None)
+            for m, o in rows]

@@ -1,0 +1,201 @@
+"""The SMS intake dialogue: language, need, child, then the operators take over.
+
+One function per state, each taking the caller's text and returning the reply (or
+None: no reply). A person is never stuck in a menu: the second reply that is not
+understood takes the menu's first choice and moves on, as the voice line does.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app import countries, pipeline
+from app.cases import service as cases
+from app.cases.models import Channel, Contact, ContactOutcome
+from app.config import Settings
+from app.detection.country import caller_country
+from app.detection.language import detect_language
+from app.languages import LANGUAGES
+from app.messaging import conversations, texts
+from app.messaging.keywords import Keyword, keyword_of, menu_number
+from app.messaging.models import Author, Conversation, ConversationState, Direction
+from app.privacy.pseudonym import pseudonymise
+from app.routing.needs import Need
+from app.routing.snapshot import Directory
+
+NEEDS = {1: Need.DANGER, 2: Need.LEGAL_AID, 3: Need.INFORMATION, 4: Need.OTHER}
+MAX_UNANSWERED = 2
+
+
+@dataclass(frozen=True)
+class Inbound:
+    sid: str
+    from_: str
+    body: str
+    from_country: str | None = None
+    opt_out_type: str | None = None
+    channel: Channel = Channel.SMS
+
+
+@dataclass
+class Turn:
+    """One inbound message being handled."""
+
+    session: Session
+    settings: Settings
+    directory: Directory
+    now: datetime
+    conversation: Conversation
+    text: str
+
+    @property
+    def language(self) -> str:
+        return self.conversation.language or "en"
+
+    def emergency(self) -> str:
+        return countries.emergency_number(self.conversation.caller_country)
+
+
+def handle(session: Session, settings: Settings, directory: Directory, inbound: Inbound,
+           now: datetime) -> str | None:
+    """Record one inbound message and return the reply to send with it, if any."""
+    pseudonym = pseudonymise(inbound.from_, settings.pseudonym_key)
+    keyword = keyword_of(inbound.body, settings.sms_erase_words, inbound.opt_out_type)
+    if keyword is Keyword.ERASE:
+        conversations.erase_caller(session, pseudonym, now)
+        return None  # and nothing of this message is kept
+    conversation = conversations.current(session, pseudonym, inbound.channel)
+    if conversation is None:
+        country = caller_country(inbound.from_, inbound.from_country).country
+        conversation = conversations.start(session, sid=inbound.sid, channel=inbound.channel,
+                                           pseudonym=pseudonym, country=country, now=now)
+    conversations.remember_number(conversation, settings, inbound.from_, now)
+    conversations.record(session, conversation, settings, direction=Direction.IN,
+                         author=Author.CALLER, body=inbound.body, now=now, sid=inbound.sid)
+    turn = Turn(session, settings, directory, now, conversation, inbound.body)
+    reply = _respond(turn, keyword)
+    if reply is not None:
+        conversations.record(session, conversation, settings, direction=Direction.OUT,
+                             author=Author.AUTO, body=reply, now=now)
+    return reply
+
+
+def _respond(turn: Turn, keyword: Keyword | None) -> str | None:
+    conversation = turn.conversation
+    if keyword is Keyword.STOP:
+        conversations.set_opted_out(turn.session, conversation, turn.now)
+        return None  # Twilio confirms the opt-out itself
+    if keyword is Keyword.START:
+        conversations.set_opted_out(turn.session, conversation, None)
+        return None  # and confirms the opt-in itself
+    if conversation.opted_out_at is not None:
+        return None  # Twilio would refuse it (error 21610)
+    if keyword is Keyword.HELP:
+        conversation.language = conversation.language or _menu_order(conversation)[0]
+        return texts.help_text(conversation.language, turn.emergency())
+    if keyword is Keyword.LANG:
+        return _language_menu(conversation, ())
+    return STATES[conversation.state](turn)
+
+
+# --- states ---------------------------------------------------------------------------
+
+
+def on_language(turn: Turn) -> str | None:
+    conversation = turn.conversation
+    if conversation.menu is None:  # first message: understand it if we can
+        detection = detect_language(turn.text, conversation.caller_country)
+        if detection.language is not None:
+            return _choose_language(turn, detection.language)
+        return _language_menu(conversation, detection.candidates)
+    menu = conversation.menu.split(",")
+    number = menu_number(turn.text)
+    if number is not None and 1 <= number <= len(menu):
+        return _choose_language(turn, menu[number - 1])
+    detection = detect_language(turn.text, conversation.caller_country)
+    if detection.language is not None:
+        return _choose_language(turn, detection.language)
+    if _not_understood(conversation):
+        return _choose_language(turn, menu[0])
+    return _language_menu(conversation, tuple(menu))
+
+
+def on_need(turn: Turn) -> str | None:
+    number = menu_number(turn.text)
+    need = NEEDS.get(number) if number is not None else None
+    if need is None:
+        if not _not_understood(turn.conversation):
+            return texts.text(turn.language, "need")
+        need = Need.OTHER  # an operator will read what they wrote
+    _open_case(turn, need)
+    turn.conversation.state = ConversationState.CHILD
+    return texts.text(turn.language, "child")
+
+
+def on_child(turn: Turn) -> str | None:
+    conversation = turn.conversation
+    if menu_number(turn.text) == 1:
+        conversation.child = True
+        contact = turn.session.get_one(Contact, conversation.contact_id)
+        contact.child = True
+        if conversation.case_id is not None:
+            cases.mark_child(turn.session, conversation.case_id)
+    conversation.state = ConversationState.OPEN
+    return texts.text(turn.language, "confirmed", number=turn.emergency())
+
+
+def on_open(_turn: Turn) -> str | None:
+    return None  # the operators answer, through the outbox
+
+
+STATES = {ConversationState.LANGUAGE: on_language, ConversationState.NEED: on_need,
+          ConversationState.CHILD: on_child, ConversationState.OPEN: on_open}
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _choose_language(turn: Turn, language: str) -> str:
+    conversation = turn.conversation
+    conversation.language = language
+    conversation.menu = None
+    conversation.unanswered = 0
+    turn.session.get_one(Contact, conversation.contact_id).language = language
+    if conversation.case_id is not None:  # switched language after intake
+        conversation.state = ConversationState.OPEN
+        return texts.text(language, "confirmed", number=turn.emergency())
+    conversation.state = ConversationState.NEED
+    return texts.text(language, "need")
+
+
+def _language_menu(conversation: Conversation, first: tuple[str, ...]) -> str:
+    order = _menu_order(conversation, first)
+    conversation.state = ConversationState.LANGUAGE
+    conversation.menu = ",".join(order)
+    return "\n".join(f"{n} {LANGUAGES[code].native_name}" for n, code in enumerate(order, 1))
+
+
+def _menu_order(conversation: Conversation, first: tuple[str, ...] = ()) -> list[str]:
+    """The detector's candidates, then the caller's country's languages, then the rest."""
+    order = countries.language_menu_order(conversation.caller_country)
+    return list(dict.fromkeys([*first, *order]))
+
+
+def _not_understood(conversation: Conversation) -> bool:
+    """Count a reply we could not use; True once the caller has had enough menus."""
+    conversation.unanswered += 1
+    if conversation.unanswered >= MAX_UNANSWERED:
+        conversation.unanswered = 0
+        return True
+    return False
+
+
+def _open_case(turn: Turn, need: Need) -> None:
+    conversation = turn.conversation
+    conversation.need = need
+    contact = turn.session.get_one(Contact, conversation.contact_id)
+    contact.need, contact.language = need, conversation.language
+    case = pipeline.enqueue(turn.session, turn.directory, contact, turn.now)
+    contact.outcome = ContactOutcome.QUEUED
+    conversations.attach_case(turn.session, conversation, case)

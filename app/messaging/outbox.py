@@ -1,0 +1,221 @@
+"""The durable outbox: every SMS we send on our own goes through it.
+
+A worker leases a due row (committed before sending), sends it through an
+``SmsSender``, and records the result. If Twilio is down the row is retried with
+exponential backoff; if the process dies mid-send the lease lapses and another pass
+sends it. That makes delivery at-least-once: a crash in the instant after Twilio
+accepted a message and before we recorded it can send it twice, which is better for a
+person waiting for an answer than never.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http import HttpClient
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from app.config import Settings
+from app.messaging import conversations
+from app.messaging.models import Conversation, Message, Outbox, OutboxStatus
+from app.privacy import crypto
+
+logger = logging.getLogger(__name__)
+LEASE = timedelta(minutes=2)
+FIRST_RETRY = timedelta(seconds=15)
+MAX_RETRY = timedelta(minutes=30)
+BATCH = 20
+OPTED_OUT = 21610  # "Attempt to send to unsubscribed recipient"
+
+
+class SendError(Exception):
+    """Twilio did not take the message. ``retryable`` says whether trying later can help."""
+
+    def __init__(self, code: str, *, retryable: bool) -> None:
+        super().__init__(code)
+        self.code = code
+        self.retryable = retryable
+
+    @property
+    def opted_out(self) -> bool:
+        return self.code == str(OPTED_OUT)
+
+
+class SmsSender(Protocol):
+    def send(self, to: str, body: str, status_callback: str) -> str:
+        """Hand one message to the provider; return its message SID or raise SendError."""
+        ...
+
+
+class TwilioSmsSender:
+    """Twilio's REST API. The only place the service talks to Twilio on its own."""
+
+    def __init__(self, account_sid: str, auth_token: str, sender: str,
+                 http_client: HttpClient | None = None) -> None:
+        if http_client is None:
+            quiet = logging.getLogger("app.messaging.twilio_http")
+            quiet.setLevel(logging.WARNING)  # its INFO lines would show request details
+            http_client = TwilioHttpClient(timeout=15, logger=quiet)
+        self.client = Client(account_sid, auth_token, http_client=http_client)
+        self.sender = sender
+
+    def send(self, to: str, body: str, status_callback: str) -> str:
+        origin = ({"messaging_service_sid": self.sender} if self.sender.startswith("MG")
+                  else {"from_": self.sender})
+        try:
+            message = self.client.messages.create(to=to, body=body,
+                                                  status_callback=status_callback, **origin)
+        except TwilioRestException as exc:
+            retryable = exc.status == 429 or exc.status >= 500
+            raise SendError(str(exc.code or exc.status), retryable=retryable) from None
+        except (TwilioException, OSError) as exc:  # network trouble: try again later
+            raise SendError(type(exc).__name__, retryable=True) from None
+        return str(message.sid)
+
+
+def make_sender(settings: Settings) -> SmsSender | None:
+    if settings.twilio_account_sid and settings.sms_sender:
+        return TwilioSmsSender(settings.twilio_account_sid, settings.twilio_auth_token,
+                               settings.sms_sender)
+    return None
+
+
+def backoff(attempts: int) -> timedelta:
+    """15 s, 30 s, 1 min, 2 min ... capped at 30 min."""
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), MAX_RETRY)
+
+
+@dataclass
+class DeliveryReport:
+    sent: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
+
+
+def _due(now: datetime):  # noqa: ANN202 - a SQLAlchemy boolean clause
+    return or_((Outbox.status == OutboxStatus.PENDING) & (Outbox.next_attempt_at <= now),
+               (Outbox.status == OutboxStatus.SENDING) & (Outbox.lease_until < now))
+
+
+def deliver_due(make_session: Callable[[], Session], sender: SmsSender, settings: Settings,
+                now: datetime) -> DeliveryReport:
+    """Send every message that is due now, each in its own lease."""
+    report = DeliveryReport()
+    with make_session() as session:
+        ids = list(session.scalars(select(Outbox.id).where(_due(now))
+                                   .order_by(Outbox.next_attempt_at, Outbox.id).limit(BATCH)))
+    for outbox_id in ids:
+        _deliver_one(make_session, sender, settings, outbox_id, now, report)
+    return report
+
+
+@dataclass(frozen=True)
+class _Leased:
+    to: str | None
+    body: str | None
+    attempts: int
+
+
+def _lease(session: Session, settings: Settings, outbox_id: int, now: datetime
+           ) -> _Leased | None:
+    """Take the row for this worker, atomically; None if another worker has it."""
+    taken = session.execute(
+        update(Outbox).where(Outbox.id == outbox_id, _due(now))
+        .values(status=OutboxStatus.SENDING, lease_until=now + LEASE,
+                attempts=Outbox.attempts + 1)).rowcount
+    if taken != 1:
+        return None
+    row = session.get_one(Outbox, outbox_id)
+    conversation = session.get_one(Conversation, row.conversation_id)
+    message = session.get_one(Message, row.message_id)
+    key = settings.encryption_key
+    blocked = conversation.opted_out_at is not None or conversation.number_encrypted is None
+    return _Leased(
+        to=None if blocked else crypto.decrypt(key, conversation.number_encrypted or ""),
+        body=crypto.decrypt(key, message.body_encrypted) if message.body_encrypted else None,
+        attempts=row.attempts)
+
+
+def _deliver_one(make_session: Callable[[], Session], sender: SmsSender, settings: Settings,
+                 outbox_id: int, now: datetime, report: DeliveryReport) -> None:
+    with make_session() as session, session.begin():
+        leased = _lease(session, settings, outbox_id, now)
+        if leased is not None and (leased.to is None or leased.body is None):
+            _finish(session, outbox_id, OutboxStatus.CANCELLED, error="no number or body")
+            report.cancelled.append(outbox_id)
+            return
+    if leased is None:
+        return
+    callback = f"{settings.public_url}/twilio/sms/status"
+    try:
+        sid = sender.send(leased.to or "", leased.body or "", callback)
+    except SendError as exc:
+        _record_failure(make_session, settings, outbox_id, leased.attempts, exc, now, report)
+        return
+    with make_session() as session, session.begin():
+        _finish(session, outbox_id, OutboxStatus.SENT, twilio_sid=sid, sent_at=now)
+    report.sent.append(outbox_id)
+
+
+def _record_failure(make_session: Callable[[], Session], settings: Settings, outbox_id: int,
+                    attempts: int, exc: SendError, now: datetime, report: DeliveryReport
+                    ) -> None:
+    logger.warning("outbox %s: attempt %s failed (%s)", outbox_id, attempts, exc.code)
+    with make_session() as session, session.begin():
+        if exc.opted_out:
+            row = session.get_one(Outbox, outbox_id)
+            conversation = session.get_one(Conversation, row.conversation_id)
+            conversations.set_opted_out(session, conversation, now)
+            report.cancelled.append(outbox_id)
+        elif exc.retryable and attempts < settings.outbox_max_attempts:
+            _finish(session, outbox_id, OutboxStatus.PENDING, error=exc.code,
+                    next_attempt_at=now + backoff(attempts))
+            report.retrying.append(outbox_id)
+        else:
+            _finish(session, outbox_id, OutboxStatus.FAILED, error=exc.code)
+            report.failed.append(outbox_id)
+
+
+def _finish(session: Session, outbox_id: int, status: OutboxStatus, *, error: str | None = None,
+            **values: object) -> None:
+    row = session.get_one(Outbox, outbox_id)
+    row.status = status
+    row.lease_until = None
+    if error is not None:
+        row.last_error = error[:120]
+    for name, value in values.items():
+        setattr(row, name, value)
+
+
+class OutboxWorker:
+    """Runs deliver_due every few seconds in a background thread of the service."""
+
+    def __init__(self, make_session: sessionmaker[Session], sender: SmsSender,
+                 settings: Settings, clock: Callable[[], datetime]) -> None:
+        self.make_session, self.sender, self.settings, self.clock = (
+            make_session, sender, settings, clock)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                deliver_due(self.make_session, self.sender, self.settings, self.clock())
+            except Exception:  # the database may be down: keep trying, never die
+                logger.exception("outbox pass failed")
+            self._stop.wait(self.settings.outbox_poll_seconds)

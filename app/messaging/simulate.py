@@ -1,0 +1,76 @@
+"""``hotline simulate sms``: a text conversation through the real webhook, in-process.
+
+Each message is signed as Twilio signs it; the TwiML reply is read back and printed
+with its language and SMS segment count. An operator's reply can be sent through the
+real outbox, delivered by a sender that prints instead of calling Twilio.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.cases.models import Case
+from app.config import Settings
+from app.messaging import conversations, outbox
+from app.messaging.models import Conversation
+from app.messaging.segments import segments
+from app.organisations.models import Organisation
+from app.privacy.pseudonym import pseudonymise
+from app.telephony.simulate import post_signed, simulated_app
+
+
+class PrintingSender:
+    """An SmsSender that shows what would go to Twilio."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+        self.count = 0
+
+    def send(self, to: str, body: str, status_callback: str) -> str:
+        self.count += 1
+        self.say(f'outbox sends to {to} ({segments(body)} segment(s)): "{body}"')
+        return f"SM{self.count:032d}"
+
+
+def simulate_sms(settings: Settings, number: str, messages: list[str],
+                 say: Callable[[str], None], *, operator_reply: str | None = None,
+                 at: datetime | None = None, keep: bool = False) -> None:
+    settings = settings.model_copy(update={"outbox_worker": False})
+    with simulated_app(settings, at, keep) as app, TestClient(app) as client:
+        for index, text in enumerate(messages, 1):
+            say(f'caller {number} writes: "{text}"')
+            params = {"MessageSid": f"SM{index:032d}", "From": number, "To": "+10000000000",
+                      "Body": text, "NumSegments": "1"}
+            twiml = post_signed(client, settings, "/twilio/sms", params)
+            replies = [m.text or "" for m in twiml.iter("Message")]
+            for reply in replies:
+                say(f"hotline replies ({segments(reply)} segment(s)):\n{reply}")
+            if not replies:
+                say("hotline does not reply")
+        now = app.state.clock()
+        with app.state.sessionmaker() as session:
+            case = _case_of(session, settings, number)
+            if case is None:
+                say("no case yet: the intake is not finished")
+                return
+            organisation = session.get_one(Organisation, case.organisation_id)
+            say(f"case {case.reference} is in the queue of {organisation.name} "
+                f"[{organisation.slug}]: priority {case.priority}, language {case.language}, "
+                f"need {case.need}")
+            if operator_reply:
+                say(f'operator replies: "{operator_reply}"')
+                conversations.queue_reply(session, settings, case, operator_reply, now)
+            session.commit()
+        if operator_reply:
+            outbox.deliver_due(app.state.sessionmaker, PrintingSender(say), settings, now)
+
+
+def _case_of(session: Session, settings: Settings, number: str) -> Case | None:
+    pseudonym = pseudonymise(number, settings.pseudonym_key)
+    return session.scalars(
+        select(Case).join(Conversation, Conversation.case_id == Case.id)
+        .where(Conversation.caller_pseudonym == pseudonym)
+        .order_by(Case.created_at.desc()).limit(1)).one_or_none()

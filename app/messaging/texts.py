@@ -1,0 +1,38 @@
+"""Everything the SMS line writes, as gettext messages with stable keys.
+
+Replies are deliberately neutral ("helpline", not "trafficking"): the phone may be read
+by someone else. Each reply must fit in two SMS segments in its own script (see
+``app.messaging.segments``); a test measures every catalog message with the longest
+values its placeholders can take.
+"""
+
+from app import i18n
+from app.i18n import N_
+
+TEXTS: dict[str, str] = {
+    "need": N_("Helpline. What do you need? Reply with a number: 1 danger or a safe place, "
+               "2 legal help, 3 information, 4 other."),
+    "child": N_("Is a child (under 18) involved? Reply 1 for yes, 2 for no."),
+    "confirmed": N_("Thank you. Someone from the helpline will write to you here. "
+                    "In an emergency call {number}."),
+    "help": N_("Confidential, free helpline. {lang}: change language. "
+               "{erase}: delete your messages. Emergency: {number}."),
+}
+
+# Translators: the keyword a person texts to change language. One word, capital letters.
+LANG_KEYWORD = N_("LANG")
+# Translators: the keyword a person texts to delete their messages. One word, capitals.
+ERASE_KEYWORD = N_("ERASE")
+
+
+def text(language: str, key: str, **params: str) -> str:
+    return i18n.gettext(language, TEXTS[key]).format(**params)
+
+
+def keyword(language: str, message: str) -> str:
+    return i18n.gettext(language, message)
+
+
+def help_text(language: str, emergency_number: str) -> str:
+    return text(language, "help", lang=keyword(language, LANG_KEYWORD),
+                erase=keyword(language, ERASE_KEYWORD), number=emergency_number)

@@ -1,0 +1,156 @@
+"""What is kept of a person who texts, for how long, and who can read it."""
+
+import logging
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.cases.models import Case
+from app.messaging import conversations, outbox
+from app.messaging.models import Conversation, ConversationState, Message, Outbox, OutboxStatus
+from app.privacy import crypto
+from tests.conftest import WEEKDAY_MORNING
+from tests.messaging.texting import FakeSender, Texter
+from tests.telephony.test_voice_safety import dump_all_tables
+
+pytestmark = pytest.mark.usefixtures("demo_directory")
+NUMBER = "+77010000201"
+FIRST = "Сәлеметсіз бе, маған көмек керек"
+
+
+def intake(client, settings, number: str = NUMBER) -> Texter:
+    t = Texter(client, settings, number)
+    for body in (FIRST, "1", "2"):
+        t.send(body)
+    return t
+
+
+def the_case(session) -> Case:
+    session.expire_all()  # the app wrote through its own sessions
+    return session.scalars(select(Case)).one()
+
+
+def test_number_and_bodies_are_stored_only_encrypted(client, settings, session):
+    intake(client, settings)
+    conversation = session.scalars(select(Conversation)).one()
+    assert crypto.decrypt(settings.encryption_key, conversation.number_encrypted) == NUMBER
+    assert conversation.number_purge_after == WEEKDAY_MORNING + timedelta(days=30)
+    dumped = dump_all_tables(session)
+    assert NUMBER not in dumped and NUMBER[1:] not in dumped
+    assert FIRST not in dumped and "Сәлеметсіз" not in dumped
+
+
+def test_the_thread_is_readable_by_the_cases_organisation_only(client, settings, session):
+    intake(client, settings)
+    case = the_case(session)
+    entries = conversations.thread(session, settings, case, case.organisation_id)
+    assert [e.body for e in entries][:2] == [FIRST, entries[1].body]
+    assert [e.author for e in entries[::2]] == ["caller"] * 3
+    with pytest.raises(PermissionError):
+        conversations.thread(session, settings, case, case.organisation_id + 1)
+
+
+def test_erase_word_deletes_bodies_and_number_at_once_and_stops_replies(client, settings,
+                                                                        session):
+    t = intake(client, settings)
+    case = the_case(session)
+    pending = conversations.queue_reply(session, settings, case, "Мы вам напишем", WEEKDAY_MORNING)
+    session.commit()
+    assert t.send("жою") is None  # the Kazakh erase word
+    session.expire_all()
+    conversation = session.scalars(select(Conversation)).one()
+    assert conversation.number_encrypted is None and conversation.state is ConversationState.ERASED
+    assert all(m.body_encrypted is None for m in session.scalars(select(Message)))
+    assert session.get(Outbox, pending.id).status is OutboxStatus.CANCELLED
+    kept = the_case(session)  # the anonymised case stays
+    assert (kept.language, kept.need, kept.caller_country) == ("kk", "danger", "KZ")
+    with pytest.raises(conversations.CannotReply):
+        conversations.queue_reply(session, settings, kept, "?", WEEKDAY_MORNING)
+    assert "жою" not in [e.body for e in conversations.thread(session, settings, kept,
+                                                              kept.organisation_id)]
+
+
+def test_configured_erase_word_works_too(app, client, settings, session):
+    app.state.settings = settings.model_copy(update={"sms_erase_words": ["Pineapple"]})
+    t = intake(client, app.state.settings)
+    assert t.send("pineapple!") is None
+    assert session.scalars(select(Conversation)).one().state is ConversationState.ERASED
+
+
+def test_stop_is_recorded_on_the_case_and_nothing_is_sent_until_start(client, settings,
+                                                                      session):
+    t = intake(client, settings)
+    assert t.send("STOP") is None
+    case = the_case(session)
+    assert case.opted_out_at == WEEKDAY_MORNING
+    with pytest.raises(conversations.CannotReply):
+        conversations.queue_reply(session, settings, case, "Hello", WEEKDAY_MORNING)
+    assert t.send("HELP") is None  # Twilio would refuse it (21610)
+    assert t.send("START") is None
+    assert the_case(session).opted_out_at is None
+    conversations.queue_reply(session, settings, the_case(session), "Hello", WEEKDAY_MORNING)
+
+
+def test_twilio_advanced_opt_out_field_is_honoured(client, settings, session):
+    t = intake(client, settings)
+    t.send("Стоп", OptOutType="STOP")  # Twilio saw a localised opt-out word
+    assert the_case(session).opted_out_at is not None
+
+
+def test_opt_out_outlives_the_conversation(client, settings, session):
+    t = intake(client, settings)
+    t.send("STOP")
+    conversations.close_for_case(session, the_case(session).id)
+    session.commit()
+    assert t.send("Сәлеметсіз бе") is None  # a new conversation, still opted out
+
+
+def test_closing_the_case_erases_the_number_and_a_new_text_starts_afresh(client, settings,
+                                                                        session):
+    t = intake(client, settings)
+    conversations.close_for_case(session, the_case(session).id)
+    session.commit()
+    assert session.scalars(select(Conversation)).one().number_encrypted is None
+    assert t.send("Сәлеметсіз бе, маған тағы көмек керек") is not None
+    assert len(session.scalars(select(Conversation)).all()) == 2
+
+
+def test_retention_purges_numbers_and_bodies_but_keeps_the_case(client, settings, session):
+    intake(client, settings)
+    early = conversations.purge_expired(session, settings, WEEKDAY_MORNING + timedelta(days=29))
+    assert (early.numbers, early.bodies, early.webhook_replies) == (0, 0, 3)  # retries are over
+    later = conversations.purge_expired(session, settings, WEEKDAY_MORNING + timedelta(days=91))
+    assert later.numbers == 1 and later.bodies == 6
+    assert session.scalars(select(Conversation)).one().number_encrypted is None
+    assert the_case(session).need == "danger"
+
+
+NUMBERS = ["+77010000301", "+992900000301", "+93700000301"]
+
+
+def test_no_table_or_log_line_holds_a_texters_number(app, client, settings, session, caplog):
+    caplog.set_level(logging.DEBUG)
+    sender = FakeSender()
+    for number in NUMBERS:
+        t = intake(client, settings, number)
+        t.send(f"Call me back on {number}")  # the body is encrypted like any other
+        conversations.queue_reply(session, settings, the_case_of(session, number, settings),
+                                  "We will call", WEEKDAY_MORNING)
+        session.commit()
+    outbox.deliver_due(app.state.sessionmaker, sender, settings, WEEKDAY_MORNING)
+    assert sorted(s.to for s in sender.sent) == sorted(NUMBERS)
+    t.send("STOP")
+    t.send("ERASE")
+    dumped = dump_all_tables(session)
+    for number in NUMBERS:
+        for form in (number, number.lstrip("+"), number[-9:]):
+            assert form not in dumped
+            assert form not in caplog.text
+
+
+def the_case_of(session, number: str, settings) -> Case:
+    from app.privacy.pseudonym import pseudonymise
+
+    return session.scalars(select(Case).where(
+        Case.caller_pseudonym == pseudonymise(number, settings.pseudonym_key))).one()
