@@ -1,10 +1,15 @@
 """The outbox: nothing lost when Twilio is down or the process dies mid-send."""
 
 import json
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from twilio.http.response import Response as TwilioResponse
 
@@ -145,32 +150,55 @@ def test_status_callback_must_be_signed(client, settings):
     assert response.status_code == 403
 
 
-def test_the_worker_thread_sends_from_inside_the_service(fresh_database_url, monkeypatch):
-    """The real thing: its own engine and sessions, a background thread, real commits."""
-    from fastapi.testclient import TestClient
-
+@contextmanager
+def real_service(database_url: str, sender: FakeSender, replies: list[str],
+                 **overrides: object) -> Iterator[FastAPI]:
+    """The app on its own database, engine and sessions, with real commits; a person has
+    gone through intake and an operator has queued ``replies``."""
     from app.main import create_app
     from app.organisations import service as organisations
 
-    db.upgrade(fresh_database_url)
-    settings = make_settings(fresh_database_url, outbox_worker=True, outbox_poll_seconds=0.05)
+    db.upgrade(database_url)
+    settings = make_settings(database_url, **overrides)
     app = create_app(settings)
-    sender = FakeSender()
     app.state.sms_sender = sender
     with TestClient(app) as client:
-        with app.state.sessionmaker() as session:
+        with app.state.sessionmaker() as session, session.begin():
             organisations.load_demo_if_empty(session)
-            session.commit()
         t = Texter(client, settings, NUMBER)
         for body in ("Сәлеметсіз бе, маған көмек керек", "2", "2"):
             t.send(body)
         with app.state.sessionmaker() as session, session.begin():
             case = session.scalars(select(Case)).one()
-            conversations.queue_reply(session, settings, case, "Сәлем", app.state.clock())
+            for reply in replies:
+                conversations.queue_reply(session, settings, case, reply, T0)
+        yield app
+
+
+def test_the_worker_thread_sends_from_inside_the_service(fresh_database_url):
+    sender = FakeSender()
+    with real_service(fresh_database_url, sender, ["Сәлем"], outbox_worker=True,
+                      outbox_poll_seconds=0.05):
         deadline = time.monotonic() + 10
         while not sender.sent and time.monotonic() < deadline:
             time.sleep(0.05)
     assert [s.to for s in sender.sent] == [NUMBER]
+
+
+def test_two_workers_never_send_the_same_message_twice(fresh_database_url):
+    """Two service processes share the outbox: every message goes out exactly once."""
+    replies = [f"reply {n}" for n in range(40)]
+    senders = [FakeSender(), FakeSender()]
+    with real_service(fresh_database_url, FakeSender(), replies) as app:
+        settings = app.state.settings
+        workers = [threading.Thread(target=lambda s=s: [
+            outbox.deliver_due(app.state.sessionmaker, s, settings, T0) for _ in range(3)])
+            for s in senders]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    assert sorted(sent.body for s in senders for sent in s.sent) == sorted(replies)
 
 
 class RecordingHttpClient:
@@ -217,38 +245,3 @@ def test_twilio_errors_are_classified(status, code, retryable):
     assert raised.value.retryable is retryable
     assert raised.value.opted_out is (code == 21610)
     assert NUMBER not in str(raised.value)
-
-
-def test_two_workers_never_send_the_same_message_twice(fresh_database_url):
-    """Two service processes share the outbox: every message goes out exactly once."""
-    import threading
-
-    from fastapi.testclient import TestClient
-
-    from app.main import create_app
-    from app.organisations import service as organisations
-
-    db.upgrade(fresh_database_url)
-    settings = make_settings(fresh_database_url)
-    app = create_app(settings)
-    with TestClient(app) as client:
-        with app.state.sessionmaker() as session:
-            organisations.load_demo_if_empty(session)
-            session.commit()
-        t = Texter(client, settings, NUMBER)
-        for body in ("Сәлеметсіз бе, маған көмек керек", "2", "2"):
-            t.send(body)
-        with app.state.sessionmaker() as session, session.begin():
-            case = session.scalars(select(Case)).one()
-            for n in range(40):
-                conversations.queue_reply(session, settings, case, f"reply {n}", T0)
-        senders = [FakeSender(), FakeSender()]
-        workers = [threading.Thread(target=lambda s=s: [
-            outbox.deliver_due(app.state.sessionmaker, s, settings, T0) for _ in range(3)])
-            for s in senders]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-    bodies = [sent.body for s in senders for sent in s.sent]
-    assert sorted(bodies) == sorted(f"reply {n}" for n in range(40))
