@@ -2,6 +2,7 @@
 
 import argparse
 import dataclasses
+import getpass
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -19,6 +20,8 @@ from app.organisations import service as organisations
 from app.routing.engine import Candidate, Query, route
 from app.routing.needs import Need
 from app.telephony import audio, simulate
+from app.users import service as users
+from app.users.models import Role
 
 
 @contextmanager
@@ -129,6 +132,26 @@ def cmd_simulate_call(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_create(args: argparse.Namespace) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("the passwords differ", file=sys.stderr)
+            return 1
+    try:
+        with session_scope() as session:
+            user = users.create_user(session, args.username, password, Role(args.role),
+                                     args.org)
+            print(json.dumps({"id": user.id, "username": user.username, "role": user.role,
+                              "organisation": args.org}))
+    except users.UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_purge(_args: argparse.Namespace) -> int:
     """Erase contact details and message bodies past their retention date."""
     settings = get_settings()
@@ -219,6 +242,17 @@ def build_parser() -> argparse.ArgumentParser:
     sms.add_argument("--at", type=_aware, help="pretend it is this time (ISO)")
     sms.add_argument("--keep", action="store_true", help="keep the records it makes")
     sms.set_defaults(handler=cmd_simulate_sms)
+
+    user = commands.add_parser("user", help="console and API users")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    creator = user_commands.add_parser("create", help="create a user; asks for the password")
+    creator.add_argument("username")
+    creator.add_argument("--role", required=True, choices=[r.value for r in Role])
+    creator.add_argument("--org", help="the organisation an operator works for (its id in "
+                         "`hotline directory list --json`)")
+    creator.add_argument("--password-stdin", action="store_true",
+                         help="read the password from standard input")
+    creator.set_defaults(handler=cmd_user_create)
 
     commands.add_parser("purge", help="erase numbers and message bodies past retention"
                         ).set_defaults(handler=cmd_purge)

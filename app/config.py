@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=8, ge=1, le=30)
     outbox_poll_seconds: float = Field(default=2, gt=0)
     outbox_worker: bool = True  # send from inside the service process
+    # Operators: sessions, login rate limits, and how long an idle claim holds a case.
+    session_hours: int = Field(default=12, ge=1, le=72)
+    login_window_minutes: int = Field(default=15, ge=1)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    claim_idle_minutes: int = Field(default=30, ge=1, le=480)
 
     @field_validator("public_url")
     @classmethod

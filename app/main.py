@@ -8,14 +8,17 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 
 from app import db, health
+from app.audit import api as audit_api
 from app.config import Settings, get_settings
 from app.messaging import outbox, webhook
+from app.operator_queue import api as cases_api
 from app.organisations import service as organisations
 from app.routing.cache import DirectoryCache
 from app.routing.snapshot import Directory
 from app.telephony import audio, voice
 from app.telephony.ivr import Ivr
 from app.telephony.speech import Speaker
+from app.users import api as auth_api
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(voice.router)
     app.include_router(webhook.router)
+    app.include_router(auth_api.router)
+    app.include_router(cases_api.router)
+    app.include_router(audit_api.router)
     app.include_router(audio.router)
     return app
 

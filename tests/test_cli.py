@@ -173,3 +173,22 @@ def test_purge_reports_what_it_erased(hotline):
     assert code == 0
     assert json.loads(out) == {"numbers": 0, "bodies": 0, "callback_numbers": 0,
                                "webhook_replies": 0}
+
+
+def test_user_create_reads_the_password_from_stdin_and_names_bad_organisations(
+        hotline, monkeypatch):
+    import io
+
+    hotline("directory", "import", str(DEMO_DIRECTORY))
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery staple\n"))
+    code, out, _ = hotline("user", "create", "--role", "operator", "--org", "kz-almaty-shelter",
+                           "--password-stdin", "aigerim")
+    assert code == 0 and json.loads(out)["organisation"] == "kz-almaty-shelter"
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery staple\n"))
+    code, _, err = hotline("user", "create", "--role", "operator", "--org", "kz-nowhere",
+                           "--password-stdin", "daniyar")
+    assert code == 1 and "no organisation 'kz-nowhere'" in err
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery staple\n"))
+    code, _, err = hotline("user", "create", "--role", "operator", "--org", "kz-almaty-shelter",
+                           "--password-stdin", "aigerim")
+    assert code == 1 and "already exists" in err

@@ -39,6 +39,13 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"
 
 
+class CloseStatus(StrEnum):
+    """HTCDS cas_Status values for a closed case."""
+
+    CLOSED = "Closed"
+    CLOSED_REFERRED = "ClosedReferred"
+
+
 class CasePriority(StrEnum):
     """Queue priority; ``rank`` orders the queue (child first, then urgent, then normal)."""
 
@@ -80,6 +87,11 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The caller texted STOP: Twilio refuses to deliver until they text START.
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # One operator works a case at a time; an idle claim lapses at claim_expires_at.
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    close_status: Mapped[CloseStatus | None] = mapped_column(db_enum(CloseStatus))
 
     organisation: Mapped[Organisation] = relationship(lazy="raise")
     contacts: Mapped[list["Contact"]] = relationship(back_populates="case", lazy="raise")

@@ -1,0 +1,34 @@
+"""``GET /api/audit``: the audit log, newest first, for admins only."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from app.audit import service
+from app.db import SessionDep
+from app.users.deps import Admin
+
+router = APIRouter(prefix="/api/audit", tags=["audit"])
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    username: str
+    role: str
+    organisation_id: int | None
+    action: str
+    case_id: uuid.UUID | None
+    detail: dict[str, Any]
+
+
+@router.get("")
+def list_audit(session: SessionDep, _admin: Admin, case_id: uuid.UUID | None = None,
+               before_id: int | None = None,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[AuditOut]:
+    return [AuditOut.model_validate(e, from_attributes=True)
+            for e in service.entries(session, case_id=case_id, limit=limit,
+                                     before_id=before_id)]

@@ -1,0 +1,30 @@
+"""Writing and reading the audit log. Never commits: an entry lands with its change."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditEvent
+from app.users.models import User
+
+
+def record(session: Session, user: User, action: str, now: datetime, *,
+           case_id: uuid.UUID | None = None, **detail: Any) -> AuditEvent:
+    entry = AuditEvent(at=now, user_id=user.id, username=user.username, role=user.role.value,
+                       organisation_id=user.organisation_id, action=action, case_id=case_id,
+                       detail=detail)
+    session.add(entry)
+    return entry
+
+
+def entries(session: Session, *, case_id: uuid.UUID | None = None, limit: int = 200,
+            before_id: int | None = None) -> list[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if case_id is not None:
+        query = query.where(AuditEvent.case_id == case_id)
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
+    return list(session.scalars(query))

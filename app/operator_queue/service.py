@@ -1,0 +1,116 @@
+"""An organisation's queue: ordering, claiming and releasing cases. Never commits.
+
+A claim is one conditional UPDATE: it succeeds only if the case is still unclaimed (or
+its claim has lapsed), so two operators can never both hold a case, on SQLite or
+PostgreSQL. "Claim next" first picks candidates with ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, so fifty operators pressing it at once each get a different case instead of
+queueing on the same row.
+"""
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, case, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.cases.models import Case, CasePriority, CaseStatus
+from app.config import Settings
+from app.users.models import User
+
+OPEN_STATUSES = (CaseStatus.QUEUED, CaseStatus.CLAIMED, CaseStatus.REFERRED)
+PRIORITY_ORDER = case({p.value: p.rank for p in CasePriority}, value=Case.priority)
+
+
+class NotFound(LookupError):
+    """No such case in this organisation (another organisation's case looks the same)."""
+
+
+class Conflict(Exception):
+    """The case is claimed by someone else, or not in a state for this."""
+
+
+def _claimable(now: datetime):  # noqa: ANN202 - a SQLAlchemy boolean clause
+    return or_(Case.status.in_([CaseStatus.QUEUED, CaseStatus.REFERRED]),
+               (Case.status == CaseStatus.CLAIMED) & (Case.claim_expires_at < now))
+
+
+def queue(session: Session, organisation_id: int) -> list[Case]:
+    """Open cases of the organisation: child first, then urgent, then normal; oldest first."""
+    return list(session.scalars(
+        select(Case).where(Case.organisation_id == organisation_id,
+                           Case.status.in_(OPEN_STATUSES))
+        .order_by(PRIORITY_ORDER, Case.created_at, Case.id)))
+
+
+def get_case(session: Session, user: User, case_id: uuid.UUID) -> Case:
+    case_ = session.get(Case, case_id)
+    if case_ is None or user.organisation_id is None or (
+            case_.organisation_id != user.organisation_id):
+        raise NotFound(str(case_id))
+    return case_
+
+
+def claim(session: Session, settings: Settings, user: User, case_id: uuid.UUID,
+          now: datetime) -> Case:
+    case_ = get_case(session, user, case_id)
+    if case_.claimed_by_id == user.id and case_.status is CaseStatus.CLAIMED:
+        touch(settings, case_, now)
+        return case_
+    taken = session.execute(
+        update(Case).where(Case.id == case_id, Case.organisation_id == user.organisation_id,
+                           _claimable(now))
+        .values(**_claim_values(settings, user, now))
+        .execution_options(synchronize_session=False)).rowcount
+    session.refresh(case_)
+    if taken != 1:
+        raise Conflict("claimed by another operator" if case_.status is CaseStatus.CLAIMED
+                       else f"the case is {case_.status}")
+    return case_
+
+
+def claim_next(session: Session, settings: Settings, user: User, now: datetime
+               ) -> Case | None:
+    """The most urgent claimable case of the operator's organisation, claimed."""
+    for _ in range(5):  # another operator may win a race for the same row; try the next
+        case_id = session.scalar(_next_query(session, user, now))
+        if case_id is None:
+            return None
+        try:
+            return claim(session, settings, user, case_id, now)
+        except Conflict:
+            continue
+    return None
+
+
+def _next_query(session: Session, user: User, now: datetime) -> Select[tuple[uuid.UUID]]:
+    query = (select(Case.id).where(Case.organisation_id == user.organisation_id,
+                                   _claimable(now))
+             .order_by(PRIORITY_ORDER, Case.created_at, Case.id).limit(1))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return query
+
+
+def _claim_values(settings: Settings, user: User, now: datetime) -> dict[str, object]:
+    return {"status": CaseStatus.CLAIMED, "claimed_by_id": user.id, "claimed_at": now,
+            "claim_expires_at": now + timedelta(minutes=settings.claim_idle_minutes)}
+
+
+def require_claim(case_: Case, user: User, now: datetime) -> None:
+    """Changing a case needs a live claim on it by this operator."""
+    if not (case_.status is CaseStatus.CLAIMED and case_.claimed_by_id == user.id
+            and case_.claim_expires_at is not None and case_.claim_expires_at > now):
+        raise Conflict("claim the case first")
+
+
+def touch(settings: Settings, case_: Case, now: datetime) -> None:
+    """The operator is working on it: the claim lasts another idle period."""
+    case_.claim_expires_at = now + timedelta(minutes=settings.claim_idle_minutes)
+
+
+def release(session: Session, user: User, case_id: uuid.UUID, now: datetime) -> Case:
+    case_ = get_case(session, user, case_id)
+    require_claim(case_, user, now)
+    case_.status = CaseStatus.QUEUED
+    case_.claimed_by_id = case_.claimed_at = case_.claim_expires_at = None
+    return case_

@@ -1,0 +1,50 @@
+"""Who is asking: the bearer token (API) or the session cookie (console), and their role."""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+
+from app.db import SessionDep
+from app.users import service
+from app.users.models import Role, User
+
+SESSION_COOKIE = "hotline_session"
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+
+def _unauthorised() -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, "not signed in",
+                         headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_user(request: Request, session: SessionDep,
+                 bearer: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+    token = bearer or request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise _unauthorised()
+    now: datetime = request.app.state.clock()
+    found = service.resolve_token(session, token, now)
+    if found is None:
+        raise _unauthorised()
+    user, auth_token = found
+    request.state.csrf_token = auth_token.csrf_token
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require(*roles: Role) -> Callable[[User], User]:
+    def dependency(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "not allowed for your role")
+        return user
+
+    return dependency
+
+
+Operator = Annotated[User, Depends(require(Role.OPERATOR))]
+Admin = Annotated[User, Depends(require(Role.ADMIN))]

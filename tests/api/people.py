@@ -1,0 +1,27 @@
+"""Users for API tests: created in the test's transaction, signed in through the API."""
+
+from dataclasses import dataclass
+
+from app.users import service as users
+from app.users.models import Role
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Person:
+    username: str
+    role: Role
+    organisation: str | None
+    headers: dict[str, str]
+
+
+def make_person(client, session, username: str, role: Role = Role.OPERATOR,
+                organisation: str | None = "kz-almaty-shelter") -> Person:
+    users.create_user(session, username, PASSWORD, role,
+                      organisation if role is Role.OPERATOR else None)
+    session.commit()
+    response = client.post("/api/auth/token", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    token = response.json()["access_token"]
+    return Person(username, role, organisation, {"Authorization": f"Bearer {token}"})
