@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from app import db, health
 from app.audit import api as audit_api
+from app.cases import api as casework_api
 from app.config import Settings, get_settings
 from app.messaging import outbox, webhook
 from app.operator_queue import api as cases_api
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhook.router)
     app.include_router(auth_api.router)
     app.include_router(cases_api.router)
+    app.include_router(casework_api.router)
     app.include_router(audit_api.router)
     app.include_router(audio.router)
     return app

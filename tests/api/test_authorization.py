@@ -1,0 +1,56 @@
+"""Every API route with every role, and anonymously: who may do what."""
+
+import pytest
+from fastapi.routing import APIRoute
+
+from app.users.models import Role
+from tests.api.people import make_person
+from tests.factories import make_case
+
+pytestmark = pytest.mark.usefixtures("demo_directory")
+
+# Which roles each route prefix admits; a new route must be added here or the test fails.
+RULES: dict[str, set[Role]] = {
+    "/api/auth/me": {Role.OPERATOR, Role.COORDINATOR, Role.ADMIN},
+    "/api/cases": {Role.OPERATOR},
+    "/api/audit": {Role.ADMIN},
+}
+PUBLIC = {"/api/auth/token"}
+
+
+def api_routes(app) -> list[tuple[str, str]]:
+    return sorted((method, route.path) for route in app.routes
+                  if isinstance(route, APIRoute) and route.path.startswith("/api")
+                  for method in route.methods)
+
+
+def allowed_roles(path: str) -> set[Role]:
+    matches = [prefix for prefix in RULES if path.startswith(prefix)]
+    assert matches, f"{path} has no authorization rule in this test"
+    return RULES[max(matches, key=len)]
+
+
+def test_every_api_route_has_a_rule(app):
+    for _, path in api_routes(app):
+        assert path in PUBLIC or allowed_roles(path)
+
+
+@pytest.mark.parametrize("role", [None, *Role])
+def test_every_route_admits_exactly_its_roles(app, client, session, role):
+    case = make_case(session, "kz-almaty-shelter")
+    headers = {}
+    if role is not None:
+        headers = make_person(client, session, f"user-{role or 'anon'}", role).headers
+    for method, path in api_routes(app):
+        if path in PUBLIC:
+            continue
+        response = client.request(method, path.replace("{case_id}", str(case.id)),
+                                  headers=headers, json={})
+        if role is None:
+            expected_refusal = 401
+        elif role not in allowed_roles(path):
+            expected_refusal = 403
+        else:
+            assert response.status_code not in (401, 403), (method, path, response.text)
+            continue
+        assert response.status_code == expected_refusal, (method, path, role)
