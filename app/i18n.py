@@ -1,8 +1,12 @@
 """Gettext catalogs for the hotline's languages (Babel).
 
-Catalogs live in ``locales/<locale>/LC_MESSAGES/messages.po`` at the repository root and
+Catalogs live in ``locales/<locale>/LC_MESSAGES/<domain>.po`` at the repository root and
 are compiled to ``.mo`` at install/start (``hotline i18n compile``). Dari is stored under
 Babel's ``fa_AF`` locale and addressed everywhere else by its ISO 639-3 code ``prs``.
+
+Two domains: ``messages``, what callers hear and read, complete in all twelve languages;
+and ``console``, the operators' web console (English and Russian for now), kept apart so
+that a console string never leaves a caller catalog incomplete.
 """
 
 from functools import cache
@@ -16,6 +20,7 @@ from app.languages import LANGUAGES, normalise_language
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
+CONSOLE_DOMAIN = "console"
 BABEL_LOCALE = {code: code for code in LANGUAGES} | {"prs": "fa_AF"}
 
 
@@ -24,14 +29,15 @@ def N_(message: str) -> str:
     return message
 
 
-def catalog_paths() -> list[Path]:
-    return sorted(LOCALES_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+def catalog_paths(domain: str = DOMAIN) -> list[Path]:
+    """The .po catalogs of one domain (by default the callers' ``messages``)."""
+    return sorted(LOCALES_DIR.glob(f"*/LC_MESSAGES/{domain}.po"))
 
 
 def compile_catalogs() -> list[Path]:
-    """Compile every .po catalog to .mo; returns the files written."""
+    """Compile every .po catalog of every domain to .mo; returns the files written."""
     written = []
-    for po_path in catalog_paths():
+    for po_path in sorted(LOCALES_DIR.glob("*/LC_MESSAGES/*.po")):
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parent.parent.name)
         mo_path = po_path.with_suffix(".mo")
@@ -39,6 +45,7 @@ def compile_catalogs() -> list[Path]:
             write_mo(mo_file, catalog)
         written.append(mo_path)
     translations.cache_clear()
+    domain_translations.cache_clear()
     return written
 
 
@@ -50,3 +57,9 @@ def translations(language: str) -> NullTranslations:
 
 def gettext(language: str, message: str) -> str:
     return translations(language).gettext(message)
+
+
+@cache
+def domain_translations(domain: str, locale: str) -> NullTranslations:
+    """One domain's catalog for a Babel locale (``en``, ``ru``, ``fa_AF``)."""
+    return Translations.load(str(LOCALES_DIR), [locale], domain)

@@ -11,6 +11,7 @@ from app import db, health
 from app.audit import api as audit_api
 from app.cases import api as casework_api
 from app.config import Settings, get_settings
+from app.console.router import router as console_router
 from app.messaging import outbox, webhook
 from app.operator_queue import api as cases_api
 from app.organisations import service as organisations
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(casework_api.router)
     app.include_router(audit_api.router)
     app.include_router(audio.router)
+    app.include_router(console_router)
     return app
 
 

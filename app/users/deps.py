@@ -20,9 +20,7 @@ def _unauthorised() -> HTTPException:
                          headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_user(request: Request, session: SessionDep,
-                 bearer: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
-    token = bearer or request.cookies.get(SESSION_COOKIE)
+def _resolve(request: Request, session: SessionDep, token: str | None) -> User:
     if not token:
         raise _unauthorised()
     now: datetime = request.app.state.clock()
@@ -32,6 +30,18 @@ def current_user(request: Request, session: SessionDep,
     user, auth_token = found
     request.state.csrf_token = auth_token.csrf_token
     return user
+
+
+def current_user(request: Request, session: SessionDep,
+                 bearer: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+    """API callers: the bearer token only. The console's cookie is not accepted here,
+    because API requests carry no CSRF token and a cookie is sent by the browser itself."""
+    return _resolve(request, session, bearer)
+
+
+def cookie_user(request: Request, session: SessionDep) -> User:
+    """Console pages: the session cookie (their forms carry the CSRF token)."""
+    return _resolve(request, session, request.cookies.get(SESSION_COOKIE))
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -118,3 +118,8 @@ def resolve_token(session: Session, token: str, now: datetime) -> tuple[User, Au
 
 def revoke_token(session: Session, token: str) -> None:
     session.execute(delete(AuthToken).where(AuthToken.token_hash == _digest(token)))
+
+
+def list_users(session: Session) -> list[User]:
+    """Every user, by username, for the admins' console page."""
+    return list(session.scalars(select(User).order_by(User.username)))

@@ -1,0 +1,115 @@
+"""Who is using the console: the session cookie, the role, and CSRF on every form.
+
+Every POST by a signed-in user must carry ``csrf_token`` equal to its session's
+``AuthToken.csrf_token``; the check runs inside the dependency that resolves the user,
+so no console form can be added without it. The login form has no session yet, so it is
+protected by a double-submit cookie instead: a random value set in a cookie with the
+form and compared with the copy the form posts back.
+"""
+
+import secrets
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from app.config import Settings
+from app.console.errors import LoginRequired, csrf_refused, forbidden
+from app.console.pages import Viewer
+from app.db import SessionDep
+from app.users.deps import SESSION_COOKIE, cookie_user
+from app.users.models import Role, User
+
+LOGIN_CSRF_COOKIE = "hotline_login_csrf"
+HOME: dict[Role, str] = {Role.OPERATOR: "/console", Role.ADMIN: "/console/admin",
+                         Role.COORDINATOR: "/console/coordinator"}
+
+
+async def posted_form(request: Request) -> FormData:
+    """The submitted form fields (Starlette caches them), empty for anything but POST."""
+    return await request.form() if request.method == "POST" else FormData()
+
+
+Form = Annotated[FormData, Depends(posted_form)]
+
+
+def field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def same_token(given: str, expected: str) -> bool:
+    return bool(given and expected) and secrets.compare_digest(given.encode(), expected.encode())
+
+
+def console_db(request: Request, session: SessionDep) -> Session:
+    """The request's session, remembered so that a refused request can be rolled back."""
+    request.state.db = session
+    return session
+
+
+ConsoleDb = Annotated[Session, Depends(console_db)]
+
+
+def signed_in(request: Request, session: ConsoleDb, form: Form) -> User:
+    if not request.cookies.get(SESSION_COOKIE):
+        raise LoginRequired
+    try:
+        user = cookie_user(request, session)
+    except HTTPException:
+        raise LoginRequired from None
+    csrf_token: str = request.state.csrf_token
+    request.state.viewer = Viewer(user.username, user.role, csrf_token, HOME[user.role])
+    if request.method == "POST" and not same_token(field(form, "csrf_token"), csrf_token):
+        raise csrf_refused()
+    return user
+
+
+SignedIn = Annotated[User, Depends(signed_in)]
+
+
+def role(*roles: Role) -> Callable[[User], User]:
+    def dependency(user: SignedIn) -> User:
+        if user.role not in roles:
+            raise forbidden()
+        return user
+
+    return dependency
+
+
+OperatorUser = Annotated[User, Depends(role(Role.OPERATOR))]
+AdminUser = Annotated[User, Depends(role(Role.ADMIN))]
+CoordinatorUser = Annotated[User, Depends(role(Role.COORDINATOR))]
+
+
+def viewer(request: Request) -> Viewer:
+    found: Viewer = request.state.viewer
+    return found
+
+
+def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+    response.set_cookie(SESSION_COOKIE, token, max_age=settings.session_hours * 3600, path="/",
+                        httponly=True, samesite="lax", secure=settings.is_production)
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
+                           secure=settings.is_production)
+
+
+def login_csrf_token(request: Request) -> str:
+    """The login form's token: the one already in the cookie (other tabs keep working)."""
+    existing = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    return existing if len(existing) == 43 and existing.isascii() else secrets.token_urlsafe(32)
+
+
+def set_login_csrf_cookie(response: Response, settings: Settings, token: str) -> None:
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, path="/console/login",
+                        httponly=True, samesite="lax", secure=settings.is_production)
+
+
+def check_login_csrf(request: Request, form: FormData) -> None:
+    if not same_token(field(form, "csrf_token"), request.cookies.get(LOGIN_CSRF_COOKIE, "")):
+        raise csrf_refused()

@@ -1,0 +1,150 @@
+"""The forms on the case page: claim, release, screening, note, SMS reply, refer, close.
+
+Each one uses the same service and writes the same audit event as the API, then
+redirects back (Post/Redirect/Get). A refused form raises ``FormError``: the transaction
+is rolled back and the operator lands on the page with ``?error=<code>``.
+"""
+
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter, Request, Response
+from starlette.datastructures import FormData
+
+from app.audit import service as audit
+from app.cases import work
+from app.cases.models import Case, CloseStatus
+from app.cases.screening import ReferralType
+from app.console import auth, flash, screening_form
+from app.console.errors import ConsoleRoute, FormError
+from app.messaging import conversations
+from app.operator_queue import service as queue_service
+
+router = APIRouter(route_class=ConsoleRoute)
+# The API's limits (app.cases.api), so both refuse the same texts.
+MAX_NOTE, MAX_REASON, MAX_REPLY = 5000, 2000, 1600
+
+
+def case_path(case_id: uuid.UUID) -> str:
+    return f"/console/cases/{case_id}"
+
+
+def _text(form: FormData, name: str, limit: int, back: str) -> str:
+    text = auth.field(form, name).strip()
+    if not text:
+        raise FormError(back, "empty")
+    if len(text) > limit:
+        raise FormError(back, "too-long")
+    return text
+
+
+def _now(request: Request) -> datetime:
+    now: datetime = request.app.state.clock()
+    return now
+
+
+@router.post("/cases/{case_id}/claim")
+def claim(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
+          user: auth.OperatorUser) -> Response:
+    now = _now(request)
+    case = queue_service.claim(session, request.app.state.settings, user, case_id, now)
+    audit.record(session, user, "case.claim", now, case_id=case.id)
+    return flash.redirect(case_path(case_id), done="claimed")
+
+
+@router.post("/cases/{case_id}/release")
+def release(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
+            user: auth.OperatorUser) -> Response:
+    now = _now(request)
+    case = queue_service.release(session, user, case_id, now)
+    audit.record(session, user, "case.release", now, case_id=case.id)
+    return flash.redirect(case_path(case_id), done="released")
+
+
+@router.post("/cases/{case_id}/screening")
+def screening(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
+              user: auth.OperatorUser, form: auth.Form) -> Response:
+    now = _now(request)
+    case = queue_service.get_case(session, user, case_id)
+    try:
+        answers = screening_form.parse(form)
+    except ValueError:
+        raise FormError(case_path(case_id), "screening") from None
+    changed = work.save_screening(session, request.app.state.settings, user, case, answers,
+                                  now)
+    audit.record(session, user, "case.screening", now, case_id=case.id, fields=changed)
+    return flash.redirect(case_path(case_id), done="screening")
+
+
+@router.post("/cases/{case_id}/notes")
+def add_note(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
+             user: auth.OperatorUser, form: auth.Form) -> Response:
+    now = _now(request)
+    case = queue_service.get_case(session, user, case_id)
+    text = _text(form, "text", MAX_NOTE, case_path(case_id))
+    note, cleaned = work.add_note(session, request.app.state.settings, user, case, text,
+                                  form.get("shared") == "on", now)
+    audit.record(session, user, "case.note", now, case_id=case.id, note_id=note.id,
+                 removed=cleaned.summary())
+    return flash.redirect(case_path(case_id), done="note", note=str(note.id))
+
+
+def _cannot_reply_code(exc: conversations.CannotReply) -> str:
+    return "stopped" if "STOP" in str(exc) else "no-number"
+
+
+@router.post("/cases/{case_id}/reply")
+def reply(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
+          user: auth.OperatorUser, form: auth.Form) -> Response:
+    now, settings = _now(request), request.app.state.settings
+    case = queue_service.get_case(session, user, case_id)
+    body = _text(form, "body", MAX_REPLY, case_path(case_id))
+    queue_service.require_claim(case, user, now)
+    queue_service.touch(settings, case, now)
+    try:
+        conversations.queue_reply(session, settings, case, body, now)
+    except conversations.CannotReply as exc:
+        raise FormError(case_path(case_id), _cannot_reply_code(exc)) from None
+    audit.record(session, user, "case.reply", now, case_id=case.id)
+    return flash.redirect(case_path(case_id), done="reply")
+
+
+def _referral_service(form: FormData, back: str) -> ReferralType:
+    try:
+        return ReferralType(auth.field(form, "service"))
+    except ValueError:
+        raise FormError(back, "service") from None
+
+
+@router.post("/cases/{case_id}/refer")
+def refer(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
+          user: auth.OperatorUser, form: auth.Form) -> Response:
+    now, back = _now(request), case_path(case_id)
+    case: Case = queue_service.get_case(session, user, case_id)
+    service = _referral_service(form, back)
+    reason = _text(form, "reason", MAX_REASON, back)
+    share = form.get("share_notes") == "on"
+    try:
+        referral = work.refer(session, request.app.state.settings, user, case,
+                              auth.field(form, "organisation"), service, reason, share, now)
+    except LookupError:
+        raise FormError(back, "organisation") from None
+    audit.record(session, user, "case.refer", now, case_id=case.id,
+                 to_organisation_id=referral.to_organisation_id, service=service.value,
+                 share_notes=share)
+    # The case has left this organisation: its page would now be a 404.
+    return flash.redirect("/console", done="referred")
+
+
+@router.post("/cases/{case_id}/close")
+def close(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
+          user: auth.OperatorUser, form: auth.Form) -> Response:
+    now = _now(request)
+    case = queue_service.get_case(session, user, case_id)
+    try:
+        status = CloseStatus(auth.field(form, "status") or CloseStatus.CLOSED.value)
+    except ValueError:
+        raise FormError(case_path(case_id), "not-open") from None
+    work.close(session, request.app.state.settings, user, case, status, now)
+    audit.record(session, user, "case.close", now, case_id=case.id, status=status.value)
+    return flash.redirect(case_path(case_id), done="closed")

@@ -1,0 +1,106 @@
+"""How a console request ends when it cannot go on: a page or a redirect, never JSON.
+
+``ConsoleRoute`` wraps every console endpoint. It turns ``ConsoleError`` and the
+services' ``NotFound``/``Conflict`` into a login redirect, a 403 or 404 page, or a
+redirect back with an error code, and rolls the request's transaction back first: a
+refused or failed form changes nothing, though the session dependency then commits.
+"""
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+
+from app.console import flash
+from app.console.pages import render
+from app.i18n import N_
+from app.operator_queue import service as queue_service
+
+LOGIN_PATH = "/console/login"
+
+
+class ConsoleError(Exception):
+    """Ends the request with ``response()``; the transaction is rolled back."""
+
+    def response(self, request: Request) -> Response:
+        raise NotImplementedError
+
+
+class LoginRequired(ConsoleError):
+    def response(self, request: Request) -> Response:
+        return RedirectResponse(LOGIN_PATH, status_code=303)
+
+
+class ErrorPage(ConsoleError):
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message  # a msgid, translated when rendered
+
+    def response(self, request: Request) -> Response:
+        return render(request, "error.html", viewer=getattr(request.state, "viewer", None),
+                      status_code=self.status_code, message=self.message)
+
+
+def forbidden() -> ErrorPage:
+    return ErrorPage(403, N_("This page is not for your role."))
+
+
+def csrf_refused() -> ErrorPage:
+    return ErrorPage(403, N_("This form has expired or did not come from the console. "
+                             "Go back, reload the page and try again."))
+
+
+def not_found() -> ErrorPage:
+    return ErrorPage(404, N_("There is no such case in your organisation's queue."))
+
+
+class FormError(ConsoleError):
+    """Back to a page with ``?error=<code>`` (Post/Redirect/Get for failures too)."""
+
+    def __init__(self, path: str, code: str) -> None:
+        super().__init__(code)
+        self.path, self.code = path, code
+
+    def response(self, request: Request) -> Response:
+        return flash.redirect(self.path, error=self.code)
+
+
+# The services' Conflict messages, as flash codes.
+CONFLICT_CODES = {"claimed by another operator": "taken", "claim the case first": "claim-first",
+                  "the case is already with this organisation": "same-organisation"}
+
+
+def _as_console_error(exc: Exception, request: Request) -> ConsoleError | None:
+    if isinstance(exc, ConsoleError):
+        return exc
+    if isinstance(exc, queue_service.NotFound | RequestValidationError):
+        return not_found()  # also a malformed case id in the path
+    if isinstance(exc, queue_service.Conflict):
+        case_id = request.path_params.get("case_id")
+        path = f"/console/cases/{case_id}" if case_id else "/console"
+        return FormError(path, CONFLICT_CODES.get(str(exc), "not-open"))
+    return None
+
+
+class ConsoleRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def console_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Exception as exc:
+                error = _as_console_error(exc, request)
+                if error is None:
+                    raise
+                session = getattr(request.state, "db", None)
+                if session is not None:
+                    await run_in_threadpool(session.rollback)
+                return error.response(request)
+
+        return console_handler

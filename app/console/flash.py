@@ -1,0 +1,80 @@
+"""Short messages after a form: a code in the query string, the text from the catalog.
+
+Post/Redirect/Get carries only ``?done=<code>`` or ``?error=<code>`` (and, after a note,
+its id): never anything the user typed, so nothing typed ends up in logs or history.
+An unknown code shows nothing.
+"""
+
+from urllib.parse import urlencode
+
+from babel.support import NullTranslations
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+
+from app.i18n import N_
+
+DONE: dict[str, str] = {
+    "claimed": N_("You claimed the case."),
+    "released": N_("You released the case; it is back in the queue."),
+    "screening": N_("Screening saved."),
+    "note": N_("Note added."),
+    "reply": N_("Reply queued; it will be sent by SMS."),
+    "referred": N_("Case referred; it is now in the other organisation's queue."),
+    "closed": N_("Case closed."),
+    "user": N_("User created."),
+    "logout": N_("You are signed out."),
+}
+
+ERRORS: dict[str, str] = {
+    "taken": N_("Another operator has claimed this case."),
+    "claim-first": N_("Claim the case first (your claim may have lapsed)."),
+    "not-open": N_("This case is not open for that."),
+    "same-organisation": N_("The case is already with this organisation."),
+    "queue-empty": N_("The queue is empty."),
+    "empty": N_("Nothing was written: the text is empty."),
+    "too-long": N_("The text is too long."),
+    "screening": N_("Screening not saved: check the country codes (two letters, e.g. KZ)."),
+    "organisation": N_("Choose an organisation to refer to."),
+    "service": N_("Choose the service the case is referred for."),
+    "no-number": N_("No reply possible: the caller erased their number or it was deleted."),
+    "stopped": N_("No reply possible: the caller texted STOP."),
+}
+
+
+
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a plural pair for extraction (``-k Nn_:1,2``) without translating it yet."""
+    return singular, plural
+
+
+# What note scrubbing removed, counted: "removed: 1 phone number".
+REMOVED_KINDS: dict[str, tuple[str, str]] = {
+    "phone": Nn_("%(num)d phone number", "%(num)d phone numbers"),
+    "email": Nn_("%(num)d e-mail address", "%(num)d e-mail addresses"),
+    "document": Nn_("%(num)d document number", "%(num)d document numbers"),
+}
+
+
+def redirect(path: str, **codes: str) -> RedirectResponse:
+    """303 to a console page, with only fixed codes and identifiers in the query."""
+    query = urlencode({key: value for key, value in codes.items() if value})
+    return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)
+
+
+def messages(request: Request, translations: NullTranslations) -> list[tuple[str, str]]:
+    """The (kind, text) flashes named by this request's query string."""
+    found = []
+    for kind, table in (("done", DONE), ("error", ERRORS)):
+        code = request.query_params.get(kind)
+        if code in table:
+            found.append((kind, translations.gettext(table[code])))
+    return found
+
+
+def describe_removed(counts: dict[str, int], translations: NullTranslations) -> str:
+    """"removed: 1 phone number, 2 e-mail addresses", or "" if nothing was removed."""
+    parts = [translations.ngettext(*REMOVED_KINDS[kind], counts[kind]) % {"num": counts[kind]}
+             for kind in REMOVED_KINDS if counts.get(kind)]
+    if not parts:
+        return ""
+    return translations.gettext("removed: %(what)s") % {"what": ", ".join(parts)}

@@ -1,0 +1,113 @@
+"""Rendering console pages: one Jinja2 environment, per-request language, flash messages.
+
+The environment is built once. Translations are looked up through the render context
+(``translations``), never through global state, so concurrent requests in different
+languages cannot see each other's. Autoescaping is on for every .html template.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from babel.support import NullTranslations
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+
+from app import i18n
+from app.cases import screening_labels
+from app.console import flash, language
+from app.console.screening_form import Option
+from app.console.terms import term
+from app.routing.needs import NEED_LABELS, Need
+from app.users.models import Role
+
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+# No scripts, no frames, no third-party anything: the console needs none of them.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",  # case data must not stay in a shared phone's cache
+}
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is signed in, as the page header shows it (plain values, safe after rollback)."""
+
+    username: str
+    role: Role
+    csrf_token: str
+    home: str  # the page this role starts on
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return context["translations"].gettext(message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, number: int) -> str:
+    return context["translations"].ngettext(singular, plural, number)
+
+
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR),
+                      autoescape=select_autoescape(), extensions=["jinja2.ext.i18n"],
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+ENVIRONMENT = _environment()
+
+
+def helpers(ui: str, translations: NullTranslations) -> dict[str, Callable[..., str]]:
+    """Formatting functions for templates, bound to this request's language."""
+
+    def label(member: StrEnum) -> str:
+        return translations.gettext(screening_labels.label(member))
+
+    def need(value: Need | None) -> str:
+        return i18n.gettext(ui, NEED_LABELS[value]) if value else "—"
+
+    def option(choice: Option) -> str:
+        if choice.member is not None:
+            return label(choice.member)
+        if choice.country is not None:
+            return language.country_name(choice.country, ui)
+        return translations.gettext(choice.text or "")
+
+    return {"label": label, "need": need, "option": option,
+            "term": lambda member: translations.gettext(term(member)),
+            "language_name": lambda code: language.language_name(code, ui),
+            "country": lambda code: language.country_name(code, ui),
+            "when": language.when,
+            "removed": lambda counts: flash.describe_removed(counts, translations),
+            "t": translations.gettext}
+
+
+def render(request: Request, template: str, *, viewer: Viewer | None = None,
+           status_code: int = 200, **context: Any) -> HTMLResponse:
+    ui = language.language_of(request)
+    translations = language.translations(ui)
+    html = ENVIRONMENT.get_template(template).render(
+        context, translations=translations, lang=ui, viewer=viewer, path=request.url.path,
+        flashes=flash.messages(request, translations), **helpers(ui, translations))
+    response = HTMLResponse(html, status_code=status_code)
+    chosen = language.chosen_in_query(request)
+    if chosen:
+        response.set_cookie(language.LANG_COOKIE, chosen, max_age=language.LANG_COOKIE_SECONDS,
+                            path="/console", httponly=True, samesite="lax",
+                            secure=request.app.state.settings.is_production)
+    return harden(response)
+
+
+def harden(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    return response

@@ -1,0 +1,96 @@
+"""The operator's queue page and the case page: reading, with every view audited."""
+
+import uuid
+from datetime import datetime
+from itertools import groupby
+
+from babel.dates import format_timedelta
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.cases import work
+from app.cases.models import Case, CloseStatus
+from app.cases.screening import ReferralType
+from app.console import auth, flash, language, screening_form
+from app.console.errors import ConsoleRoute
+from app.console.pages import render
+from app.messaging import conversations
+from app.operator_queue import service as queue_service
+from app.operator_queue.api import CaseOut
+from app.organisations import service as organisations
+from app.organisations.models import Organisation
+from app.users.models import User
+
+router = APIRouter(route_class=ConsoleRoute)
+
+
+def waiting(since: datetime, now: datetime, ui: str) -> str:
+    return format_timedelta(now - since, granularity="minute", format="short", locale=ui)
+
+
+@router.get("")
+def queue_page(request: Request, session: auth.ConsoleDb, user: auth.OperatorUser) -> Response:
+    now: datetime = request.app.state.clock()
+    cases = queue_service.queue(session, user.organisation_id or 0)
+    audit.record(session, user, "queue.view", now, count=len(cases))
+    ui = language.language_of(request)
+    rows = [(CaseOut.of(c, user, now), waiting(c.created_at, now, ui)) for c in cases]
+    return render(request, "queue.html", viewer=auth.viewer(request), rows=rows)
+
+
+@router.post("/claim-next")
+def claim_next(request: Request, session: auth.ConsoleDb, user: auth.OperatorUser) -> Response:
+    now: datetime = request.app.state.clock()
+    case = queue_service.claim_next(session, request.app.state.settings, user, now)
+    if case is None:
+        return flash.redirect("/console", error="queue-empty")
+    audit.record(session, user, "case.claim", now, case_id=case.id)
+    return flash.redirect(f"/console/cases/{case.id}", done="claimed")
+
+
+def referral_targets(session: Session, case: Case) -> list[tuple[str, list[Organisation]]]:
+    """Every other active organisation, by country: a referral may cross any border."""
+    others = [o for o in organisations.list_organisations(session)
+              if o.id != case.organisation_id]
+    return [(country, list(group)) for country, group in groupby(others, lambda o: o.country)]
+
+
+def _read_case(session: Session, request: Request, user: User, case: Case, now: datetime
+               ) -> dict[str, object]:
+    """What the case page shows, each kind of content audited as the API audits it."""
+    settings = request.app.state.settings
+    audit.record(session, user, "case.view", now, case_id=case.id)
+    notes = work.visible_notes(session, settings, user, case)
+    audit.record(session, user, "case.notes.view", now, case_id=case.id)
+    screening = work.screening_of(session, case)
+    audit.record(session, user, "case.screening.view", now, case_id=case.id)
+    thread = None
+    if conversations.for_case(session, case.id) is not None:
+        thread = conversations.thread(session, settings, case, case.organisation_id)
+        audit.record(session, user, "case.messages.view", now, case_id=case.id)
+    return {"notes": notes, "screening": screening, "thread": thread}
+
+
+def _added_note(request: Request, notes: list[work.NoteView]) -> work.NoteView | None:
+    """The note just added (``?done=note&note=<id>``), to say what was removed from it."""
+    if request.query_params.get("done") != "note":
+        return None
+    wanted = request.query_params.get("note", "")
+    return next((n for n in notes if str(n.id) == wanted), None)
+
+
+@router.get("/cases/{case_id}")
+def case_page(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
+              user: auth.OperatorUser) -> Response:
+    now: datetime = request.app.state.clock()
+    case = queue_service.get_case(session, user, case_id)
+    shown = _read_case(session, request, user, case, now)
+    about = CaseOut.of(case, user, now)
+    ui = language.language_of(request)
+    return render(
+        request, "case.html", viewer=auth.viewer(request), case=about,
+        waiting=waiting(case.created_at, now, ui), added_note=_added_note(request, shown["notes"]),
+        screening_fields=screening_form.fields(shown["screening"]),
+        targets=referral_targets(session, case) if about.claimed_by_me else [],
+        services=list(ReferralType), close_statuses=list(CloseStatus), **shown)

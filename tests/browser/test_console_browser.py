@@ -1,0 +1,141 @@
+"""The console in a real browser: Debian's Chromium driven by Playwright, against a real
+uvicorn server on its own database. No skip: a missing browser is a failure."""
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import select
+
+from app import db
+from app.cases.models import Case
+from app.main import create_app
+from app.organisations import service as organisations
+from app.organisations.models import Organisation
+from app.users import service as users
+from app.users.models import Role
+from tests.api.people import PASSWORD
+from tests.conftest import make_settings
+from tests.messaging.texting import Texter
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def live(fresh_database_url) -> Iterator[tuple[str, object]]:
+    """A server with the demo directory, an SMS case, and operators of two organisations."""
+    db.upgrade(fresh_database_url)
+    port = free_port()
+    settings = make_settings(fresh_database_url, public_url=f"http://127.0.0.1:{port}")
+    app = create_app(settings)
+    with app.state.sessionmaker() as session, session.begin():
+        organisations.load_demo_if_empty(session)
+    texter = Texter(TestClient(app), settings, "+77010000601")
+    for body in ("Сәлеметсіз бе, маған көмек керек", "1", "2"):
+        texter.send(body)
+    with app.state.sessionmaker() as session, session.begin():
+        case = session.scalars(select(Case)).one()
+        home = session.get_one(Organisation, case.organisation_id).slug
+        users.create_user(session, "aigerim", PASSWORD, Role.OPERATOR, home)
+        users.create_user(session, "olga", PASSWORD, Role.OPERATOR, "ru-moscow-shelter")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", app
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert CHROMIUM.exists(), "Chromium is missing: apt-get install chromium (.ci/run does)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+def sign_in(browser: Browser, base: str, username: str) -> Page:
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()  # a phone
+    page.goto(f"{base}/console/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/console/login'] button")
+    return page
+
+
+def submit(page: Page, action: str) -> None:
+    page.click(f"form[action$='{action}'] button")
+
+
+def open_form(page: Page, action: str) -> None:
+    """Forms that are used less often sit folded in <details> to keep the page short."""
+    folded = page.locator(f"details:has(form[action$='{action}']):not([open]) > summary")
+    if folded.count():
+        folded.first.click()
+
+
+def test_an_operator_works_a_case_from_claim_to_close(live, browser):
+    base, _app = live
+    page = sign_in(browser, base, "aigerim")
+    expect(page.locator("body")).to_contain_text(re.compile(r"HL-\w{6}"))
+    page.click("a[href^='/console/cases/']")
+    case_url = page.url
+    submit(page, "/claim")
+    open_form(page, "/screening")
+    page.select_option("form[action$='/screening'] select[name=gender]", "Feminine")
+    page.check("form[action$='/screening'] input[name=ilo_indicators]"
+               "[value=retention_of_identity_documents]")
+    submit(page, "/screening")
+    expect(page.locator("form[action$='/screening'] select[name=gender]")).to_have_value(
+        "Feminine")
+    open_form(page, "/notes")
+    page.fill("form[action$='/notes'] textarea[name=text]", "She called from 8 701 123 45 67")
+    submit(page, "/notes")
+    expect(page.locator("body")).to_contain_text("[phone removed]")
+    expect(page.locator("body")).not_to_contain_text("123 45 67")
+    open_form(page, "/reply")
+    page.fill("form[action$='/reply'] textarea[name=body]", "Сәлем, біз осындамыз")
+    submit(page, "/reply")
+    expect(page.locator("body")).to_contain_text("Сәлем, біз осындамыз")
+    open_form(page, "/refer")
+    page.select_option("form[action$='/refer'] select[name=organisation]",
+                       "ru-moscow-shelter")
+    page.select_option("form[action$='/refer'] select[name=service]", "Shelter")
+    page.fill("form[action$='/refer'] textarea[name=reason]", "She is now in Moscow")
+    submit(page, "/refer")
+    other = sign_in(browser, base, "olga")
+    other.goto(case_url)
+    submit(other, "/claim")
+    open_form(other, "/close")
+    submit(other, "/close")
+    other.goto(f"{base}/console")
+    expect(other.locator("body")).not_to_contain_text(re.compile(r"HL-\w{6}"))
+
+
+def test_another_organisation_cannot_open_the_case(live, browser):
+    base, _app = live
+    page = sign_in(browser, base, "aigerim")
+    page.click("a[href^='/console/cases/']")
+    case_url = page.url
+    other = sign_in(browser, base, "olga")
+    response = other.goto(case_url)
+    assert response is not None and response.status == 404
+    expect(other.locator("body")).not_to_contain_text(re.compile(r"HL-\w{6}"))
