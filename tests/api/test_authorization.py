@@ -66,3 +66,20 @@ def test_the_console_cookie_does_not_open_the_api(client, session):
     client.cookies.set("hotline_session", token)
     assert client.get("/api/cases").status_code == 401
     assert client.post("/api/cases/claim-next").status_code == 401
+
+
+def test_another_organisations_case_is_404_on_every_case_route(app, client, session):
+    foreign = make_case(session, "tj-dushanbe-shelter")
+    person = make_person(client, session, "aigerim", Role.OPERATOR)
+    case_routes = [(m, p) for m, p in api_routes(app) if "{case_id}" in p]
+    assert len(case_routes) >= 10
+    for method, path in case_routes:
+        response = client.request(method, path.replace("{case_id}", str(foreign.id)),
+                                  headers=person.headers, json={})
+        assert response.status_code in (404, 422), (method, path, response.status_code)
+        if response.status_code == 422:  # the body was refused before the case was looked up
+            valid = {"text": "x", "organisation": "kz-almaty-hub", "service": "Shelter",
+                     "reason": "x", "body": "x"}
+            response = client.request(method, path.replace("{case_id}", str(foreign.id)),
+                                      headers=person.headers, json=valid)
+            assert response.status_code == 404, (method, path, response.text)
