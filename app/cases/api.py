@@ -152,10 +152,8 @@ def reply(case_id: uuid.UUID, body: ReplyIn, request: Request, session: SessionD
     settings = request.app.state.settings
     with http_errors():
         case = queue_service.get_case(session, user, case_id)
-        queue_service.require_claim(case, user, now)
-        queue_service.touch(settings, case, now)
         try:
-            conversations.queue_reply(session, settings, case, body.body, now)
+            work.reply(session, settings, user, case, body.body, now)
         except conversations.CannotReply as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     audit.record(session, user, "case.reply", now, case_id=case.id)

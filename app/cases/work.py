@@ -1,4 +1,4 @@
-"""What an operator does to a claimed case: notes, screening, referral, closing.
+"""What an operator does to a claimed case: notes, screening, replies, referral, closing.
 
 Every change needs a live claim by the operator (``operator_queue.service.require_claim``)
 and renews it. Free text is scrubbed before it is stored, then encrypted. Never commits.
@@ -106,6 +106,14 @@ def refer(session: Session, settings: Settings, user: User, case: Case, to_slug:
     case.claimed_by_id = case.claimed_at = case.claim_expires_at = None
     session.flush()
     return referral
+
+
+def reply(session: Session, settings: Settings, user: User, case: Case, body: str,
+          now: datetime) -> None:
+    """An SMS to the caller through the outbox; raises conversations.CannotReply after an
+    erase or STOP."""
+    _working(session, settings, user, case, now)
+    conversations.queue_reply(session, settings, case, body, now)
 
 
 def close(session: Session, settings: Settings, user: User, case: Case, status: CloseStatus,

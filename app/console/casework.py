@@ -99,10 +99,8 @@ def reply(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
     now, settings = _now(request), request.app.state.settings
     case = queue_service.get_case(session, user, case_id)
     body = _text(form, "body", MAX_REPLY, case_path(case_id))
-    queue_service.require_claim(case, user, now)
-    queue_service.touch(settings, case, now)
     try:
-        conversations.queue_reply(session, settings, case, body, now)
+        work.reply(session, settings, user, case, body, now)
     except conversations.CannotReply as exc:
         raise FormError(case_path(case_id), _cannot_reply_code(exc)) from None
     audit.record(session, user, "case.reply", now, case_id=case.id)
