@@ -7,6 +7,7 @@ service refuses to start until every secret is given explicitly.
 """
 
 import base64
+import importlib.util
 import json
 import os
 import secrets
@@ -62,6 +63,11 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
     claim_idle_minutes: int = Field(default=30, ge=1, le=480)
+    # Statistics: cells below k are withheld (never below 5, see disclosure-control.md);
+    # with an epsilon, every release is also differentially private (needs `opendp`).
+    stats_k: int = Field(default=10, ge=5, le=100)
+    stats_epsilon: float | None = Field(default=None, gt=0, le=10)
+    stats_max_months: int = Field(default=60, ge=1, le=240)
 
     @field_validator("public_url")
     @classmethod
@@ -110,6 +116,8 @@ def check_secrets(settings: Settings) -> None:
         problems.append("HOTLINE_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64 bytes)")
     if settings.is_production and not settings.public_url.startswith("https://"):
         problems.append("HOTLINE_PUBLIC_URL must be the https:// address Twilio reaches")
+    if settings.stats_epsilon is not None and importlib.util.find_spec("opendp") is None:
+        problems.append("HOTLINE_STATS_EPSILON needs OpenDP: pip install 'hotline[dp]'")
     if problems:
         raise ConfigurationError("refusing to start: " + "; ".join(problems))
 

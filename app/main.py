@@ -17,6 +17,7 @@ from app.operator_queue import api as cases_api
 from app.organisations import service as organisations
 from app.routing.cache import DirectoryCache
 from app.routing.snapshot import Directory
+from app.stats import api as stats_api
 from app.telephony import audio, voice
 from app.telephony.ivr import Ivr
 from app.telephony.speech import Speaker
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cases_api.router)
     app.include_router(casework_api.router)
     app.include_router(audit_api.router)
+    app.include_router(stats_api.router)
     app.include_router(audio.router)
     app.include_router(console_router)
     return app

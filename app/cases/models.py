@@ -82,7 +82,8 @@ class Case(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     need: Mapped[Need | None] = mapped_column(db_enum(Need))
     child: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    channel: Mapped[Channel | None] = mapped_column(db_enum(Channel))  # of the first contact
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The caller texted STOP: Twilio refuses to deliver until they text START.

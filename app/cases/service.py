@@ -74,7 +74,8 @@ def open_case(session: Session, contact: Contact, organisation_id: int) -> Case:
         case = Case(reference=_new_reference(session), organisation_id=organisation_id,
                     caller_pseudonym=contact.caller_pseudonym, priority=priority,
                     caller_country=contact.caller_country, language=contact.language,
-                    need=contact.need, child=contact.child, status=CaseStatus.QUEUED)
+                    need=contact.need, child=contact.child, channel=contact.channel,
+                    status=CaseStatus.QUEUED)
         session.add(case)
     elif priority.rank < case.priority.rank:
         case.priority = priority
