@@ -159,3 +159,37 @@ def reply(case_id: uuid.UUID, body: ReplyIn, request: Request, session: SessionD
     audit.record(session, user, "case.reply", now, case_id=case.id)
     return MessageOut(at=now, direction=Direction.OUT, author=Author.OPERATOR,
                       body=body.body, delivery="pending")
+
+
+class CallbackOut(BaseModel):
+    id: int
+    requested_at: datetime
+    number: str | None
+    completed_at: datetime | None
+
+
+@router.get("/{case_id}/callbacks")
+def list_callbacks(case_id: uuid.UUID, request: Request, session: SessionDep,
+                   user: Operator) -> list[CallbackOut]:
+    """Callback requests with the number to call; needs the claim, and is audited."""
+    now = now_of(request)
+    with http_errors():
+        case = queue_service.get_case(session, user, case_id)
+        views = work.callbacks(session, request.app.state.settings, user, case, now)
+    audit.record(session, user, "case.callbacks.view", now, case_id=case.id,
+                 numbers_shown=sum(v.number is not None for v in views))
+    return [CallbackOut(**vars(v)) for v in views]
+
+
+@router.post("/{case_id}/callbacks/{callback_id}/done")
+def callback_done(case_id: uuid.UUID, callback_id: int, request: Request,
+                  session: SessionDep, user: Operator) -> CallbackOut:
+    now = now_of(request)
+    with http_errors():
+        case = queue_service.get_case(session, user, case_id)
+        row = work.complete_callback(session, request.app.state.settings, user, case,
+                                     callback_id, now)
+    audit.record(session, user, "case.callback.done", now, case_id=case.id,
+                 callback_id=row.id)
+    return CallbackOut(id=row.id, requested_at=row.created_at, number=None,
+                       completed_at=row.completed_at)

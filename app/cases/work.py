@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.cases.casework import CaseNote, CaseScreening, Referral
-from app.cases.models import Case, CaseStatus, CloseStatus
+from app.cases.models import CallbackRequest, Case, CaseStatus, CloseStatus
 from app.cases.screening import ReferralType, Screening
 from app.cases.scrub import Scrubbed, scrub
 from app.config import Settings
@@ -125,3 +125,35 @@ def close(session: Session, settings: Settings, user: User, case: Case, status: 
     case.closed_at = now
     case.claimed_by_id = case.claim_expires_at = None
     conversations.close_for_case(session, case.id)
+
+
+@dataclass(frozen=True)
+class CallbackView:
+    id: int
+    requested_at: datetime
+    number: str | None  # None once done or purged
+    completed_at: datetime | None
+
+
+def callbacks(session: Session, settings: Settings, user: User, case: Case,
+              now: datetime) -> list[CallbackView]:
+    """The caller's callback requests; the number is shown only to the claiming operator."""
+    _working(session, settings, user, case, now)
+    rows = session.scalars(select(CallbackRequest).where(CallbackRequest.case_id == case.id)
+                           .order_by(CallbackRequest.created_at)).all()
+    return [CallbackView(r.id, r.created_at, crypto.decrypt(settings.encryption_key,
+                                                            r.number_encrypted)
+                         if r.number_encrypted else None, r.completed_at) for r in rows]
+
+
+def complete_callback(session: Session, settings: Settings, user: User, case: Case,
+                      callback_id: int, now: datetime) -> CallbackRequest:
+    """The operator called back: the number is no longer needed, so it is erased."""
+    _working(session, settings, user, case, now)
+    row = session.scalars(select(CallbackRequest).where(
+        CallbackRequest.id == callback_id, CallbackRequest.case_id == case.id)).one_or_none()
+    if row is None:
+        raise queue_service.NotFound(callback_id)
+    row.completed_at = row.completed_at or now
+    row.number_encrypted = None
+    return row

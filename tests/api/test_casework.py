@@ -168,3 +168,38 @@ def test_every_view_and_change_is_in_the_audit_log(client, session, operator, cl
     assert actions == ["case.claim", "case.notes.view", "case.note", "case.screening",
                        "case.messages.view", "case.close"]
     assert session.scalars(select(CaseNote)).one().author_id is not None
+
+
+def test_a_callback_is_shown_to_the_claiming_operator_then_done_and_forgotten(
+        client, session, operator, claimed, settings):
+    from datetime import UTC, datetime, timedelta
+
+    from app.cases.models import CallbackRequest, Contact
+    from app.privacy import crypto
+
+    contact = Contact(channel="voice", twilio_sid="CA" + "1" * 32, caller_pseudonym="p" * 64,
+                      case_id=claimed.id, started_at=datetime(2026, 11, 23, 7, tzinfo=UTC))
+    session.add(contact)
+    session.flush()
+    number = "+77010000000"
+    session.add(CallbackRequest(contact_id=contact.id, case_id=claimed.id,
+                                number_encrypted=crypto.encrypt(settings.encryption_key, number),
+                                created_at=contact.started_at,
+                                purge_after=contact.started_at + timedelta(days=14)))
+    session.commit()
+    listed = client.get(url(claimed, "/callbacks"), headers=operator.headers).json()
+    assert [c["number"] for c in listed] == [number]
+    done = client.post(url(claimed, f"/callbacks/{listed[0]['id']}/done"),
+                       headers=operator.headers)
+    assert done.status_code == 200 and done.json()["completed_at"]
+    stored = session.scalars(select(CallbackRequest)).one()
+    session.refresh(stored)
+    assert stored.number_encrypted is None and stored.completed_at is not None
+    assert client.get(url(claimed, "/callbacks"), headers=operator.headers
+                      ).json()[0]["number"] is None
+    actions = session.scalars(select(AuditEvent.action).where(
+        AuditEvent.case_id == claimed.id)).all()
+    assert {"case.callbacks.view", "case.callback.done"} <= set(actions)
+    other = make_case(session, HOME)
+    session.commit()
+    assert client.get(url(other, "/callbacks"), headers=operator.headers).status_code == 409
