@@ -20,7 +20,8 @@ PUBLIC = {"/api/auth/token"}
 
 
 def api_routes(app) -> list[tuple[str, str]]:
-    routes = sorted((method, context.path.replace("{callback_id}", "1")) for context in iter_route_contexts(app.routes)
+    routes = sorted((method, context.path.replace("{callback_id}", "1"))
+                    for context in iter_route_contexts(app.routes)
                     if isinstance(context.route, APIRoute) and context.path.startswith("/api")
                     for method in context.route.methods)
     assert len(routes) > 15, routes  # included routers are nested: walk them all
