@@ -1,11 +1,11 @@
-"""Signing in and out, the coordinators' page, and the style sheet."""
+"""Signing in and out, the coordinators' landing page, and the style sheet."""
 
 from datetime import datetime
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
-from app.console import auth, flash
+from app.console import auth, flash, language
 from app.console.errors import ConsoleRoute
 from app.console.pages import render
 from app.i18n import N_
@@ -75,4 +75,5 @@ def logout(request: Request, session: auth.ConsoleDb, _user: auth.SignedIn) -> R
 
 @router.get("/coordinator")
 def coordinator(request: Request, _user: auth.CoordinatorUser) -> Response:
-    return render(request, "coordinator.html", viewer=auth.viewer(request))
+    """Where coordinators land after signing in: their statistics page."""
+    return flash.redirect("/console/stats", lang=language.chosen_in_query(request) or "")

@@ -6,8 +6,8 @@ pages are small, the one style sheet is cached, and the queue never refreshes it
 
 from fastapi import APIRouter
 
-from app.console import admin, casework, login, queue
+from app.console import admin, casework, login, queue, stats
 
 router = APIRouter()
-for part in (login.router, queue.router, casework.router, admin.router):
+for part in (login.router, queue.router, casework.router, admin.router, stats.router):
     router.include_router(part, prefix="/console", include_in_schema=False)

@@ -65,6 +65,8 @@ def parse(group_by: str, start: date | None, end: date | None, country: str | No
     if len(names) > 1 and any(DIMENSIONS[n].multi for n in names):
         raise QueryError("citizenship and exploitation hold several answers per person: "
                          "they are shown only in one-way tables")
+    if any(d is not None and not 2000 <= d.year <= 2999 for d in (start, end)):
+        raise QueryError("dates must be between the years 2000 and 2999")
     last = _next_month(end or today)
     first = _month_start(start) if start else _month_start(last - timedelta(days=365))
     if first >= last:

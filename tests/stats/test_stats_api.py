@@ -117,6 +117,7 @@ def test_screening_fields_and_multi_select_tables(client, session, coordinator):
     ("from=2026-05-01&to=2026-03-01", "must not be after"),
     ("from=2016-01-01&to=2026-03-01", "at most 60 months"),
     ("from=not-a-date", "date"),
+    ("to=9999-12-01", "between the years"),
 ])
 def test_questions_outside_the_fixed_shapes_are_refused(client, coordinator, query, message):
     response = client.get(f"/api/stats?{query}", headers=coordinator.headers)
