@@ -5,10 +5,11 @@ from app.cases.casework import CaseNote, CaseScreening, Referral
 from app.cases.models import CallbackRequest, Case, Contact, RoutingAttempt
 from app.messaging.models import Conversation, Message, Outbox
 from app.organisations.models import OpeningHours, Organisation
-from app.stats.models import StatsRelease
+from app.stats.models import StatsChange, StatsRelease, StatsRollup
 from app.telephony.models import WebhookReply
 from app.users.models import AuthToken, LoginFailure, User
 
 __all__ = ["AuditEvent", "AuthToken", "CallbackRequest", "Case", "CaseNote", "CaseScreening",
            "Contact", "Conversation", "LoginFailure", "Message", "OpeningHours", "Organisation",
-           "Outbox", "Referral", "RoutingAttempt", "StatsRelease", "User", "WebhookReply"]
+           "Outbox", "Referral", "RoutingAttempt", "StatsChange", "StatsRelease", "StatsRollup",
+           "User", "WebhookReply"]

@@ -5,9 +5,12 @@ responder accepting it); per organisation they describe the calls offered to it 
 routing. Counts below k are withheld like any other figure, and so are rates and times
 built on them. Under differential privacy each caller's calls are capped (``DP_CAP``)
 so that one person's weight is bounded, counts are noised, and times are not released.
+Uncapped call figures of the whole hotline add up over time, so settled months come from
+``rollup``; callbacks (completed, and their case referred, later) are always counted live.
 """
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +26,7 @@ from app.cases.models import (
     ContactOutcome,
     RoutingAttempt,
 )
-from app.stats import noise, sources
+from app.stats import noise, rollup, sources
 
 DP_CAP = 5  # calls per caller counted in a differentially private release
 COUNTS = ("calls", "answered", "abandoned", "callbacks_requested", "callbacks_completed")
@@ -35,6 +38,43 @@ class Measured:
     wait_seconds: Counter[int]  # seconds to answer -> calls
 
 
+class Calls:
+    """Calls, answered, abandoned and answer times, overall and per organisation offered
+    the call, added up over spans of time (they are sums over calls). A span's figures
+    come as a JSON-ready ``body``, the form in which settled months are stored; answer
+    times as flat [seconds, calls, seconds, calls, ...] lists (few objects to decode)."""
+
+    def __init__(self) -> None:
+        self.counts = [0, 0, 0]
+        self.waits: Counter[int] = Counter()
+        self.organisations: dict[int, tuple[list[int], Counter[int]]] = {}
+
+    def add(self, body: dict[str, Any]) -> "Calls":
+        _add(self.counts, self.waits, body["counts"], body["waits"])
+        for org, counts, waits in body["organisations"]:
+            mine = self.organisations.setdefault(org, ([0, 0, 0], Counter()))
+            _add(*mine, counts, waits)
+        return self
+
+    def body(self) -> dict[str, Any]:
+        return {"counts": self.counts, "waits": _flat(self.waits.items()),
+                "organisations": [[org, counts, _flat(waits.items())]
+                                  for org, (counts, waits) in self.organisations.items()]}
+
+
+def _add(counts: list[int], waits: Counter[int], more: list[int], more_waits: list[int]
+         ) -> None:
+    for i, n in enumerate(more):
+        counts[i] += n
+    pairs = iter(more_waits)
+    for seconds, n in zip(pairs, pairs, strict=True):
+        waits[seconds] += n
+
+
+def _flat(pairs: Iterable[tuple[int, int]]) -> list[int]:
+    return [value for pair in pairs for value in pair]
+
+
 def _seconds(dialect: str, later: Any, earlier: Any) -> Any:
     if dialect == "postgresql":
         return cast(func.round(func.extract("epoch", later - earlier)), Integer)
@@ -42,12 +82,15 @@ def _seconds(dialect: str, later: Any, earlier: Any) -> Any:
 
 
 def _calls(window: sources.Window, countries: list[str], capped: bool) -> Any:
-    rank = func.row_number().over(partition_by=Contact.caller_pseudonym,
-                                  order_by=(Contact.started_at, Contact.id))
-    query: Select[Any] = select(Contact.id, Contact.case_id, Contact.outcome,
-                                Contact.started_at, Contact.answered_at, rank.label("rank"))
-    query = query.where(Contact.channel == Channel.VOICE, Contact.started_at >= window.start,
-                        Contact.started_at < window.end)
+    columns = [Contact.id, Contact.case_id, Contact.outcome, Contact.started_at,
+               Contact.answered_at]
+    if capped:
+        columns.append(func.row_number().over(partition_by=Contact.caller_pseudonym,
+                                              order_by=(Contact.started_at, Contact.id))
+                       .label("rank"))
+    query: Select[Any] = select(*columns).where(
+        Contact.channel == Channel.VOICE, Contact.started_at >= window.start,
+        Contact.started_at < window.end)
     if countries:
         query = query.where(Contact.caller_country.in_(countries))
     calls = query.subquery()
@@ -56,24 +99,45 @@ def _calls(window: sources.Window, countries: list[str], capped: bool) -> Any:
 
 def measure(session: Session, window: sources.Window, countries: list[str],
             capped: bool) -> tuple[Measured, dict[int, Measured]]:
-    """Overall and per-organisation counts and answer-time histograms."""
+    """Overall and per-organisation counts and answer-time histograms. Uncapped figures
+    of the whole hotline are read from the stored months (``rollup``) where settled."""
+    split = None if capped or countries else rollup.split(window.start, window.end)
+    calls = Calls()
+    if split is None:
+        calls.add(_measure_calls(session, window, countries, capped))
+    else:
+        for body in rollup.stored(
+                session, "quality", split.stored,
+                lambda span, _: _measure_calls(session, sources.Window(*span), [], False),
+                lambda body, more: Calls().add(body).add(more).body()).values():
+            calls.add(body)
+        if split.live:
+            calls.add(_measure_calls(session, sources.Window(*split.live), [], False))
+    callbacks = _callbacks(session, window, countries)
+    overall = [sum(r for r, _ in callbacks.values()), sum(c for _, c in callbacks.values())]
+    result = Measured(dict(zip(COUNTS, [*calls.counts, *overall], strict=True)), calls.waits)
+    return result, {org: Measured(dict(zip(COUNTS, [*counts, *callbacks.get(org, (0, 0))],
+                                           strict=True)), waits)
+                    for org, (counts, waits) in calls.organisations.items()}
+
+
+def _measure_calls(session: Session, window: sources.Window, countries: list[str],
+                   capped: bool) -> dict[str, Any]:
+    """The figures of the calls in the window, as a ``Calls`` body."""
     dialect = session.get_bind().dialect.name
     calls, keep = _calls(window, countries, capped)
-    overall = session.execute(select(
+    rows = session.execute(select(
+        _seconds(dialect, calls.c.answered_at, calls.c.started_at).label("s"),
         func.count(), func.count(calls.c.answered_at),
-        func.count(case((calls.c.outcome == ContactOutcome.ABANDONED.value, 1)))).where(keep)
-    ).one()
-    waits = Counter(dict(session.execute(
-        select(_seconds(dialect, calls.c.answered_at, calls.c.started_at).label("s"),
-               func.count()).where(keep, calls.c.answered_at.is_not(None)).group_by("s")
-    ).all()))
-    requested, completed = _callbacks(session, window, countries, None)
-    result = Measured(dict(zip(COUNTS, [*overall, requested, completed], strict=True)), waits)
-    return result, _per_organisation(session, dialect, calls, keep, window, countries)
+        func.count(case((calls.c.outcome == ContactOutcome.ABANDONED.value, 1)))
+    ).where(keep).group_by("s")).all()
+    return {"counts": [sum(row[i] for row in rows) for i in (1, 2, 3)],
+            "waits": _flat((s, n) for s, n, _, _ in rows if s is not None),
+            "organisations": _per_organisation(session, dialect, calls, keep)}
 
 
-def _per_organisation(session: Session, dialect: str, calls: Any, keep: Any,
-                      window: sources.Window, countries: list[str]) -> dict[int, Measured]:
+def _per_organisation(session: Session, dialect: str, calls: Any, keep: Any
+                      ) -> list[list[Any]]:
     accepted = RoutingAttempt.result.in_([AttemptResult.ACCEPTED.value,
                                           AttemptResult.COMPLETED.value])
     joined = select(RoutingAttempt.organisation_id,
@@ -89,26 +153,24 @@ def _per_organisation(session: Session, dialect: str, calls: Any, keep: Any,
                func.count()).join(calls, calls.c.id == RoutingAttempt.contact_id)
         .where(keep, accepted, RoutingAttempt.answered_at.is_not(None))
         .group_by(RoutingAttempt.organisation_id, "s")).all()
-    out: dict[int, Measured] = {}
-    for org, offered, answered, abandoned in figures:
-        requested, completed = _callbacks(session, window, countries, org)
-        out[org] = Measured(dict(zip(COUNTS, [offered, answered, abandoned, requested,
-                                              completed], strict=True)),
-                            Counter({s: n for o, s, n in waits if o == org}))
-    return out
+    by_organisation: dict[int, list[int]] = {}
+    for org, seconds, n in waits:
+        by_organisation.setdefault(org, []).extend((seconds, n))
+    return [[org, [offered, answered, abandoned], by_organisation.get(org, [])]
+            for org, offered, answered, abandoned in figures]
 
 
-def _callbacks(session: Session, window: sources.Window, countries: list[str],
-               organisation_id: int | None) -> tuple[int, int]:
-    query = select(func.count(), func.count(CallbackRequest.completed_at)).join(
-        Case, Case.id == CallbackRequest.case_id).where(and_(
-            CallbackRequest.created_at >= window.start, CallbackRequest.created_at < window.end))
+def _callbacks(session: Session, window: sources.Window,
+               countries: list[str]) -> dict[int, tuple[int, int]]:
+    """Callbacks requested and completed, by the organisation holding the case."""
+    query = select(Case.organisation_id, func.count(), func.count(CallbackRequest.completed_at)
+                   ).join(Case, Case.id == CallbackRequest.case_id).where(and_(
+                       CallbackRequest.created_at >= window.start,
+                       CallbackRequest.created_at < window.end))
     if countries:
         query = query.where(Case.caller_country.in_(countries))
-    if organisation_id is not None:
-        query = query.where(Case.organisation_id == organisation_id)
-    requested, completed = session.execute(query).one()
-    return requested, completed
+    rows = session.execute(query.group_by(Case.organisation_id))
+    return {org: (requested, completed) for org, requested, completed in rows}
 
 
 def quantile(histogram: Counter[int], q: float) -> int | None:

@@ -4,6 +4,9 @@ Each person (caller pseudonym) is counted once per period and table, in the cell
 their first contact (or first case) in that period, so a table's cells add up to its
 totals and a repeat caller cannot inflate a small cell. Periods are computed in SQL
 (UTC), so only one row per cell comes back.
+
+Monthly tables by country and language (the dashboard's) read the stored figures of
+settled months (``rollup``) and count only the last hour or two live.
 """
 
 from collections import Counter
@@ -11,13 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, exists, func, literal_column, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from app.cases.casework import CaseScreening
 from app.cases.models import Case, Contact
-from app.stats import dimensions
+from app.stats import dimensions, rollup
 from app.stats.dimensions import Period, Source
+
+STORED = ("country", "language")  # the dimensions stored per month (see rollup)
+Row = tuple[Any, ...]  # period, raw value per dimension, people
 
 
 @dataclass(frozen=True)
@@ -51,14 +57,17 @@ def period_expression(dialect: str, column: Any, period: Period) -> ColumnElemen
 
 
 def _people(session: Session, source: Source, names: list[str], period: Period,
-            window: Window, countries: list[str]) -> Select[Any]:
-    """One row per person and period: their first record's dimension values."""
+            window: Window, countries: list[str], seen: rollup.Span | None = None
+            ) -> Select[Any]:
+    """One row per person and period: their first record's dimension values. With
+    ``seen``, people with a record in that span (already counted) are left out of its
+    month."""
     columns = _columns(source)
+    row = Contact if source is Source.CONTACTS else Case
     time = Contact.started_at if source is Source.CONTACTS else Case.created_at
     label = period_expression(session.get_bind().dialect.name, time, period)
-    pseudonym = Contact.caller_pseudonym if source is Source.CONTACTS else Case.caller_pseudonym
-    tiebreak = Contact.id if source is Source.CONTACTS else Case.id
-    first = func.row_number().over(partition_by=(pseudonym, label), order_by=(time, tiebreak))
+    pseudonym = row.caller_pseudonym
+    first = func.row_number().over(partition_by=(pseudonym, label), order_by=(time, row.id))
     query = select(label.label("period"), *[columns[n].label(n) for n in names],
                    first.label("first"))
     if source is Source.CONTACTS:
@@ -70,6 +79,12 @@ def _people(session: Session, source: Source, names: list[str], period: Period,
     query = query.where(time >= window.start, time < window.end)
     if countries:
         query = query.where(columns["country"].in_(countries))
+    if seen is not None:
+        earlier = aliased(row)
+        earlier_time = earlier.started_at if source is Source.CONTACTS else earlier.created_at
+        query = query.where(or_(time >= rollup.next_month(seen[0]), ~exists().where(
+            earlier.caller_pseudonym == pseudonym, earlier_time >= seen[0],
+            earlier_time < seen[1])))
     return query
 
 
@@ -77,20 +92,54 @@ def count(session: Session, source: Source, names: list[str], period: Period,
           window: Window, countries: list[str],
           organisations: dict[int, str]) -> Counter[tuple[str, ...]]:
     """People per (period, category, ...) over the window."""
-    people = _people(session, source, names, period, window, countries).subquery()
-    columns = [people.c.period, *[people.c[n] for n in names]]
-    multi = any(dimensions.DIMENSIONS[n].multi for n in names)
-    if multi:
-        rows = session.execute(select(*columns, literal_column("1"))
-                               .where(people.c.first == 1))
-    else:
-        rows = session.execute(select(*columns, func.count()).where(people.c.first == 1)
-                               .group_by(*columns))
+    split = (rollup.split(window.start, window.end)
+             if period is Period.MONTH and not countries and set(names) <= set(STORED)
+             else None)
+    rows = (_rows(session, source, names, period, window, countries) if split is None
+            else _stored_rows(session, source, names, split))
     counts: Counter[tuple[str, ...]] = Counter()
     for period_label, *values, n in rows:
         for key in _keys(names, values, organisations):
             counts[(period_label, *key)] += n
     return counts
+
+
+def _rows(session: Session, source: Source, names: list[str], period: Period,
+          window: Window, countries: list[str], seen: rollup.Span | None = None) -> list[Row]:
+    """(period, raw values..., people) counted in the database."""
+    people = _people(session, source, names, period, window, countries, seen).subquery()
+    columns = [people.c.period, *[people.c[n] for n in names]]
+    if any(dimensions.DIMENSIONS[n].multi for n in names):
+        query = select(*columns, literal_column("1")).where(people.c.first == 1)
+    else:
+        query = (select(*columns, func.count()).where(people.c.first == 1)
+                 .group_by(*columns))
+    return [tuple(row) for row in session.execute(query)]
+
+
+def _stored_rows(session: Session, source: Source, names: list[str],
+                 split: rollup.Split) -> list[Row]:
+    """Rows by the stored dimensions from settled months' figures plus the live rest,
+    narrowed to ``names``."""
+    def compute(span: rollup.Span, seen: rollup.Span | None) -> list[list[Any]]:
+        return [[*values, n] for _, *values, n in _rows(
+            session, source, list(STORED), Period.MONTH, Window(*span), [], seen)]
+
+    rows = [(month, *cell) for month, cells in rollup.stored(
+        session, source.value, split.stored, compute, _add_cells).items() for cell in cells]
+    if split.live:
+        rows += _rows(session, source, list(STORED), Period.MONTH, Window(*split.live), [],
+                      split.seen)
+    picked = [STORED.index(n) for n in names]
+    return [(row[0], *[row[1 + i] for i in picked], row[-1]) for row in rows]
+
+
+def _add_cells(cells: list[list[Any]], more: list[list[Any]]) -> list[list[Any]]:
+    """Stored cells (values..., people) plus those of people first seen later."""
+    total: Counter[tuple[Any, ...]] = Counter()
+    for *values, n in cells + more:
+        total[tuple(values)] += n
+    return [[*values, n] for values, n in total.items()]
 
 
 def _keys(names: list[str], values: list[Any],
