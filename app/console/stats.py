@@ -18,7 +18,6 @@ from fastapi import APIRouter, Depends, Request, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from app.audit import service as audit
 from app.console import auth, language
 from app.console.errors import ConsoleRoute, ErrorPage
 from app.console.flash import Nn_
@@ -326,16 +325,10 @@ def htcds_csv(request: Request, session: auth.ConsoleDb, user: StatsUser) -> Res
         query = parse(request, asked)
     except QueryError as exc:
         return _refused(request, asked, exc)
-    k = request.app.state.settings.stats_k
-    result, text = export.htcds(export.case_rows(session, service.window_of(query),
-                                                 list(query.countries)), k)
-    audit.record(session, user, "stats.export", request.app.state.clock(),
-                 query=query.describe(), format="htcds", rows=len(result.rows),
-                 suppressed=result.suppressed, achieved_k=result.achieved_k)
+    text, headers = api.htcds_export(session, request.app.state.settings,
+                                     request.app.state.clock(), user, query)
     response = _download(text, _file_name("htcds", query))
-    response.headers["X-K-Anonymity-Required"] = str(k)
-    response.headers["X-K-Anonymity-Achieved"] = str(result.achieved_k or "")
-    response.headers["X-Rows-Suppressed"] = str(result.suppressed)
+    response.headers.update(headers)
     return response
 
 

@@ -109,23 +109,29 @@ def get_quality(request: Request, session: SessionDep, user: Coordinator,
                           _query(request, "", start, end, country))
 
 
+def htcds_export(session: Session, app_settings: Settings, now: datetime, user: User,
+                 query: StatsQuery) -> tuple[str, dict[str, str]]:
+    """The k-anonymous HTCDS file, audited, and headers saying the k achieved."""
+    k = app_settings.stats_k
+    result, text = export.htcds(export.case_rows(session, service.window_of(query),
+                                                 list(query.countries)), k)
+    audit.record(session, user, "stats.export", now, query=query.describe(), format="htcds",
+                 rows=len(result.rows), suppressed=result.suppressed,
+                 achieved_k=result.achieved_k)
+    return text, {"X-K-Anonymity-Required": str(k),
+                  "X-K-Anonymity-Achieved": str(result.achieved_k or ""),
+                  "X-Rows-Suppressed": str(result.suppressed),
+                  "X-Generalisation": ",".join(f"{n}={v}" for n, v in result.levels.items())}
+
+
 @router.get("/export/htcds.csv", response_class=Response)
 def get_htcds(request: Request, session: SessionDep, user: Coordinator,
               start: From = None, end: To = None, country: Country = None) -> Response:
     """Case-level, k-anonymous, HTCDS column names; the achieved k in the headers."""
-    query = _query(request, "", start, end, country)
-    k = request.app.state.settings.stats_k
-    result, text = export.htcds(export.case_rows(session, service.window_of(query),
-                                                 list(query.countries)), k)
-    audit.record(session, user, "stats.export", request.app.state.clock(),
-                 query=query.describe(), format="htcds", rows=len(result.rows),
-                 suppressed=result.suppressed, achieved_k=result.achieved_k)
+    text, headers = htcds_export(session, *_context(request), user,
+                                 _query(request, "", start, end, country))
     response = _download(text, "hotline-htcds.csv")
-    response.headers["X-K-Anonymity-Required"] = str(k)
-    response.headers["X-K-Anonymity-Achieved"] = str(result.achieved_k or "")
-    response.headers["X-Rows-Suppressed"] = str(result.suppressed)
-    response.headers["X-Generalisation"] = ",".join(f"{n}={v}"
-                                                    for n, v in result.levels.items())
+    response.headers.update(headers)
     return response
 
 
