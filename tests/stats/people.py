@@ -22,8 +22,11 @@ def add_people(session: Session, n: int, *, day: str = "2026-03-10", country: st
                organisation: str = "kz-almaty-shelter", contacts_each: int = 1,
                case: bool = True, screening: dict | None = None,
                pseudonyms: list[str] | None = None) -> list[str]:
-    """n people, each with ``contacts_each`` contacts on ``day`` and (optionally) a case."""
-    start = datetime.fromisoformat(day).replace(hour=9, tzinfo=UTC)
+    """n people, each with ``contacts_each`` contacts on ``day`` (at 09:00 unless it gives
+    a time; a minute apart) and (optionally) a case."""
+    start = datetime.fromisoformat(day).replace(tzinfo=UTC)
+    if "T" not in day:
+        start = start.replace(hour=9)
     org = organisation_id(session, organisation)
     names = pseudonyms or [secrets.token_hex(32) for _ in range(n)]
     for i, pseudonym in enumerate(names):
