@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from app import db
 from app.audit.models import AuditEvent
@@ -137,12 +138,21 @@ def test_fifty_operators_claim_a_thousand_cases_each_exactly_once(fresh_database
 
     def work(operator_id: int) -> None:
         while True:
-            with make_session() as session, session.begin():
-                user = session.get_one(User, operator_id)
-                case = queue_service.claim_next(session, settings, user, WEEKDAY_MORNING)
-                if case is None:
-                    return
-                claims[operator_id].append(case.id)
+            try:
+                with make_session() as session, session.begin():
+                    user = session.get_one(User, operator_id)
+                    case = queue_service.claim_next(session, settings, user, WEEKDAY_MORNING)
+                    if case is None:
+                        return
+                    case_id = case.id
+            except OperationalError:
+                # SQLite has one writer at a time and its busy handler is not fair: on a
+                # loaded machine a thread can wait past the 5 s lock timeout. Nothing was
+                # claimed then, and trying again is what an operator would do.
+                if not fresh_database_url.startswith("sqlite"):
+                    raise
+                continue
+            claims[operator_id].append(case_id)  # only once committed
 
     threads = [threading.Thread(target=work, args=(op.id,)) for op in operators]
     for thread in threads:
