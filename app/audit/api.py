@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from app.audit import service
-from app.db import SessionDep
+from app.db import MAX_INTEGER_ID, SessionDep
 from app.users.deps import Admin
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
@@ -27,7 +27,7 @@ class AuditOut(BaseModel):
 
 @router.get("")
 def list_audit(session: SessionDep, _admin: Admin, case_id: uuid.UUID | None = None,
-               before_id: int | None = None,
+               before_id: Annotated[int | None, Query(ge=1, le=MAX_INTEGER_ID)] = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[AuditOut]:
     return [AuditOut.model_validate(e, from_attributes=True)
             for e in service.entries(session, case_id=case_id, limit=limit,

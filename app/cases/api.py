@@ -3,15 +3,16 @@ the SMS thread. Same rules as the queue: 404 outside the organisation, audit eve
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Path, Request, status
 from pydantic import BaseModel, Field
 
 from app.audit import service as audit
 from app.cases import work
 from app.cases.models import CloseStatus
 from app.cases.screening import ReferralType, Screening
-from app.db import SessionDep
+from app.db import MAX_INTEGER_ID, SessionDep
 from app.messaging import conversations
 from app.messaging.models import Author, Direction
 from app.operator_queue import service as queue_service
@@ -182,7 +183,8 @@ def list_callbacks(case_id: uuid.UUID, request: Request, session: SessionDep,
 
 
 @router.post("/{case_id}/callbacks/{callback_id}/done")
-def callback_done(case_id: uuid.UUID, callback_id: int, request: Request,
+def callback_done(case_id: uuid.UUID,
+                  callback_id: Annotated[int, Path(ge=1, le=MAX_INTEGER_ID)], request: Request,
                   session: SessionDep, user: Operator) -> CallbackOut:
     now = now_of(request)
     with http_errors():

@@ -5,6 +5,7 @@ repeats included. Behind a TLS-terminating proxy the URL the app sees is not the
 Twilio signed, so it is rebuilt from ``HOTLINE_PUBLIC_URL`` + path + raw query string.
 """
 
+import re
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import parse_qsl
@@ -14,6 +15,10 @@ from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
 MAX_BODY_BYTES = 64 * 1024
+# Twilio's SIDs are two letters and 32 hex digits (checked loosely: at most 34 letters and
+# digits), and it never sends NUL, which PostgreSQL text cannot hold. Anything else is a
+# malformed request (400), not a failure of the app (500).
+SID = re.compile(r"[A-Za-z0-9]{0,34}")
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,17 @@ async def verified_twilio_request(request: Request) -> TwilioRequest:
     if not is_valid(settings.twilio_auth_token, url, form, signature,
                     request.headers.get("X-Twilio-Webhooks-Signature-Settings")):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid Twilio signature")
+    _check_fields(form)
     return TwilioRequest(form=form, query=dict(request.query_params))
+
+
+def _check_fields(form: ImmutableMultiDict[str, str]) -> None:
+    """400 for field values Twilio never sends."""
+    for name, value in form.multi_items():
+        if "\x00" in value:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, f"NUL in form field {name}")
+        if name.endswith("Sid") and not SID.fullmatch(value):
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{name} is not a Twilio SID")
 
 
 TwilioDep = Annotated[TwilioRequest, Depends(verified_twilio_request)]
