@@ -31,4 +31,7 @@ RUN pip install -e . && hotline i18n compile \
 USER hotline
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
-CMD ["sh", "-c", "hotline migrate && exec uvicorn app.main:create_app --factory --host 0.0.0.0 --port 8000 --proxy-headers --forwarded-allow-ips '*'"]
+# The journal and the saved directory snapshot (degraded mode) live in the data dir: keep
+# it on a volume. A restart while the database is down still starts and answers calls.
+VOLUME /var/lib/hotline
+CMD ["sh", "-c", "hotline migrate || echo 'migrations not applied: database unreachable?' >&2; exec uvicorn app.main:serve_app --factory --host 0.0.0.0 --port 8000 --proxy-headers --forwarded-allow-ips '*'"]

@@ -16,6 +16,7 @@ from app import db, i18n
 from app.config import ConfigurationError, Settings, get_settings
 from app.messaging import conversations
 from app.messaging import simulate as sms_simulate
+from app.monitoring import logs
 from app.organisations import service as organisations
 from app.routing.engine import Candidate, Query, route
 from app.routing.needs import Need
@@ -53,8 +54,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         report = organisations.load_demo_if_empty(session)
     if report:
         print(f"loaded the demo directory: {len(report.created)} organisations", file=sys.stderr)
-    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port,
-                proxy_headers=True)
+    uvicorn.run("app.main:serve_app", factory=True, host=args.host, port=args.port,
+                proxy_headers=True, log_config=logs.logging_config(settings.effective_log_format))
     return 0
 
 

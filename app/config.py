@@ -21,11 +21,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_FIELDS = ("twilio_auth_token", "pseudonym_key", "encryption_key")
 MIN_PSEUDONYM_KEY_BYTES = 32
+MIN_METRICS_TOKEN_CHARS = 32
 
 
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
+
+
+class LogFormat(StrEnum):
+    JSON = "json"  # one object per line, for a log collector
+    TEXT = "text"  # for a person reading a terminal
 
 
 class ConfigurationError(RuntimeError):
@@ -48,6 +54,11 @@ class Settings(BaseSettings):
     dial_timeout_seconds: int = Field(default=20, ge=5, le=60)
     callback_retention_days: int = Field(default=14, ge=1, le=90)
     directory_refresh_seconds: float = Field(default=30, gt=0)
+    # While the database is unreachable, webhooks journal to local files (fsync'd, no
+    # numbers in clear) and a background thread replays them every few seconds.
+    journal_dir_override: Path | None = Field(default=None, alias="HOTLINE_JOURNAL_DIR")
+    journal_retry_seconds: float = Field(default=5, gt=0, le=300)
+    recovery_worker: bool = True
     # Outgoing SMS through Twilio's REST API; without both, messages wait in the outbox.
     twilio_account_sid: str = ""
     sms_sender: str = ""  # the hotline's number (E.164) or a Messaging Service SID (MG...)
@@ -68,6 +79,11 @@ class Settings(BaseSettings):
     stats_k: int = Field(default=10, ge=5, le=100)
     stats_epsilon: float | None = Field(default=None, gt=0, le=10)
     stats_max_months: int = Field(default=60, ge=1, le=240)
+    # Operations: who may scrape /metrics, how logs are written, how often the service
+    # itself erases what is past retention (0: only `hotline purge`, e.g. from cron).
+    metrics_token: str = ""
+    log_format: LogFormat | None = None  # JSON in production, text otherwise
+    purge_interval_minutes: float = Field(default=60, ge=0, le=24 * 60)
 
     @field_validator("public_url")
     @classmethod
@@ -79,8 +95,18 @@ class Settings(BaseSettings):
         return self.env is Environment.PRODUCTION
 
     @property
+    def effective_log_format(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        return LogFormat.JSON if self.is_production else LogFormat.TEXT
+
+    @property
     def audio_dir(self) -> Path:
         return self.audio_dir_override or self.data_dir / "audio"
+
+    @property
+    def journal_dir(self) -> Path:
+        return self.journal_dir_override or self.data_dir / "journal"
 
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'hotline.db'}"
@@ -114,6 +140,9 @@ def check_secrets(settings: Settings) -> None:
         problems.append(f"HOTLINE_PSEUDONYM_KEY must be at least {MIN_PSEUDONYM_KEY_BYTES} bytes")
     if settings.encryption_key and not _is_fernet_key(settings.encryption_key):
         problems.append("HOTLINE_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64 bytes)")
+    if settings.metrics_token and len(settings.metrics_token) < MIN_METRICS_TOKEN_CHARS:
+        problems.append(f"HOTLINE_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_CHARS} "
+                        "characters")
     if settings.is_production and not settings.public_url.startswith("https://"):
         problems.append("HOTLINE_PUBLIC_URL must be the https:// address Twilio reaches")
     if settings.stats_epsilon is not None and importlib.util.find_spec("opendp") is None:

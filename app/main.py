@@ -7,12 +7,15 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
-from app import db, health
+from app import db, health, recovery, retention
 from app.audit import api as audit_api
 from app.cases import api as casework_api
 from app.config import Settings, get_settings
 from app.console.router import router as console_router
+from app.journal import Journal
 from app.messaging import outbox, webhook
+from app.monitoring import api as monitoring_api
+from app.monitoring import logs, metrics
 from app.operator_queue import api as cases_api
 from app.organisations import service as organisations
 from app.routing.cache import DirectoryCache
@@ -22,6 +25,7 @@ from app.telephony import audio, voice
 from app.telephony.ivr import Ivr
 from app.telephony.speech import Speaker
 from app.users import api as auth_api
+from app.workers import PeriodicWorker
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +36,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        worker = _start_outbox_worker(app)
+        app.state.directory.refresh()  # routable from the first call, even if the db goes
+        workers = [w for w in (_start_outbox_worker(app), _start_purge_worker(app),
+                               _start_recovery(app)) if w]
         yield
-        if worker is not None:
+        for worker in workers:
             worker.stop()
         engine.dispose()
 
@@ -44,7 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = db.make_sessionmaker(engine)
     app.state.clock = lambda: datetime.now(UTC)  # tests and `hotline simulate --at` set it
     app.state.directory = DirectoryCache(lambda: _load_directory(app),
-                                         settings.directory_refresh_seconds)
+                                         settings.directory_refresh_seconds,
+                                         settings.journal_dir / "directory.json")
+    app.state.journal = Journal(settings.journal_dir, settings.journal_retry_seconds)
     app.state.ivr = Ivr(settings, Speaker(settings.audio_dir, settings.public_url))
     app.state.sms_sender = outbox.make_sender(settings)  # tests put a recording fake here
     app.include_router(health.router)
@@ -57,7 +65,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stats_api.router)
     app.include_router(audio.router)
     app.include_router(console_router)
+    app.include_router(monitoring_api.router)
+    app.add_middleware(metrics.WebhookTimer)
     return app
+
+
+def serve_app() -> FastAPI:
+    """The app as a server process runs it (uvicorn --factory): logging set up first."""
+    settings = get_settings()
+    logs.configure(settings.effective_log_format)
+    return create_app(settings)
 
 
 def _load_directory(app: FastAPI) -> Directory:
@@ -76,5 +93,22 @@ def _start_outbox_worker(app: FastAPI) -> outbox.OutboxWorker | None:
         return None
     worker = outbox.OutboxWorker(app.state.sessionmaker, app.state.sms_sender, settings,
                                  app.state.clock)
+    worker.start()
+    return worker
+
+
+def _start_purge_worker(app: FastAPI) -> PeriodicWorker | None:
+    # Sessions and clock are looked up at each pass, so tests can swap them.
+    worker = retention.purge_worker(lambda: app.state.sessionmaker(), app.state.settings,
+                                    lambda: app.state.clock())
+    if worker is not None:
+        worker.start()
+    return worker
+
+
+def _start_recovery(app: FastAPI) -> recovery.Recovery | None:
+    if not app.state.settings.recovery_worker:
+        return None
+    worker = recovery.Recovery(app)
     worker.start()
     return worker

@@ -1,7 +1,8 @@
 """The path of every inbound contact, on one screen:
 
-number -> country and pseudonym (detection, privacy) -> contact record -> routing
-candidates -> case in the chosen organisation's queue.
+number -> country and pseudonym (detection, privacy; ``telephony.lines.Caller`` for calls,
+``messaging.intake`` for texts) -> contact record -> routing candidates -> case in the
+chosen organisation's queue.
 """
 
 from datetime import datetime
@@ -10,22 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.cases import service as cases
-from app.cases.models import Case, Channel, Contact
-from app.config import Settings
-from app.detection.country import caller_country
+from app.cases.models import Case, Contact
 from app.organisations.models import Organisation
-from app.privacy.pseudonym import pseudonymise
 from app.routing.engine import Candidate, Query, route
 from app.routing.snapshot import Directory
-
-
-def receive(session: Session, settings: Settings, *, sid: str, channel: Channel,
-            from_: str, from_country: str | None) -> Contact:
-    """Record an inbound call or message once per Twilio SID, without the number."""
-    country = caller_country(from_, from_country).country
-    pseudonym = pseudonymise(from_, settings.pseudonym_key)
-    return cases.start_contact(session, sid=sid, channel=channel, pseudonym=pseudonym,
-                               country=country)
 
 
 def query_for(contact: Contact, at: datetime) -> Query:
@@ -33,10 +22,9 @@ def query_for(contact: Contact, at: datetime) -> Query:
                  need=contact.need, at=at)
 
 
-def dialable(directory: Directory, contact: Contact, at: datetime,
-             limit: int) -> list[Candidate]:
+def dialable(directory: Directory, query: Query, limit: int) -> list[Candidate]:
     """Candidates that can be rung now: open, with duty numbers, best first."""
-    return [c for c in route(directory, query_for(contact, at))
+    return [c for c in route(directory, query)
             if c.is_open and c.responder.duty_numbers][:limit]
 
 

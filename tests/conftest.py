@@ -7,6 +7,7 @@ Set ``HOTLINE_TEST_BACKENDS=sqlite`` to run only SQLite while developing.
 """
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from app.main import create_app
 from app.organisations import service as organisations
 from app.telephony import audio
 
+pytest_plugins = ["tests.log_guard"]
 BACKENDS = os.environ.get("HOTLINE_TEST_BACKENDS", "sqlite,postgresql").split(",")
 # Monday 2026-11-23: 11:00 in Moscow and Istanbul, 13:00 in Almaty, 12:30 in Kabul and Tehran.
 WEEKDAY_MORNING = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -123,6 +125,9 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "pseudonym_key": "test-pseudonym-key-" + "k" * 32,
         "encryption_key": Fernet.generate_key().decode(),
         "outbox_worker": False,  # tests run the outbox themselves, with a recording fake
+        "recovery_worker": False,  # the journal is replayed by the next request instead
+        "purge_interval_minutes": 0,  # tests of the purge worker set it themselves
+        "journal_dir_override": Path(tempfile.mkdtemp(prefix="hotline-journal-")),
     } | overrides
     return Settings(**values)
 

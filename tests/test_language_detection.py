@@ -7,7 +7,9 @@ cannot tell, the test asserts that it says so (None) and still offers the right 
 
 import re
 import statistics
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -335,6 +337,34 @@ def test_model_is_loaded_once(monkeypatch):
     finally:
         language._model.cache_clear()
         language._identifier.cache_clear()
+    assert len(loads) == 1
+
+
+def test_threads_racing_at_start_up_load_the_model_once(monkeypatch):
+    """A burst of first messages after a start: one load, the other threads wait for it."""
+    loads = []
+    original = language.LanguageIdentifier.from_model_file
+
+    def counting(*args, **kwargs):
+        loads.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(language.LanguageIdentifier, "from_model_file", counting)
+    language._model.cache_clear()
+    language._identifier.cache_clear()
+    start = threading.Barrier(8)
+
+    def first_message() -> str | None:
+        start.wait()
+        return detect_language("Здравствуйте, мне нужна помощь", "RU").language
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            languages = list(pool.map(lambda _: first_message(), range(8)))
+    finally:
+        language._model.cache_clear()
+        language._identifier.cache_clear()
+    assert languages == ["ru"] * 8
     assert len(loads) == 1
 
 

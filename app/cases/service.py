@@ -4,8 +4,8 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, object_session
 
 from app.cases.models import (
     AttemptResult,
@@ -19,6 +19,7 @@ from app.cases.models import (
     RoutingAttempt,
 )
 from app.db import utcnow
+from app.monitoring import metrics
 from app.privacy import crypto
 from app.routing.needs import Need
 
@@ -32,15 +33,29 @@ def get_contact(session: Session, sid: str) -> Contact | None:
 
 
 def start_contact(session: Session, *, sid: str, channel: Channel, pseudonym: str,
-                  country: str | None) -> Contact:
-    """The contact for this CallSid/MessageSid, created on first sight only."""
+                  country: str | None, at: datetime | None = None,
+                  contact_id: uuid.UUID | None = None) -> Contact:
+    """The contact for this CallSid/MessageSid, created on first sight only (``at``: when
+    it started, if not now, as when the journal is replayed)."""
     contact = get_contact(session, sid)
     if contact is None:
-        contact = Contact(twilio_sid=sid, channel=channel, caller_pseudonym=pseudonym,
-                          caller_country=country, started_at=utcnow())
+        contact = Contact(id=contact_id or uuid.uuid4(), twilio_sid=sid, channel=channel,
+                          caller_pseudonym=pseudonym, caller_country=country,
+                          started_at=at or utcnow())
         session.add(contact)
         session.flush()
+        metrics.count_on_commit(session, metrics.CONTACTS.labels(channel.value))
     return contact
+
+
+@event.listens_for(Contact.outcome, "set")
+def _count_outcome(contact: Contact, value: ContactOutcome, old: object, _initiator: object
+                   ) -> None:
+    # On the attribute, not in each function: the voice steps set some outcomes themselves.
+    outcome = ContactOutcome(value)
+    if outcome != old and outcome is not ContactOutcome.IN_PROGRESS:
+        metrics.count_on_commit(object_session(contact), metrics.CONTACT_OUTCOMES.labels(
+            Channel(contact.channel).value, outcome.value))
 
 
 def priority_for(need: Need | None, child: bool) -> CasePriority:
@@ -105,21 +120,22 @@ def get_attempt(session: Session, contact: Contact, attempt: int) -> RoutingAtte
     ).one_or_none()
 
 
-def accept_attempt(session: Session, contact: Contact, attempt: int) -> None:
+def accept_attempt(session: Session, contact: Contact, attempt: int,
+                   at: datetime | None = None) -> None:
     row = get_attempt(session, contact, attempt)
     if row is not None and row.result is AttemptResult.DIALLING:
         row.result = AttemptResult.ACCEPTED
-        row.answered_at = utcnow()
+        row.answered_at = at or utcnow()
         contact.answered_at = contact.answered_at or row.answered_at
 
 
 def finish_attempt(session: Session, contact: Contact, attempt: int,
-                   dial_status: str) -> RoutingAttempt | None:
+                   dial_status: str, at: datetime | None = None) -> RoutingAttempt | None:
     """Record Twilio's DialCallStatus; answered-but-not-accepted counts as declined."""
     row = get_attempt(session, contact, attempt)
     if row is None or row.ended_at is not None:
         return row
-    row.ended_at = utcnow()
+    row.ended_at = at or utcnow()
     if row.result is AttemptResult.ACCEPTED:
         row.result = AttemptResult.COMPLETED
         contact.outcome = ContactOutcome.CONNECTED
@@ -127,16 +143,18 @@ def finish_attempt(session: Session, contact: Contact, attempt: int,
         row.result = AttemptResult.DECLINED
     else:
         row.result = UNANSWERED.get(dial_status, AttemptResult.FAILED)
+    metrics.count_on_commit(session, metrics.DIAL_ATTEMPTS.labels(row.result.value))
     return row
 
 
 def request_callback(session: Session, contact: Contact, case: Case, number: str,
-                     encryption_key: str, retention_days: int) -> CallbackRequest:
+                     encryption_key: str, retention_days: int,
+                     at: datetime | None = None) -> CallbackRequest:
     existing = session.scalars(select(CallbackRequest).where(
         CallbackRequest.contact_id == contact.id)).one_or_none()
     if existing is not None:
         return existing
-    now = utcnow()
+    now = at or utcnow()
     row = CallbackRequest(contact_id=contact.id, case_id=case.id,
                           number_encrypted=crypto.encrypt(encryption_key, number),
                           created_at=now, purge_after=now + timedelta(days=retention_days))

@@ -17,6 +17,7 @@ codes, probabilities and single letters only.
 
 import copy
 import re
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
@@ -364,10 +365,15 @@ def _persian(lang: str, reason: str, ranked: Ranking) -> Detection:
 
 # --- the library -----------------------------------------------------------------------
 
+# A burst of first messages after a start would otherwise have every webhook thread load
+# its own copy of the model (a second of CPU each, under one GIL): voice calls included,
+# the whole process stalled for tens of seconds. The others wait for the first instead.
+_LOADING = threading.Lock()
+
+
 @cache
 def _model() -> LanguageIdentifier:
-    """The full model, loaded once per process (under a second). Two threads racing at
-    start-up may both load it; one copy is then kept."""
+    """The full model, loaded once per process (under a second)."""
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
@@ -381,7 +387,9 @@ def _identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
 
 
 def _rank(languages: Iterable[str], text: str) -> Ranking:
-    return _identifier(tuple(sorted(languages))).rank(text)
+    with _LOADING:
+        identifier = _identifier(tuple(sorted(languages)))
+    return identifier.rank(text)
 
 
 # --- decisions -------------------------------------------------------------------------

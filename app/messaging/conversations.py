@@ -22,10 +22,14 @@ from app.messaging.models import (
     Outbox,
     OutboxStatus,
 )
+from app.monitoring import metrics
 from app.privacy import crypto
 from app.telephony.models import WebhookReply
 
 OPEN_OUTBOX = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+# No address Twilio sends from is longer (E.164 is at most 16 characters, "whatsapp:+…" 25).
+# A longer From cannot be replied to, and its ciphertext would not fit number_encrypted.
+MAX_ADDRESS_BYTES = 64
 
 
 class CannotReply(Exception):
@@ -49,7 +53,7 @@ def start(session: Session, *, sid: str, channel: Channel, pseudonym: str,
                                    Conversation.channel == channel)
         .order_by(Conversation.created_at.desc()).limit(1)).one_or_none()
     contact = cases.start_contact(session, sid=sid, channel=channel, pseudonym=pseudonym,
-                                  country=country)
+                                  country=country, at=now)
     conversation = Conversation(
         channel=channel, caller_pseudonym=pseudonym, caller_country=country,
         state=ConversationState.LANGUAGE, contact_id=contact.id, created_at=now,
@@ -62,9 +66,11 @@ def start(session: Session, *, sid: str, channel: Channel, pseudonym: str,
 def remember_number(conversation: Conversation, settings: Settings, number: str,
                     now: datetime) -> None:
     """Keep the number to reply to, encrypted, until the retention period after the last
-    message from the caller."""
-    conversation.number_encrypted = crypto.encrypt(settings.encryption_key, number)
-    conversation.number_purge_after = now + timedelta(days=settings.sms_number_retention_days)
+    message from the caller. A From too long to be an address is not kept."""
+    if len(number.encode()) <= MAX_ADDRESS_BYTES:
+        conversation.number_encrypted = crypto.encrypt(settings.encryption_key, number)
+        conversation.number_purge_after = now + timedelta(
+            days=settings.sms_number_retention_days)
     conversation.last_inbound_at = now
 
 
@@ -76,6 +82,8 @@ def record(session: Session, conversation: Conversation, settings: Settings, *,
                       body_encrypted=crypto.encrypt(settings.encryption_key, body))
     session.add(message)
     session.flush()
+    metrics.count_on_commit(session, metrics.MESSAGES.labels(conversation.channel.value,
+                                                             direction.value))
     return message
 
 
@@ -176,6 +184,13 @@ def queue_reply(session: Session, settings: Settings, case: Case, body: str, now
         raise CannotReply("no number to reply to: the caller erased it or it was purged")
     if conversation.opted_out_at is not None:
         raise CannotReply("the caller texted STOP; Twilio delivers nothing until START")
+    return send_later(session, settings, conversation, body, now, author)
+
+
+def send_later(session: Session, settings: Settings, conversation: Conversation, body: str,
+               now: datetime, author: Author) -> Outbox:
+    """Record an outgoing message and hand it to the outbox, which sends it by the REST
+    API (not in a webhook's TwiML)."""
     message = record(session, conversation, settings, direction=Direction.OUT,
                      author=author, body=body, now=now)
     outbox = Outbox(message_id=message.id, conversation_id=conversation.id,

@@ -58,8 +58,9 @@ class Turn:
 
 
 def handle(session: Session, settings: Settings, directory: Directory, inbound: Inbound,
-           now: datetime) -> str | None:
-    """Record one inbound message and return the reply to send with it, if any."""
+           now: datetime, reply_later: bool = False) -> str | None:
+    """Record one inbound message and return the reply to send with it, if any; with
+    ``reply_later`` (a message replayed from the journal) the reply goes to the outbox."""
     pseudonym = pseudonymise(inbound.from_, settings.pseudonym_key)
     keyword = keyword_of(inbound.body, settings.sms_erase_words, inbound.opt_out_type)
     if keyword is Keyword.ERASE:
@@ -75,10 +76,29 @@ def handle(session: Session, settings: Settings, directory: Directory, inbound: 
                          author=Author.CALLER, body=inbound.body, now=now, sid=inbound.sid)
     turn = Turn(session, settings, directory, now, conversation, inbound.body)
     reply = _respond(turn, keyword)
+    if reply is not None and reply_later:
+        conversations.send_later(session, settings, conversation, reply, now, Author.AUTO)
+        return None
     if reply is not None:
         conversations.record(session, conversation, settings, direction=Direction.OUT,
                              author=Author.AUTO, body=reply, now=now)
     return reply
+
+
+def reply_without_database(inbound: Inbound, settings: Settings, country: str | None
+                           ) -> str | None:
+    """What to answer while the database is down: no conversation state to go on, so
+    say a person will write back (true: the message is replayed into the queue later),
+    in the language the text is written in, or the country's first."""
+    keyword = keyword_of(inbound.body, settings.sms_erase_words, inbound.opt_out_type)
+    if keyword in (Keyword.STOP, Keyword.START, Keyword.ERASE):
+        return None  # Twilio confirms STOP and START; ERASE is answered by silence
+    language = (detect_language(inbound.body, country).language
+                or countries.likely_languages(country)[0])
+    number = countries.emergency_number(country)
+    if keyword is Keyword.HELP:
+        return texts.help_text(language, number)
+    return texts.text(language, "confirmed", number=number)
 
 
 def _respond(turn: Turn, keyword: Keyword | None) -> str | None:

@@ -9,10 +9,10 @@ person waiting for an answer than never.
 """
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from time import monotonic
 from typing import Protocol
 
 from sqlalchemy import or_, select, update
@@ -26,6 +26,7 @@ from app.config import Settings
 from app.messaging import conversations
 from app.messaging.models import Conversation, Message, Outbox, OutboxStatus
 from app.privacy import crypto
+from app.workers import PeriodicWorker
 
 logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
@@ -112,8 +113,14 @@ def deliver_due(make_session: Callable[[], Session], sender: SmsSender, settings
     with make_session() as session:
         ids = list(session.scalars(select(Outbox.id).where(_due(now))
                                    .order_by(Outbox.next_attempt_at, Outbox.id).limit(BATCH)))
+    started = monotonic()
     for outbox_id in ids:
-        _deliver_one(make_session, sender, settings, outbox_id, now, report)
+        # Each message is leased from the moment it is taken, not from the start of the
+        # batch: Twilio may take 15 s a message, and a lease born expired would let another
+        # process's worker send the same message at the same time. Whole seconds, so a
+        # quick pass records exactly the time it was given (tests and simulations fix it).
+        at = now + timedelta(seconds=int(monotonic() - started))
+        _deliver_one(make_session, sender, settings, outbox_id, at, report)
     return report
 
 
@@ -195,27 +202,10 @@ def _finish(session: Session, outbox_id: int, status: OutboxStatus, *, error: st
         setattr(row, name, value)
 
 
-class OutboxWorker:
+class OutboxWorker(PeriodicWorker):
     """Runs deliver_due every few seconds in a background thread of the service."""
 
     def __init__(self, make_session: sessionmaker[Session], sender: SmsSender,
                  settings: Settings, clock: Callable[[], datetime]) -> None:
-        self.make_session, self.sender, self.settings, self.clock = (
-            make_session, sender, settings, clock)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                deliver_due(self.make_session, self.sender, self.settings, self.clock())
-            except Exception:  # the database may be down: keep trying, never die
-                logger.exception("outbox pass failed")
-            self._stop.wait(self.settings.outbox_poll_seconds)
+        super().__init__("outbox", lambda: deliver_due(make_session, sender, settings, clock()),
+                         settings.outbox_poll_seconds)

@@ -2,7 +2,8 @@
 
 Signed like the voice webhooks (403 otherwise). An inbound message is handled in one
 transaction together with the reply stored under its MessageSid, so a retried webhook
-returns the same reply and records nothing twice.
+returns the same reply and records nothing twice. If the database cannot be reached,
+the message goes to the local journal (encrypted) and is replayed once it is back.
 """
 
 import hashlib
@@ -10,11 +11,16 @@ import logging
 from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
+from sqlalchemy import exc, select
 from twilio.twiml.messaging_response import MessagingResponse
 
+from app import recovery
+from app.config import Settings
+from app.detection.country import caller_country
+from app.journal import UNAVAILABLE, Journal
 from app.messaging import conversations, intake
 from app.messaging.models import Conversation, Outbox
+from app.privacy import crypto
 from app.telephony.models import WebhookReply
 from app.telephony.signature import TwilioDep
 
@@ -40,18 +46,59 @@ def inbound_sms(request: Request, tw: TwilioDep) -> Response:
                              opt_out_type=tw.optional("OptOutType"))
     key = hashlib.sha256(f"sms\x1f{message.sid}".encode()).hexdigest()
     now: datetime = request.app.state.clock()
+    journal: Journal = request.app.state.journal
+    if journal.database_usable:
+        try:
+            return _xml(_in_database(request, message, key, now))
+        except UNAVAILABLE:
+            journal.database_down()
+            logger.warning("database unreachable: message journalled")
+    return _xml(_in_journal(request, message, key, now))
+
+
+def _in_database(request: Request, message: intake.Inbound, key: str, now: datetime) -> str:
+    recovery.catch_up(request.app)  # the caller's earlier messages land first
     directory = request.app.state.directory.get()  # before the transaction: it may reload
-    with request.app.state.sessionmaker() as session, session.begin():
-        stored = session.get(WebhookReply, key)
-        if stored is not None:
-            return _xml(stored.body)
-        reply = intake.handle(session, request.app.state.settings, directory, message, now)
-        response = MessagingResponse()
-        if reply is not None:
-            response.message(reply)
-        body = str(response)
-        session.add(WebhookReply(key=key, body=body, created_at=now))
-    return _xml(body)
+    make_session = request.app.state.sessionmaker
+    try:
+        with make_session() as session, session.begin():
+            stored = session.get(WebhookReply, key)
+            if stored is not None:
+                return stored.body
+            reply = intake.handle(session, request.app.state.settings, directory, message, now)
+            body = _twiml(reply)
+            session.add(WebhookReply(key=key, body=body, created_at=now))
+        return body
+    except exc.IntegrityError:
+        # The same message, retried by Twilio onto another process, was recorded there
+        # first: answer as that one did.
+        with make_session() as session:
+            stored = session.get(WebhookReply, key)
+        if stored is None:
+            raise
+        return stored.body
+
+
+def _in_journal(request: Request, message: intake.Inbound, key: str, now: datetime) -> str:
+    """Keep the message, encrypted, for the database; reply without knowing the
+    conversation: that a person will write back, in the language the text is in."""
+    settings: Settings = request.app.state.settings
+    country = caller_country(message.from_, message.from_country).country
+    body = _twiml(intake.reply_without_database(message, settings, country))
+    request.app.state.journal.append({
+        "v": 1, "channel": "sms", "key": key, "at": now.isoformat(), "sid": message.sid,
+        "number": crypto.encrypt(settings.encryption_key, message.from_),
+        "body": crypto.encrypt(settings.encryption_key, message.body),
+        "from_country": message.from_country, "opt_out_type": message.opt_out_type,
+        "reply": body})
+    return body
+
+
+def _twiml(reply: str | None) -> str:
+    response = MessagingResponse()
+    if reply is not None:
+        response.message(reply)
+    return str(response)
 
 
 @router.post("/status", response_class=Response)

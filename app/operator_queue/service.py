@@ -10,7 +10,7 @@ queueing on the same row.
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, case, or_, select, update
+from sqlalchemy import ColumnElement, Select, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.cases.models import Case, CasePriority, CaseStatus
@@ -29,7 +29,8 @@ class Conflict(Exception):
     """The case is claimed by someone else, or not in a state for this."""
 
 
-def _claimable(now: datetime):  # noqa: ANN202 - a SQLAlchemy boolean clause
+def claimable(now: datetime) -> ColumnElement[bool]:
+    """Cases waiting for an operator: queued, referred, or their claim lapsed."""
     return or_(Case.status.in_([CaseStatus.QUEUED, CaseStatus.REFERRED]),
                (Case.status == CaseStatus.CLAIMED) & (Case.claim_expires_at < now))
 
@@ -58,7 +59,7 @@ def claim(session: Session, settings: Settings, user: User, case_id: uuid.UUID,
         return case_
     taken = session.execute(
         update(Case).where(Case.id == case_id, Case.organisation_id == user.organisation_id,
-                           _claimable(now))
+                           claimable(now))
         .values(**_claim_values(settings, user, now))
         .execution_options(synchronize_session=False)).rowcount
     session.refresh(case_)
@@ -84,7 +85,7 @@ def claim_next(session: Session, settings: Settings, user: User, now: datetime
 
 def _next_query(session: Session, user: User, now: datetime) -> Select[tuple[uuid.UUID]]:
     query = (select(Case.id).where(Case.organisation_id == user.organisation_id,
-                                   _claimable(now))
+                                   claimable(now))
              .order_by(PRIORITY_ORDER, Case.created_at, Case.id).limit(1))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)

@@ -1,23 +1,33 @@
 """The directory snapshot the webhooks route from, refreshed from the database.
 
 If the database cannot be read, the last good snapshot keeps serving: routing a caller
-on a directory a few minutes old beats not routing them at all.
+on a directory a few minutes old beats not routing them at all. Each good snapshot is
+also written to a file, so a process (re)started while the database is down still routes
+(it holds responders' duty numbers and hours, nothing of callers).
 """
 
+import dataclasses
+import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
+from datetime import time as clock
+from pathlib import Path
+from typing import Any
 
-from app.routing.snapshot import Directory
+from app.routing.snapshot import Directory, Interval, Responder
 
 logger = logging.getLogger(__name__)
 
 
 class DirectoryCache:
-    def __init__(self, load: Callable[[], Directory], max_age_seconds: float) -> None:
+    def __init__(self, load: Callable[[], Directory], max_age_seconds: float,
+                 saved: Path | None = None) -> None:
         self._load = load
         self._max_age = max_age_seconds
+        self._saved = saved
         self._lock = threading.Lock()
         self._directory = Directory(())
         self._loaded_at: float | None = None
@@ -28,7 +38,11 @@ class DirectoryCache:
         return self._directory
 
     def get(self) -> Directory:
-        if self._loaded_at is None or time.monotonic() - self._loaded_at > self._max_age:
+        # An empty directory is never the real one (a new install, or read before the
+        # directory was loaded): read it again rather than route nobody for a while.
+        stale = (self._loaded_at is None or not self._directory.responders
+                 or time.monotonic() - self._loaded_at > self._max_age)
+        if stale:
             self.refresh()
         return self._directory
 
@@ -39,7 +53,45 @@ class DirectoryCache:
             except Exception:
                 logger.warning("directory refresh failed; routing from the last snapshot",
                                exc_info=True)
+                if not self._directory.responders and self._saved is not None:
+                    self._directory = read(self._saved)
                 return False
             finally:
                 self._loaded_at = time.monotonic()
+            if self._saved is not None and self._directory.responders:
+                try:
+                    write(self._saved, self._directory)
+                except OSError:  # a full disk must not stop routing from memory
+                    logger.warning("could not save the directory snapshot", exc_info=True)
             return True
+
+
+def write(path: Path, directory: Directory) -> None:
+    """Replace the saved snapshot whole (write aside, then rename), never half-written."""
+    data = [dataclasses.asdict(r) | {"services": sorted(r.services),
+                                     "languages": sorted(r.languages)}
+            for r in directory.responders]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # One file aside per process: uvicorn's workers share the folder, and with one name
+    # a worker's rename could find the other's file gone, or half-written.
+    aside = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    aside.write_text(json.dumps(data, default=str), encoding="utf-8")
+    os.replace(aside, path)
+
+
+def read(path: Path) -> Directory:
+    """The saved snapshot, or an empty directory if there is none or it is unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Directory(tuple(_responder(item) for item in data))
+    except (OSError, ValueError, KeyError, TypeError):
+        logger.warning("no usable saved directory snapshot", exc_info=True)
+        return Directory(())
+
+
+def _responder(item: dict[str, Any]) -> Responder:
+    hours = tuple(Interval(h["weekday"], clock.fromisoformat(h["opens"]),
+                           clock.fromisoformat(h["closes"])) for h in item.pop("hours"))
+    return Responder(**item | {"services": frozenset(item["services"]),
+                               "languages": frozenset(item["languages"]),
+                               "duty_numbers": tuple(item["duty_numbers"]), "hours": hours})

@@ -94,13 +94,17 @@ class Ivr:
 
     # --- connecting -----------------------------------------------------------------
 
-    def dial(self, language: str, candidate: Candidate, attempt: int,
-             contact_id: str) -> VoiceResponse:
+    def dial(self, language: str, candidate: Candidate, attempt: int, contact_id: str,
+             need: Need | None, child: bool) -> VoiceResponse:
+        """Ring the candidate. The URLs carry what the next steps need to go on without
+        the database (need, child, the responder), should it be unreachable by then."""
         response = VoiceResponse()
         self.speaker.speak(response, language, "connecting" if attempt == 0 else "trying_next")
-        dial = Dial(action=self.url("/dial", lang=language, attempt=attempt),
+        state = {"lang": language, "attempt": attempt, "need": need.value if need else None,
+                 "child": 1 if child else None}
+        dial = Dial(action=self.url("/dial", **state),
                     timeout=self.settings.dial_timeout_seconds)
-        whisper = self.url("/whisper", c=contact_id, attempt=attempt)
+        whisper = self.url("/whisper", c=contact_id, o=candidate.slug, **state)
         for number in candidate.responder.duty_numbers[:10]:  # Twilio rings at most ten
             dial.number(number, url=whisper)
         response.append(dial)

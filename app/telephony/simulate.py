@@ -58,7 +58,8 @@ def simulated_app(settings: Settings, at: datetime | None, keep: bool) -> Iterat
     engine = db.make_engine(url)
     with engine.connect() as connection:
         transaction = connection.begin()
-        app = create_app(settings)
+        # One shared connection: no background purge may use it behind the dialogue's back.
+        app = create_app(settings.model_copy(update={"purge_interval_minutes": 0}))
         app.state.sessionmaker = lambda: Session(bind=connection,
                                                  join_transaction_mode="create_savepoint")
         if at is not None:

@@ -1,37 +1,43 @@
 """Twilio voice webhooks: signed, idempotent per step, and never failing the caller.
 
 Each step runs in one transaction. A retried step (same CallSid, path, query and
-digits) returns the reply stored the first time and changes nothing. Any exception
-becomes TwiML that rings the regional hub: a caller never hears Twilio's
-"an application error has occurred".
+digits) returns the reply stored the first time and changes nothing. If the database
+cannot be reached, the same step runs on a ``JournalLine``: it routes from the directory
+snapshot and its changes go to the local journal, replayed once the database is back
+(``app.recovery``). Any other exception becomes TwiML that rings the regional hub: a
+caller never hears Twilio's "an application error has occurred".
 """
 
 import hashlib
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Request, Response
+from sqlalchemy import exc
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import pipeline
-from app.cases import service as cases
-from app.cases.models import Channel, Contact, ContactOutcome
+from app import pipeline, recovery
+from app.cases.models import ContactOutcome
 from app.config import Settings
+from app.detection.country import parse_number
+from app.journal import UNAVAILABLE, Journal
 from app.languages import LANGUAGES
-from app.organisations.models import Organisation
 from app.routing.engine import Query, Tier, route
+from app.routing.needs import Need
 from app.routing.snapshot import Directory
 from app.telephony.ivr import MORE_DIGIT, NEED_KEYS, SILENT_NEED, Ivr, language_pages
+from app.telephony.lines import Caller, DatabaseLine, JournalLine, Line
 from app.telephony.models import WebhookReply
 from app.telephony.signature import TwilioDep, TwilioRequest
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/twilio/voice", tags=["twilio"])
 STEP_FIELDS = ("CallSid", "Digits", "DialCallStatus", "CallStatus")
-Step = Callable[[Session, "Call"], VoiceResponse]
+Step = Callable[[Line, "Call"], VoiceResponse]
+FINAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
 
 
 class Call:
@@ -52,17 +58,27 @@ class Call:
         lang = self.tw.query.get("lang", "")
         return lang if lang in LANGUAGES else "ru"
 
-    def contact(self, session: Session) -> Contact:
-        contact = cases.get_contact(session, self.sid)
-        if contact is None:  # a step without the first webhook: record it now
-            contact = pipeline.receive(session, self.settings, sid=self.sid,
-                                       channel=Channel.VOICE, from_=self.tw.field("From"),
-                                       from_country=self.tw.optional("FromCountry"))
-        return contact
+    @property
+    def caller(self) -> Caller:
+        return Caller.of(self.settings, self.sid, self.tw.field("From"),
+                         self.tw.optional("FromCountry"))
+
+    @property
+    def responder_leg(self) -> uuid.UUID | None:
+        """On the responder's leg (the whisper), the caller's contact named in the URL."""
+        return _uuid(self.tw.query["c"]) if "c" in self.tw.query else None
 
 
 def _int(text: str | None, default: int) -> int:
-    return int(text) if text and text.isdigit() else default
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    return int(text) if text and text.isdecimal() and len(text) < 6 else default
+
+
+def _uuid(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise HTTPException(400, "malformed contact in the URL") from None
 
 
 def _xml(body: str) -> Response:
@@ -74,18 +90,62 @@ def run_step(request: Request, tw: TwilioRequest, step: Step) -> Response:
     try:
         call = Call(request, tw)
         key = _reply_key(request, tw)
-        with request.app.state.sessionmaker() as session, session.begin():
-            stored = session.get(WebhookReply, key)
-            if stored is not None:
-                return _xml(stored.body)
-            body = str(step(session, call))
-            session.add(WebhookReply(key=key, body=body))
-        return _xml(body)
+        journal: Journal = request.app.state.journal
+        if journal.database_usable:
+            try:
+                return _xml(_in_database(request, call, key, step))
+            except UNAVAILABLE:
+                journal.database_down()
+                logger.warning("database unreachable: routing from the snapshot, journalling")
+        return _xml(_in_journal(journal, call, key, step))
     except HTTPException:
         raise  # malformed, not a caller in trouble: Twilio always sends these fields
     except Exception:
         logger.exception("voice step %s failed; ringing the regional hub", request.url.path)
         return _xml(str(_fallback(request, call)))
+
+
+def _in_database(request: Request, call: Call, key: str, step: Step) -> str:
+    recovery.catch_up(request.app)  # journalled steps of this call land first
+    make_session = request.app.state.sessionmaker
+    try:
+        with make_session() as session, session.begin():
+            stored = session.get(WebhookReply, key)
+            if stored is not None:
+                return stored.body
+            body = str(step(_database_line(session, call), call))
+            session.add(WebhookReply(key=key, body=body))
+        return body
+    except exc.IntegrityError:
+        # The same webhook, retried by Twilio, was answered meanwhile by another request.
+        with make_session() as session:
+            stored = session.get(WebhookReply, key)
+        if stored is None:
+            raise
+        return stored.body
+
+
+def _database_line(session: Session, call: Call) -> DatabaseLine:
+    contact = call.responder_leg
+    if contact is not None:
+        line = DatabaseLine.for_contact(session, contact, call.now, call.settings)
+    else:
+        line = DatabaseLine.for_caller(session, call.caller, call.now, call.settings)
+    line.directory = call.directory
+    return line
+
+
+def _in_journal(journal: Journal, call: Call, key: str, step: Step) -> str:
+    contact = call.responder_leg
+    caller = None if contact else call.caller
+    line = JournalLine(caller, call.settings, call.directory, call.tw.query)
+    body = str(step(line, call))
+    journal.append({"v": 1, "channel": "voice", "key": key, "at": call.now.isoformat(),
+                    "sid": call.sid, "contact": str(contact) if contact else None,
+                    "pseudonym": caller.pseudonym if caller else None,
+                    "country": caller.country if caller else None,
+                    "operations": line.operations, "reply": body})
+    return body
 
 
 def _reply_key(request: Request, tw: TwilioRequest) -> str:
@@ -112,31 +172,28 @@ def _fallback(request: Request, call: Call | None) -> VoiceResponse:
 # --- steps ------------------------------------------------------------------------
 
 
-def incoming(session: Session, call: Call) -> VoiceResponse:
-    contact = call.contact(session)
-    return call.ivr.language_menu(contact.caller_country, page=0, attempt=1, welcome=True)
+def incoming(line: Line, call: Call) -> VoiceResponse:
+    return call.ivr.language_menu(line.country, page=0, attempt=1, welcome=True)
 
 
-def choose_language(session: Session, call: Call) -> VoiceResponse:
-    contact = call.contact(session)
-    pages = language_pages(contact.caller_country)
+def choose_language(line: Line, call: Call) -> VoiceResponse:
+    pages = language_pages(line.country)
     page = min(_int(call.tw.query.get("page"), 0), len(pages) - 1)
     languages, digits = pages[page], call.digits
     if digits is None and call.attempt >= 2:
         digits = "1"  # silence twice: the first (most likely) language
     if digits is None or digits == "*":
-        return call.ivr.language_menu(contact.caller_country, page, call.attempt + 1)
+        return call.ivr.language_menu(line.country, page, call.attempt + 1)
     if digits == MORE_DIGIT and page + 1 < len(pages):
-        return call.ivr.language_menu(contact.caller_country, page + 1, 1)
+        return call.ivr.language_menu(line.country, page + 1, 1)
     index = _int(digits, 0) - 1
     if not 0 <= index < len(languages):
-        return call.ivr.language_menu(contact.caller_country, page, call.attempt)
-    contact.language = languages[index]
-    return call.ivr.need_menu(contact.language, attempt=1)
+        return call.ivr.language_menu(line.country, page, call.attempt)
+    line.set(language=languages[index])
+    return call.ivr.need_menu(languages[index], attempt=1)
 
 
-def choose_need(session: Session, call: Call) -> VoiceResponse:
-    contact = call.contact(session)
+def choose_need(line: Line, call: Call) -> VoiceResponse:
     language, digits = call.language, call.digits
     if digits is None and call.attempt >= 2:
         digits = SILENT_NEED
@@ -144,100 +201,82 @@ def choose_need(session: Session, call: Call) -> VoiceResponse:
         return call.ivr.need_menu(language, call.attempt + 1)
     if digits not in NEED_KEYS:
         return call.ivr.need_menu(language, call.attempt, invalid=True)
-    contact.language = language
-    contact.need, contact.child = NEED_KEYS[digits]
-    if contact.need.value == "information":
-        contact.outcome = ContactOutcome.INFORMATION_GIVEN
-        return call.ivr.information(language, contact.caller_country, attempt=1)
-    return connect(session, call, contact, attempt=0)
+    need, child = NEED_KEYS[digits]
+    line.set(language=language, need=need, child=child)
+    if need is Need.INFORMATION:
+        line.set(outcome=ContactOutcome.INFORMATION_GIVEN)
+        return call.ivr.information(language, line.country, attempt=1)
+    return connect(line, call, attempt=0)
 
 
-def information(session: Session, call: Call) -> VoiceResponse:
-    contact = call.contact(session)
+def information(line: Line, call: Call) -> VoiceResponse:
     if call.digits == "1":
-        return connect(session, call, contact, attempt=0)
+        return connect(line, call, attempt=0)
     if call.digits is None or call.attempt >= 3:  # silence after listening: done
-        return call.ivr.goodbye(call.language, contact.caller_country)
-    return call.ivr.information(call.language, contact.caller_country, call.attempt + 1)
+        return call.ivr.goodbye(call.language, line.country)
+    return call.ivr.information(call.language, line.country, call.attempt + 1)
 
 
-def connect(session: Session, call: Call, contact: Contact, attempt: int) -> VoiceResponse:
-    candidates = pipeline.dialable(call.directory, contact, call.now,
-                                   call.settings.max_dial_attempts)
+def connect(line: Line, call: Call, attempt: int) -> VoiceResponse:
+    query = Query(language=line.language, country=line.country, need=line.need, at=call.now)
+    candidates = pipeline.dialable(call.directory, query, call.settings.max_dial_attempts)
     if attempt >= len(candidates):
-        return no_responder(session, call, contact)
+        return no_responder(line, call)
     candidate = candidates[attempt]
-    cases.record_attempt(session, contact, attempt,
-                         pipeline.organisation_id(session, candidate.slug),
-                         "; ".join(candidate.reasons))
-    return call.ivr.dial(call.language, candidate, attempt, str(contact.id))
+    line.attempt(attempt, candidate.slug, "; ".join(candidate.reasons))
+    return call.ivr.dial(call.language, candidate, attempt, str(line.id),
+                         line.need, line.child)
 
 
-def dial_result(session: Session, call: Call) -> VoiceResponse:
-    contact = call.contact(session)
+def dial_result(line: Line, call: Call) -> VoiceResponse:
     attempt = _int(call.tw.query.get("attempt"), 0)
     status = call.tw.optional("DialCallStatus") or "failed"
-    row = cases.finish_attempt(session, contact, attempt, status)
-    if contact.outcome is ContactOutcome.CONNECTED and row is not None:
+    if line.finish(attempt, status, call.tw.optional("DialBridged") == "true"):
         response = VoiceResponse()
         response.hangup()
         return response
-    return connect(session, call, contact, attempt + 1)
+    return connect(line, call, attempt + 1)
 
 
-def no_responder(session: Session, call: Call, contact: Contact) -> VoiceResponse:
-    contact.outcome = ContactOutcome.NO_RESPONDER
-    pipeline.enqueue(session, call.directory, contact, call.now)
+def no_responder(line: Line, call: Call) -> VoiceResponse:
+    line.set(outcome=ContactOutcome.NO_RESPONDER)
+    line.queue()
     return call.ivr.callback_offer(call.language, attempt=1, first=True)
 
 
-def callback(session: Session, call: Call) -> VoiceResponse:
-    contact = call.contact(session)
+def callback(line: Line, call: Call) -> VoiceResponse:
     digits = call.digits
     if (digits is None and call.attempt < 2) or digits == "*":
         return call.ivr.callback_offer(call.language, call.attempt + 1, first=False)
-    if digits == "1":
-        case = pipeline.enqueue(session, call.directory, contact, call.now)
-        cases.request_callback(session, contact, case, call.tw.field("From"),
-                               call.settings.encryption_key,
-                               call.settings.callback_retention_days)
-        return call.ivr.goodbye(call.language, contact.caller_country, "callback_confirmed")
-    # 2, silence twice or any other key: no consent, nothing of the number is kept
-    return call.ivr.goodbye(call.language, contact.caller_country, "callback_declined")
+    number = call.tw.field("From")
+    if digits == "1" and parse_number(number) is not None:
+        line.callback(number)
+        return call.ivr.goodbye(call.language, line.country, "callback_confirmed")
+    # 2, silence twice or any other key: no consent, nothing of the number is kept. A
+    # withheld or unusable number cannot be called back: the caller is told so, too.
+    return call.ivr.goodbye(call.language, line.country, "callback_declined")
 
 
-def whisper(session: Session, call: Call) -> VoiceResponse:
-    contact = session.get_one(Contact, _uuid(call.tw.query.get("c")))
+def whisper(line: Line, call: Call) -> VoiceResponse:
     attempt = _int(call.tw.query.get("attempt"), 0)
-    row = cases.get_attempt(session, contact, attempt)
-    if row is None:
-        raise LookupError("whisper for an attempt that was never dialled")
-    organisation = session.get_one(Organisation, row.organisation_id)
-    return call.ivr.whisper(frozenset(organisation.languages), contact.language, contact.need,
-                            contact.child, str(contact.id), attempt)
+    info = line.whisper(attempt)
+    return call.ivr.whisper(info.responder_languages, info.language, info.need, info.child,
+                            call.tw.query["c"], attempt)
 
 
-def whisper_accept(session: Session, call: Call) -> VoiceResponse:
+def whisper_accept(line: Line, call: Call) -> VoiceResponse:
     response = VoiceResponse()
     if call.digits == "1":
-        contact = session.get_one(Contact, _uuid(call.tw.query.get("c")))
-        cases.accept_attempt(session, contact, _int(call.tw.query.get("attempt"), 0))
+        line.accept(_int(call.tw.query.get("attempt"), 0))
     else:
         response.hangup()
     return response
 
 
-def status_callback(session: Session, call: Call) -> VoiceResponse:
-    contact = cases.get_contact(session, call.sid)
-    if contact is not None and call.tw.optional("CallStatus") in (
-            "completed", "busy", "no-answer", "failed", "canceled"):
-        duration = _int(call.tw.optional("CallDuration"), 0)
-        cases.end_contact(contact, contact.started_at + timedelta(seconds=duration), duration)
+def status_callback(line: Line, call: Call) -> VoiceResponse:
+    if call.tw.optional("CallStatus") in FINAL_STATUSES:
+        line.end(_int(call.tw.optional("CallDuration"), 0))
     return VoiceResponse()
-
-
-def _uuid(text: str | None) -> uuid.UUID:
-    return uuid.UUID(text or "")
 
 
 STEPS: dict[str, Step] = {

@@ -121,6 +121,30 @@ def test_a_worker_that_dies_mid_send_is_replaced_and_the_message_still_goes(
     assert len(restarted.sent) == 1
 
 
+def test_each_message_of_a_slow_batch_is_leased_from_when_it_is_taken(
+        app, settings, session, case, monkeypatch):
+    """Twilio takes three minutes a message: the second one's lease must still hold when
+    another process's worker looks, or both would send it."""
+    for body in ("one", "two"):
+        conversations.queue_reply(session, settings, case, body, T0)
+    session.commit()
+    elapsed = [0.0]
+    monkeypatch.setattr(outbox, "monotonic", lambda: elapsed[0])
+    other = FakeSender()
+
+    class SlowSender(FakeSender):
+        def send(self, to, body, status_callback):
+            if body == "two":
+                deliver(app, other, settings, T0 + timedelta(seconds=elapsed[0] + 1))
+            elapsed[0] += 180
+            return super().send(to, body, status_callback)
+
+    slow = SlowSender()
+    deliver(app, slow, settings, T0)
+    assert [s.body for s in slow.sent] == ["one", "two"]
+    assert other.sent == []
+
+
 def test_erased_before_sending_means_never_sent(app, client, settings, session, queued):
     Texter(client, settings, NUMBER).send("ERASE")
     sender = FakeSender()

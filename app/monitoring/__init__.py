@@ -1,0 +1,1 @@
+"""Watching the service run: Prometheus metrics and structured, number-free logs."""

@@ -1,0 +1,129 @@
+"""Bringing the journal into the database once it is reachable again.
+
+Each journal record is applied in one transaction together with the webhook reply it
+gave, under the webhook's own reply key: a record already applied (by this process,
+another one, or before a crash) is skipped, and a Twilio retry of that webhook gets the
+reply the caller already heard. Voice records replay the operations a ``JournalLine``
+wrote down on a ``DatabaseLine``; SMS records go through the intake as if they had just
+arrived, and the intake's answer is sent through the outbox.
+"""
+
+import logging
+import threading
+import uuid
+from datetime import datetime
+
+from fastapi import FastAPI
+from sqlalchemy import exc
+from sqlalchemy.orm import Session
+
+from app.cases.models import Contact
+from app.journal import UNAVAILABLE, Journal, NotYet, Record
+from app.messaging import intake
+from app.privacy import crypto
+from app.routing.cache import DirectoryCache
+from app.routing.snapshot import Directory
+from app.telephony.lines import Caller, DatabaseLine
+from app.telephony.models import WebhookReply
+
+logger = logging.getLogger(__name__)
+OPERATIONS = frozenset({"set", "attempt", "finish", "accept", "queue", "callback", "end"})
+
+
+def catch_up(app: FastAPI) -> None:
+    """Replay what is pending before the database serves new steps, so a call's
+    journalled steps land before its later ones. Raises if the database is still down."""
+    journal: Journal = app.state.journal
+    if journal.pending:
+        journal.replay(lambda record: apply(app, record))
+
+
+def apply(app: FastAPI, record: Record) -> bool:
+    """Apply one record unless it already is; True if it was applied now."""
+    make_session = app.state.sessionmaker
+    try:
+        with make_session() as session, session.begin():
+            if session.get(WebhookReply, record["key"]) is not None:
+                return False
+            at = datetime.fromisoformat(record["at"])
+            if record["channel"] == "voice":
+                _apply_voice(session, app, record, at)
+            else:
+                _apply_message(session, app, record, at)
+            session.add(WebhookReply(key=record["key"], body=record["reply"], created_at=at))
+        return True
+    except exc.IntegrityError:
+        # Applied at the same moment by another process (the reply key is unique).
+        with make_session() as session:
+            if session.get(WebhookReply, record["key"]) is not None:
+                return False
+        raise
+
+
+def _apply_voice(session: Session, app: FastAPI, record: Record, at: datetime) -> None:
+    settings = app.state.settings
+    if record["contact"]:  # the responder's leg: the caller's contact must be in first
+        contact = uuid.UUID(record["contact"])
+        if session.get(Contact, contact) is None:
+            raise NotYet(f"contact of {record['key'][:12]} not replayed yet")
+        line = DatabaseLine.for_contact(session, contact, at, settings)
+    else:
+        caller = Caller(record["sid"], record["pseudonym"], record["country"])
+        line = DatabaseLine.for_caller(session, caller, at, settings)
+    line.directory = _directory(app)
+    for name, arguments in record["operations"]:
+        if name not in OPERATIONS:
+            raise ValueError(f"unknown journal operation {name!r}")
+        if name == "callback":
+            line.callback(crypto.decrypt(settings.encryption_key,
+                                         arguments["number_encrypted"]))
+        else:
+            getattr(line, name)(**arguments)
+
+
+def _apply_message(session: Session, app: FastAPI, record: Record, at: datetime) -> None:
+    settings = app.state.settings
+    inbound = intake.Inbound(
+        sid=record["sid"], from_=crypto.decrypt(settings.encryption_key, record["number"]),
+        body=crypto.decrypt(settings.encryption_key, record["body"]),
+        from_country=record.get("from_country"), opt_out_type=record.get("opt_out_type"))
+    # The caller already had the journal's short reply; the intake's own goes out by SMS.
+    intake.handle(session, settings, _directory(app), inbound, at, reply_later=True)
+
+
+def _directory(app: FastAPI) -> Directory:
+    """Queue replayed contacts by the directory of now (the database is back)."""
+    cache: DirectoryCache = app.state.directory
+    if not cache.current.responders:
+        cache.refresh()
+    return cache.get()
+
+
+class Recovery:
+    """Retries the journal in the background: on start (files left by a crash or by
+    other processes) and every few seconds while anything is pending."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._app = app
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="journal-recovery",
+                                        daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        journal: Journal = self._app.state.journal
+        while not self._stop.is_set():
+            if journal.pending:
+                try:
+                    applied = journal.replay(lambda record: apply(self._app, record))
+                    if applied:
+                        logger.info("journal caught up", extra={"records": applied})
+                except UNAVAILABLE:
+                    journal.database_down()
+            self._stop.wait(journal.retry_seconds)

@@ -1,0 +1,233 @@
+"""What a voice step records about the call, kept apart from where it is recorded.
+
+The steps in ``voice`` talk to a ``Line``: ``DatabaseLine`` writes to the contact's rows
+at once; ``JournalLine``, used while the database is unreachable, reads the call's state
+from the request (the URLs carry language, need and child) and writes down each change
+as an operation for the journal. ``recovery.replay`` later plays those operations on a
+``DatabaseLine``: the same code records a call in both modes.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from app import pipeline
+from app.cases import service as cases
+from app.cases.models import Channel, Contact, ContactOutcome
+from app.config import Settings
+from app.detection.country import caller_country
+from app.organisations.models import Organisation
+from app.privacy import crypto
+from app.privacy.pseudonym import pseudonymise
+from app.routing.needs import Need
+from app.routing.snapshot import Directory
+
+Operation = list[Any]  # [method name, keyword arguments]
+
+
+@dataclass(frozen=True)
+class WhisperInfo:
+    responder_languages: frozenset[str]
+    language: str | None
+    need: Need | None
+    child: bool
+
+
+class Line(Protocol):
+    id: uuid.UUID  # the caller's contact
+    country: str | None
+    language: str | None
+    need: Need | None
+    child: bool
+
+    def set(self, **values: Any) -> None: ...
+    def attempt(self, n: int, slug: str, reasons: str) -> None: ...
+    def finish(self, n: int, status: str, bridged: bool) -> bool: ...
+    def accept(self, n: int) -> None: ...
+    def queue(self) -> None: ...
+    def callback(self, number: str) -> None: ...
+    def end(self, duration: int) -> None: ...
+    def whisper(self, n: int) -> WhisperInfo: ...
+
+
+def contact_id(sid: str) -> uuid.UUID:
+    """A contact's id follows from its CallSid, so a URL can name it without the database."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"twilio:{sid}")
+
+
+@dataclass
+class Caller:
+    """Who is calling, from the request alone: never the number itself."""
+
+    sid: str
+    pseudonym: str
+    country: str | None
+
+    @classmethod
+    def of(cls, settings: Settings, sid: str, from_: str, from_country: str | None
+           ) -> "Caller":
+        return cls(sid, pseudonymise(from_, settings.pseudonym_key),
+                   caller_country(from_, from_country).country)
+
+
+class DatabaseLine:
+    """Changes go straight to the contact's rows, at ``at``."""
+
+    def __init__(self, session: Session, contact: Contact, at: datetime,
+                 settings: Settings) -> None:
+        self.session, self.contact, self.at, self.settings = session, contact, at, settings
+        self.directory: Directory | None = None  # set by the caller before queue()
+
+    @classmethod
+    def for_caller(cls, session: Session, caller: Caller, at: datetime,
+                   settings: Settings) -> "DatabaseLine":
+        contact = cases.start_contact(session, sid=caller.sid, channel=Channel.VOICE,
+                                      pseudonym=caller.pseudonym, country=caller.country,
+                                      at=at, contact_id=contact_id(caller.sid))
+        return cls(session, contact, at, settings)
+
+    @classmethod
+    def for_contact(cls, session: Session, contact: uuid.UUID, at: datetime,
+                    settings: Settings) -> "DatabaseLine":
+        return cls(session, session.get_one(Contact, contact), at, settings)
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.contact.id
+
+    @property
+    def country(self) -> str | None:
+        return self.contact.caller_country
+
+    @property
+    def language(self) -> str | None:
+        return self.contact.language
+
+    @property
+    def need(self) -> Need | None:
+        return self.contact.need
+
+    @property
+    def child(self) -> bool:
+        return self.contact.child
+
+    def set(self, **values: Any) -> None:
+        for name, value in values.items():
+            setattr(self.contact, name, _typed(name, value))
+
+    def attempt(self, n: int, slug: str, reasons: str) -> None:
+        cases.record_attempt(self.session, self.contact, n,
+                             pipeline.organisation_id(self.session, slug), reasons)
+
+    def finish(self, n: int, status: str, bridged: bool) -> bool:
+        row = cases.finish_attempt(self.session, self.contact, n, status, at=self.at)
+        return self.contact.outcome is ContactOutcome.CONNECTED and row is not None
+
+    def accept(self, n: int) -> None:
+        cases.accept_attempt(self.session, self.contact, n, at=self.at)
+
+    def queue(self) -> None:
+        assert self.directory is not None, "queue() needs the directory snapshot"
+        pipeline.enqueue(self.session, self.directory, self.contact, self.at)
+
+    def callback(self, number: str) -> None:
+        assert self.directory is not None, "callback() needs the directory snapshot"
+        case = pipeline.enqueue(self.session, self.directory, self.contact, self.at)
+        cases.request_callback(self.session, self.contact, case, number,
+                               self.settings.encryption_key,
+                               self.settings.callback_retention_days, at=self.at)
+
+    def end(self, duration: int) -> None:
+        cases.end_contact(self.contact, self.contact.started_at + timedelta(seconds=duration),
+                          duration)
+
+    def whisper(self, n: int) -> WhisperInfo:
+        row = cases.get_attempt(self.session, self.contact, n)
+        if row is None:
+            raise LookupError("whisper for an attempt that was never dialled")
+        organisation = self.session.get_one(Organisation, row.organisation_id)
+        return WhisperInfo(frozenset(organisation.languages), self.contact.language,
+                           self.contact.need, self.contact.child)
+
+
+@dataclass
+class JournalLine:
+    """The call's state from the request; each change written down as an operation."""
+
+    caller: Caller | None  # None on the responder's leg
+    settings: Settings
+    directory: Directory
+    query: dict[str, str]
+    language: str | None = None
+    need: Need | None = None
+    child: bool = False
+    operations: list[Operation] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.language = self.query.get("lang") or None
+        self.need = _need(self.query.get("need"))
+        self.child = self.query.get("child") == "1"
+
+    @property
+    def id(self) -> uuid.UUID:
+        if self.caller is None:
+            return uuid.UUID(self.query["c"])
+        return contact_id(self.caller.sid)
+
+    @property
+    def country(self) -> str | None:
+        return self.caller.country if self.caller else None
+
+    def _note(self, name: str, **arguments: Any) -> None:
+        self.operations.append([name, arguments])
+
+    def set(self, **values: Any) -> None:
+        for name, value in values.items():
+            if name in ("language", "need", "child"):
+                setattr(self, name, _typed(name, value))
+        self._note("set", **{k: getattr(v, "value", v) for k, v in values.items()})
+
+    def attempt(self, n: int, slug: str, reasons: str) -> None:
+        self._note("attempt", n=n, slug=slug, reasons=reasons)
+
+    def finish(self, n: int, status: str, bridged: bool) -> bool:
+        # Whether the responder pressed 1 was recorded elsewhere (maybe in another
+        # process); Twilio's DialBridged says whether the two were connected.
+        self._note("finish", n=n, status=status, bridged=bridged)
+        return bridged
+
+    def accept(self, n: int) -> None:
+        self._note("accept", n=n)
+
+    def queue(self) -> None:
+        self._note("queue")
+
+    def callback(self, number: str) -> None:
+        self._note("callback", number_encrypted=crypto.encrypt(self.settings.encryption_key,
+                                                               number))
+
+    def end(self, duration: int) -> None:
+        self._note("end", duration=duration)
+
+    def whisper(self, n: int) -> WhisperInfo:
+        responder = self.directory.by_slug(self.query.get("o", ""))
+        languages = responder.languages if responder else frozenset()
+        return WhisperInfo(languages, self.language, self.need, self.child)
+
+
+def _need(text: str | None) -> Need | None:
+    try:
+        return Need(text) if text else None
+    except ValueError:
+        return None
+
+
+def _typed(name: str, value: Any) -> Any:
+    if name == "need":
+        return _need(value) if isinstance(value, str) else value
+    if name == "outcome" and isinstance(value, str):
+        return ContactOutcome(value)
+    return value

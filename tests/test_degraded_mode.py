@@ -1,0 +1,230 @@
+"""The database goes away mid-call: callers are still answered and routed from the
+snapshot, what happened is journalled without numbers, and lands once when it is back.
+
+The app runs on a real, migrated database of each backend; "down" points it at a
+PostgreSQL port nothing listens on, exactly what a stopped server looks like to it.
+"""
+
+import json
+import shutil
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import db, recovery
+from app.cases.models import (
+    AttemptResult,
+    CallbackRequest,
+    Case,
+    Contact,
+    ContactOutcome,
+    RoutingAttempt,
+)
+from app.main import create_app
+from app.messaging.models import Conversation, Message, Outbox
+from app.organisations import service as organisations
+from app.telephony.models import WebhookReply
+from tests.conftest import WEEKDAY_MORNING, make_settings
+from tests.messaging.texting import Texter
+from tests.telephony.calls import Caller
+from tests.twilio import post, twiml
+
+DEAD = "postgresql+psycopg://postgres@127.0.0.1:1/test"  # nothing listens on port 1
+NUMBERS = ["+992900000011", "+77010000012", "+79000000013", "+998900000014"]
+
+
+class Database:
+    """Switches the app between its database and a dead one."""
+
+    def __init__(self, app: FastAPI, url: str) -> None:
+        self.app = app
+        self.engine = db.make_engine(url)
+        self.dead = db.make_engine(DEAD)
+        self.up()
+
+    def up(self) -> None:
+        self.app.state.sessionmaker = db.make_sessionmaker(self.engine)
+
+    def down(self) -> None:
+        self.app.state.sessionmaker = db.make_sessionmaker(self.dead)
+
+    def session(self) -> Session:
+        return Session(self.engine)
+
+
+@pytest.fixture
+def hotline(fresh_database_url, audio_dir, tmp_path) -> Iterator[tuple[FastAPI, Database]]:
+    db.upgrade(fresh_database_url)
+    settings = make_settings(fresh_database_url, audio_dir_override=audio_dir,
+                             journal_dir_override=tmp_path / "journal",
+                             journal_retry_seconds=0.2)
+    app = create_app(settings)
+    app.state.clock = lambda: WEEKDAY_MORNING
+    database = Database(app, fresh_database_url)
+    with database.session() as session, session.begin():
+        organisations.load_demo_if_empty(session)
+    yield app, database
+    database.engine.dispose()
+    database.dead.dispose()
+
+
+def journal_text(app: FastAPI) -> str:
+    """Every journal file's lines: those being written and those moved aside to replay."""
+    return "".join(p.read_text() for p in sorted(app.state.settings.journal_dir.iterdir())
+                   if p.suffix in (".jsonl", ".replay"))
+
+
+def test_calls_and_messages_during_an_outage_are_routed_and_land_once(hotline):
+    app, database = hotline
+    settings = app.state.settings
+    with TestClient(app) as client:
+        # Caller A chose a language while the database was up; then it went down.
+        a = Caller(client, settings, NUMBERS[0])
+        a.call()
+        a.press("1")
+        database.down()
+        dial = a.press("1")  # danger: connect
+        assert dial.dialled_numbers(), dial.text
+        nxt = a.dial_ends("no-answer")
+        assert nxt.dialled_numbers() and nxt.dialled_numbers() != dial.dialled_numbers()
+        whisper = a.responder_whisper()
+        assert whisper.gather_action(), whisper.text
+        a.responder_presses(whisper, "1")
+        hangup = twiml(post(client, settings, nxt.find("Dial").get("action"),
+                            a.params(DialCallStatus="completed", DialBridged="true")))
+        assert hangup.verbs() == ["Hangup"]
+        a.status("completed", 75)
+
+        # Caller B's whole call is in the outage: nobody answers, a callback is asked for.
+        b = Caller(client, settings, NUMBERS[1])
+        b.call()
+        b.press("1")
+        b.press("1")
+        for _ in range(settings.max_dial_attempts):
+            assert b.last.dialled_numbers(), b.last.text
+            b.dial_ends("no-answer")
+        offer = b.last.gather_action()
+        goodbye = b.press("1")
+        assert goodbye.verbs()[-1] == "Hangup"
+        b.status("completed", 90)
+
+        # Texter C writes in Russian; the reply says a person will write back.
+        c = Texter(client, settings, NUMBERS[2])
+        reply = c.send("Здравствуйте, мне нужна помощь")
+        assert reply is not None and "112" in reply
+
+        written = journal_text(app)
+        assert written.count("\n") >= 15
+        for number in NUMBERS:
+            assert number not in written and number.lstrip("+") not in written
+        assert "мне нужна помощь" not in written  # the body is encrypted too
+        assert all(json.loads(line)["reply"] for line in written.splitlines())
+
+        # The database is back: once the webhooks try it again (they skip it for
+        # journal_retry_seconds after a failure), the next one replays the journal first.
+        database.up()
+        time.sleep(settings.journal_retry_seconds)
+        d = Caller(client, settings, NUMBERS[3])
+        d.call()
+        assert not app.state.journal.pending
+        assert journal_text(app) == ""
+        # Twilio retrying a step answered during the outage gets the same reply.
+        retried = twiml(post(client, settings, offer, b.params(Digits="1")))
+        assert retried.text == goodbye.text
+
+    with database.session() as session:
+        contacts = {c.twilio_sid: c for c in session.scalars(select(Contact))}
+        assert set(contacts) == {a.sid, b.sid, c.last_sid, d.sid}
+        first = contacts[a.sid]
+        assert (first.language, first.need.value, first.outcome) == (
+            "tg", "danger", ContactOutcome.CONNECTED)
+        assert first.duration_seconds == 75
+        attempts = session.scalars(select(RoutingAttempt).where(
+            RoutingAttempt.contact_id == first.id).order_by(RoutingAttempt.attempt)).all()
+        assert [r.result for r in attempts] == [AttemptResult.NO_ANSWER,
+                                                AttemptResult.COMPLETED]
+        assert attempts[1].answered_at == WEEKDAY_MORNING
+        second = contacts[b.sid]
+        assert second.outcome is ContactOutcome.CALLBACK_REQUESTED
+        assert session.scalar(select(func.count()).select_from(RoutingAttempt).where(
+            RoutingAttempt.contact_id == second.id)) == settings.max_dial_attempts
+        callback = session.scalars(select(CallbackRequest)).one()
+        assert callback.contact_id == second.id and callback.number_encrypted
+        assert session.scalar(select(func.count()).select_from(Case)) == 1  # B's, queued
+        # C's message is in its conversation; the intake's next question waits to be sent.
+        conversation = session.scalars(select(Conversation)).one()
+        assert conversation.language == "ru"
+        assert session.scalar(select(func.count()).select_from(Message)) == 2
+        assert session.scalar(select(func.count()).select_from(Outbox)) == 1
+
+
+def test_replaying_the_same_journal_twice_changes_nothing_twice(hotline, tmp_path):
+    app, database = hotline
+    settings = app.state.settings
+    with TestClient(app) as client:
+        database.down()
+        caller = Caller(client, settings, NUMBERS[0])
+        caller.call()
+        caller.press("1")
+        caller.press("5")  # a child: connect
+        Texter(client, settings, NUMBERS[2]).send("Salom, yordam kerak")
+        time.sleep(settings.journal_retry_seconds)
+        saved = tmp_path / "copy"
+        shutil.copytree(settings.journal_dir, saved)
+        database.up()
+        assert app.state.journal.replay(lambda record: recovery.apply(app, record)) == 4
+        # A crash after the lines were applied, before the file was deleted: the same
+        # lines are found again on the next start.
+        for path in saved.iterdir():
+            shutil.copy(path, settings.journal_dir / f"{path.stem}.1.replay")
+        assert app.state.journal.replay(lambda record: recovery.apply(app, record)) == 0
+        assert not list(settings.journal_dir.glob("*.replay"))
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Contact)) == 2
+        assert session.scalar(select(func.count()).select_from(RoutingAttempt)) == 1
+        assert session.scalar(select(func.count()).select_from(Message)) == 2  # in, reply
+        assert session.scalar(select(func.count()).select_from(Outbox)) == 1
+        assert session.scalar(select(func.count()).select_from(WebhookReply)) == 4
+        assert session.scalars(select(Contact).where(Contact.twilio_sid == caller.sid)
+                               ).one().child is True
+
+
+def test_the_background_worker_replays_without_waiting_for_a_call(hotline):
+    app, database = hotline
+    app.state.settings = app.state.settings.model_copy(update={"recovery_worker": True})
+    settings = app.state.settings
+    with TestClient(app) as client:
+        database.down()
+        Caller(client, settings, NUMBERS[1]).call()
+        assert app.state.journal.pending
+        database.up()
+        deadline = time.monotonic() + 10
+        while app.state.journal.pending and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not app.state.journal.pending
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Contact)) == 1
+
+
+def test_a_process_started_while_the_database_is_down_routes_from_the_saved_snapshot(
+        hotline):
+    app, _ = hotline
+    settings = app.state.settings
+    with TestClient(app):
+        pass  # started once while the database was up: the snapshot is saved
+    restarted = create_app(settings)
+    restarted.state.clock = lambda: WEEKDAY_MORNING
+    Database(restarted, DEAD)  # its own database is the dead one from the start
+    with TestClient(restarted) as client:
+        caller = Caller(client, settings, NUMBERS[0])
+        caller.call()
+        caller.press("1")
+        dial = caller.press("1")
+        assert dial.dialled_numbers(), dial.text
+        assert restarted.state.journal.pending
+    assert NUMBERS[0] not in (settings.journal_dir / "directory.json").read_text()
