@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from app import pipeline, recovery
+from app.cases import service as cases
 from app.cases.models import ContactOutcome
 from app.config import Settings
 from app.detection.country import parse_number
@@ -127,8 +128,11 @@ def _in_database(request: Request, call: Call, key: str, step: Step) -> str:
 
 def _database_line(session: Session, call: Call) -> DatabaseLine:
     contact = call.responder_leg
+    known = cases.get_contact(session, call.sid) if contact is None else None
     if contact is not None:
         line = DatabaseLine.for_contact(session, contact, call.now, call.settings)
+    elif known is not None:  # the usual case: no need to pseudonymise the number again
+        line = DatabaseLine(session, known, call.now, call.settings)
     else:
         line = DatabaseLine.for_caller(session, call.caller, call.now, call.settings)
     line.directory = call.directory
