@@ -106,9 +106,11 @@ def _start_purge_worker(app: FastAPI) -> PeriodicWorker | None:
     return worker
 
 
-def _start_recovery(app: FastAPI) -> recovery.Recovery | None:
-    if not app.state.settings.recovery_worker:
+def _start_recovery(app: FastAPI) -> PeriodicWorker | None:
+    settings: Settings = app.state.settings
+    if not settings.recovery_worker:
         return None
-    worker = recovery.Recovery(app)
+    worker = PeriodicWorker("journal-recovery", lambda: recovery.catch_up_in_background(app),
+                            settings.journal_retry_seconds)
     worker.start()
     return worker

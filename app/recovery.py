@@ -9,7 +9,6 @@ arrived, and the intake's answer is sent through the outbox.
 """
 
 import logging
-import threading
 import uuid
 from datetime import datetime
 
@@ -99,31 +98,16 @@ def _directory(app: FastAPI) -> Directory:
     return cache.get()
 
 
-class Recovery:
-    """Retries the journal in the background: on start (files left by a crash or by
-    other processes) and every few seconds while anything is pending."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self._app = app
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="journal-recovery",
-                                        daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        journal: Journal = self._app.state.journal
-        while not self._stop.is_set():
-            if journal.pending:
-                try:
-                    applied = journal.replay(lambda record: apply(self._app, record))
-                    if applied:
-                        logger.info("journal caught up", extra={"records": applied})
-                except UNAVAILABLE:
-                    journal.database_down()
-            self._stop.wait(journal.retry_seconds)
+def catch_up_in_background(app: FastAPI) -> None:
+    """One pass of the background worker (``app.main``): files left by a crash or by other
+    processes at start, then whatever is pending, every few seconds."""
+    journal: Journal = app.state.journal
+    if not journal.pending:
+        return
+    try:
+        applied = journal.replay(lambda record: apply(app, record))
+    except UNAVAILABLE:
+        journal.database_down()
+        return
+    if applied:
+        logger.info("journal caught up", extra={"records": applied})

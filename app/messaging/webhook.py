@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import exc, select
+from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 
 from app import recovery
@@ -21,7 +21,7 @@ from app.journal import UNAVAILABLE, Journal
 from app.messaging import conversations, intake
 from app.messaging.models import Conversation, Outbox
 from app.privacy import crypto
-from app.telephony.models import WebhookReply
+from app.telephony.models import reply_once
 from app.telephony.signature import TwilioDep
 
 logger = logging.getLogger(__name__)
@@ -59,24 +59,9 @@ def inbound_sms(request: Request, tw: TwilioDep) -> Response:
 def _in_database(request: Request, message: intake.Inbound, key: str, now: datetime) -> str:
     recovery.catch_up(request.app)  # the caller's earlier messages land first
     directory = request.app.state.directory.get()  # before the transaction: it may reload
-    make_session = request.app.state.sessionmaker
-    try:
-        with make_session() as session, session.begin():
-            stored = session.get(WebhookReply, key)
-            if stored is not None:
-                return stored.body
-            reply = intake.handle(session, request.app.state.settings, directory, message, now)
-            body = _twiml(reply)
-            session.add(WebhookReply(key=key, body=body, created_at=now))
-        return body
-    except exc.IntegrityError:
-        # The same message, retried by Twilio onto another process, was recorded there
-        # first: answer as that one did.
-        with make_session() as session:
-            stored = session.get(WebhookReply, key)
-        if stored is None:
-            raise
-        return stored.body
+    settings = request.app.state.settings
+    return reply_once(request.app.state.sessionmaker, key, lambda session: _twiml(
+        intake.handle(session, settings, directory, message, now)), at=now)
 
 
 def _in_journal(request: Request, message: intake.Inbound, key: str, now: datetime) -> str:

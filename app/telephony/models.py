@@ -1,9 +1,10 @@
 """Replies already given to Twilio, so a retried webhook changes nothing twice."""
 
+from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import String, Text, exc
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
 
@@ -14,3 +15,24 @@ class WebhookReply(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the step
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+def reply_once(make_session: Callable[[], Session], key: str, answer: Callable[[Session], str],
+               at: datetime | None = None) -> str:
+    """The reply stored under ``key``, or ``answer``'s, stored with what it changed in one
+    transaction. When the same webhook, retried by Twilio onto another request or
+    process, was answered meanwhile, the reply given there wins (the key is unique)."""
+    try:
+        with make_session() as session, session.begin():
+            stored = session.get(WebhookReply, key)
+            if stored is not None:
+                return stored.body
+            body = answer(session)
+            session.add(WebhookReply(key=key, body=body, created_at=at or utcnow()))
+        return body
+    except exc.IntegrityError:
+        with make_session() as session:
+            stored = session.get(WebhookReply, key)
+        if stored is None:
+            raise
+        return stored.body

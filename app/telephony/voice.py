@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from sqlalchemy import exc
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -31,7 +30,7 @@ from app.routing.needs import Need
 from app.routing.snapshot import Directory
 from app.telephony.ivr import MORE_DIGIT, NEED_KEYS, SILENT_NEED, Ivr, language_pages
 from app.telephony.lines import Caller, DatabaseLine, JournalLine, Line
-from app.telephony.models import WebhookReply
+from app.telephony.models import reply_once
 from app.telephony.signature import TwilioDep, TwilioRequest
 
 logger = logging.getLogger(__name__)
@@ -108,22 +107,8 @@ def run_step(request: Request, tw: TwilioRequest, step: Step) -> Response:
 
 def _in_database(request: Request, call: Call, key: str, step: Step) -> str:
     recovery.catch_up(request.app)  # journalled steps of this call land first
-    make_session = request.app.state.sessionmaker
-    try:
-        with make_session() as session, session.begin():
-            stored = session.get(WebhookReply, key)
-            if stored is not None:
-                return stored.body
-            body = str(step(_database_line(session, call), call))
-            session.add(WebhookReply(key=key, body=body))
-        return body
-    except exc.IntegrityError:
-        # The same webhook, retried by Twilio, was answered meanwhile by another request.
-        with make_session() as session:
-            stored = session.get(WebhookReply, key)
-        if stored is None:
-            raise
-        return stored.body
+    return reply_once(request.app.state.sessionmaker, key,
+                      lambda session: str(step(_database_line(session, call), call)))
 
 
 def _database_line(session: Session, call: Call) -> DatabaseLine:

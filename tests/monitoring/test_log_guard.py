@@ -73,3 +73,11 @@ def test_a_run_that_logs_a_number_fails_without_showing_it(tmp_path):
     assert "1 passed" in run.stdout
     assert "1 log record(s) carried a test phone number" in run.stdout
     assert "'app.leaky'" in run.stdout and LEAKED not in run.stdout + run.stderr
+
+
+def test_identifiers_that_spell_a_number_by_chance_are_not_findings():
+    guard = LogGuard(["+70000000000"])
+    sid = "CA00007000" + "0" * 23 + "1"
+    assert guard.number_in(f"SELECT … WHERE twilio_sid = '{sid}'") is None
+    assert guard.number_in("contact 70000000-0000-4000-8000-700000000000") is None
+    assert guard.number_in("From=+70000000000") == "+70000000000"
