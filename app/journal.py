@@ -153,6 +153,10 @@ class Journal:
     def _leftovers(self) -> bool:
         return bool(self._closed_files())
 
+    def look_for_others(self) -> None:
+        """Notice files another process left (it died with a journal): pending too."""
+        self.pending = self.pending or self._leftovers()
+
 
 def _records(handle: TextIO, path: Path) -> Iterator[Record]:
     for number, line in enumerate(handle, 1):

@@ -102,6 +102,7 @@ def catch_up_in_background(app: FastAPI) -> None:
     """One pass of the background worker (``app.main``): files left by a crash or by other
     processes at start, then whatever is pending, every few seconds."""
     journal: Journal = app.state.journal
+    journal.look_for_others()
     if not journal.pending:
         return
     try:

@@ -228,3 +228,27 @@ def test_a_process_started_while_the_database_is_down_routes_from_the_saved_snap
         assert dial.dialled_numbers(), dial.text
         assert restarted.state.journal.pending
     assert NUMBERS[0] not in (settings.journal_dir / "directory.json").read_text()
+
+
+def test_a_journal_left_by_a_dead_process_is_replayed_by_a_running_one(hotline, tmp_path):
+    app, database = hotline
+    settings = app.state.settings
+    with TestClient(app) as client:
+        database.down()
+        Caller(client, settings, NUMBERS[1]).call()
+        app.state.journal.close()  # this process's file, as another process dies with it
+        dead = next(settings.journal_dir.glob("*.jsonl"))
+        shutil.move(dead, tmp_path / dead.name)
+        app.state.journal.pending = False
+        database.up()
+    running = create_app(settings.model_copy(update={"recovery_worker": True}))
+    running.state.clock = lambda: WEEKDAY_MORNING
+    Database(running, str(database.engine.url.render_as_string(hide_password=False)))
+    with TestClient(running):
+        assert not running.state.journal.pending
+        shutil.move(tmp_path / dead.name, dead)  # appears while it runs
+        deadline = time.monotonic() + 10
+        while dead.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Contact)) == 1
