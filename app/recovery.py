@@ -10,6 +10,7 @@ arrived, and the intake's answer is sent through the outbox.
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import FastAPI
@@ -35,6 +36,21 @@ def catch_up(app: FastAPI) -> None:
     journal: Journal = app.state.journal
     if journal.pending:
         journal.replay(lambda record: apply(app, record))
+
+
+def database_or_journal(app: FastAPI, in_database: Callable[[], str],
+                        in_journal: Callable[[], str]) -> str:
+    """A webhook's answer: from the database once what is pending has caught up, or, while
+    it cannot be reached, from the snapshot into the journal."""
+    journal: Journal = app.state.journal
+    if journal.database_usable:
+        try:
+            catch_up(app)
+            return in_database()
+        except UNAVAILABLE:
+            journal.database_down()
+            logger.warning("database unreachable: answering from the snapshot, journalling")
+    return in_journal()
 
 
 def apply(app: FastAPI, record: Record) -> bool:

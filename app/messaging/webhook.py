@@ -17,7 +17,6 @@ from twilio.twiml.messaging_response import MessagingResponse
 from app import recovery
 from app.config import Settings
 from app.detection.country import caller_country
-from app.journal import UNAVAILABLE, Journal
 from app.messaging import conversations, intake
 from app.messaging.models import Conversation, Outbox
 from app.privacy import crypto
@@ -46,18 +45,12 @@ def inbound_sms(request: Request, tw: TwilioDep) -> Response:
                              opt_out_type=tw.optional("OptOutType"))
     key = hashlib.sha256(f"sms\x1f{message.sid}".encode()).hexdigest()
     now: datetime = request.app.state.clock()
-    journal: Journal = request.app.state.journal
-    if journal.database_usable:
-        try:
-            return _xml(_in_database(request, message, key, now))
-        except UNAVAILABLE:
-            journal.database_down()
-            logger.warning("database unreachable: message journalled")
-    return _xml(_in_journal(request, message, key, now))
+    return _xml(recovery.database_or_journal(
+        request.app, lambda: _in_database(request, message, key, now),
+        lambda: _in_journal(request, message, key, now)))
 
 
 def _in_database(request: Request, message: intake.Inbound, key: str, now: datetime) -> str:
-    recovery.catch_up(request.app)  # the caller's earlier messages land first
     directory = request.app.state.directory.get()  # before the transaction: it may reload
     settings = request.app.state.settings
     return reply_once(request.app.state.sessionmaker, key, lambda session: _twiml(

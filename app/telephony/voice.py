@@ -23,7 +23,7 @@ from app.cases import service as cases
 from app.cases.models import ContactOutcome
 from app.config import Settings
 from app.detection.country import parse_number
-from app.journal import UNAVAILABLE, Journal
+from app.journal import Journal
 from app.languages import LANGUAGES
 from app.routing.engine import Query, Tier, route
 from app.routing.needs import Need
@@ -91,13 +91,9 @@ def run_step(request: Request, tw: TwilioRequest, step: Step) -> Response:
         call = Call(request, tw)
         key = _reply_key(request, tw)
         journal: Journal = request.app.state.journal
-        if journal.database_usable:
-            try:
-                return _xml(_in_database(request, call, key, step))
-            except UNAVAILABLE:
-                journal.database_down()
-                logger.warning("database unreachable: routing from the snapshot, journalling")
-        return _xml(_in_journal(journal, call, key, step))
+        return _xml(recovery.database_or_journal(
+            request.app, lambda: _in_database(request, call, key, step),
+            lambda: _in_journal(journal, call, key, step)))
     except HTTPException:
         raise  # malformed, not a caller in trouble: Twilio always sends these fields
     except Exception:
@@ -106,7 +102,6 @@ def run_step(request: Request, tw: TwilioRequest, step: Step) -> Response:
 
 
 def _in_database(request: Request, call: Call, key: str, step: Step) -> str:
-    recovery.catch_up(request.app)  # journalled steps of this call land first
     return reply_once(request.app.state.sessionmaker, key,
                       lambda session: str(step(_database_line(session, call), call)))
 
