@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from app import db, i18n
+from app.audit import chain as audit_chain
 from app.config import ConfigurationError, Settings, get_settings
 from app.messaging import conversations
 from app.messaging import simulate as sms_simulate
@@ -162,6 +163,32 @@ def cmd_purge(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(_args: argparse.Namespace) -> int:
+    """Recompute the audit log's hash chain; exit 1 naming the first entry that breaks it."""
+    settings = get_settings()
+    url = settings.effective_database_url()
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    try:
+        # Read-only: a long check must not hold SQLite's write lock against the service.
+        with Session(db.read_only(engine)) as session:
+            verdict = audit_chain.verify(session, settings.audit_key.encode())
+    finally:
+        engine.dispose()
+    print(_verdict_text(verdict))
+    return 0 if verdict.broken is None else 1
+
+
+def _verdict_text(verdict: audit_chain.Verdict) -> str:
+    checked = f"{verdict.checked} {'entry' if verdict.checked == 1 else 'entries'} checked"
+    if verdict.broken is None:
+        head = f"; last #{verdict.head_id}, hash {verdict.head}" if verdict.head_id else ""
+        return f"audit log intact: {checked}{head}"
+    broken = verdict.broken
+    return (f"audit log broken at entry #{broken.entry_id} ({broken.at.isoformat()}, "
+            f"{broken.action}): {broken.reason}\n{checked} before it, intact")
+
+
 def cmd_simulate_sms(args: argparse.Namespace) -> int:
     sms_simulate.simulate_sms(get_settings(), args.from_number, args.messages, print,
                               operator_reply=args.operator_reply, at=args.at, keep=args.keep)
@@ -257,6 +284,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("purge", help="erase numbers and message bodies past retention"
                         ).set_defaults(handler=cmd_purge)
+
+    audit_parser = commands.add_parser("audit", help="the audit log")
+    audit_commands = audit_parser.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser("verify", help="check the audit log's hash chain; exit 1 if "
+                              "it is broken").set_defaults(handler=cmd_audit_verify)
 
     i18n_parser = commands.add_parser("i18n", help="translation catalogs")
     i18n_commands = i18n_parser.add_subparsers(dest="i18n_command", required=True)

@@ -19,8 +19,9 @@ from cryptography.fernet import Fernet
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SECRET_FIELDS = ("twilio_auth_token", "pseudonym_key", "encryption_key")
+SECRET_FIELDS = ("twilio_auth_token", "pseudonym_key", "encryption_key", "audit_key")
 MIN_PSEUDONYM_KEY_BYTES = 32
+MIN_AUDIT_KEY_BYTES = 32
 MIN_METRICS_TOKEN_CHARS = 32
 
 
@@ -49,6 +50,9 @@ class Settings(BaseSettings):
     twilio_auth_token: str = ""
     pseudonym_key: str = ""
     encryption_key: str = ""
+    # Keys the audit log's hash chain (HMAC): kept out of the database, so whoever can edit
+    # the database cannot forge a consistent chain.
+    audit_key: str = ""
     audio_dir_override: Path | None = Field(default=None, alias="HOTLINE_AUDIO_DIR")
     max_dial_attempts: int = Field(default=3, ge=1, le=10)
     dial_timeout_seconds: int = Field(default=20, ge=5, le=60)
@@ -117,18 +121,23 @@ def _new_dev_secrets() -> dict[str, str]:
         "twilio_auth_token": secrets.token_hex(16),
         "pseudonym_key": secrets.token_urlsafe(MIN_PSEUDONYM_KEY_BYTES),
         "encryption_key": Fernet.generate_key().decode(),
+        "audit_key": secrets.token_urlsafe(MIN_AUDIT_KEY_BYTES),
     }
 
 
 def load_dev_secrets(path: Path) -> dict[str, str]:
-    """Read the generated development secrets, creating them on first use."""
-    if path.exists():
-        return json.loads(path.read_text())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    values = _new_dev_secrets()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(values, handle)
+    """Read the generated development secrets, creating them on first use; a file from
+    before a secret existed gets that secret added, the others kept."""
+    values = json.loads(path.read_text()) if path.exists() else {}
+    missing = {name: value for name, value in _new_dev_secrets().items() if name not in values}
+    if missing:
+        values |= missing
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}")  # replaced whole, never half
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(values, handle)
+        draft.replace(path)
     return values
 
 
@@ -138,6 +147,8 @@ def check_secrets(settings: Settings) -> None:
                 if not getattr(settings, name)]
     if settings.pseudonym_key and len(settings.pseudonym_key.encode()) < MIN_PSEUDONYM_KEY_BYTES:
         problems.append(f"HOTLINE_PSEUDONYM_KEY must be at least {MIN_PSEUDONYM_KEY_BYTES} bytes")
+    if settings.audit_key and len(settings.audit_key.encode()) < MIN_AUDIT_KEY_BYTES:
+        problems.append(f"HOTLINE_AUDIT_KEY must be at least {MIN_AUDIT_KEY_BYTES} bytes")
     if settings.encryption_key and not _is_fernet_key(settings.encryption_key):
         problems.append("HOTLINE_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64 bytes)")
     if settings.metrics_token and len(settings.metrics_token) < MIN_METRICS_TOKEN_CHARS:

@@ -141,7 +141,10 @@ def get_session(request: Request) -> Iterator[Session]:
             raise
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# "function" scope commits before the response is sent: an operator told 200 has their
+# change stored (the default would commit after sending, and a failed commit would follow a
+# 200 the client already believed).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 # Integer primary keys run from 1 to the largest PostgreSQL integer. An id outside cannot
 # exist, and PostgreSQL refuses to compare one with such a column (500) rather than finding
 # nothing, so routes taking an id refuse it first (422).

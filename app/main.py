@@ -9,6 +9,8 @@ from fastapi import FastAPI
 
 from app import db, health, recovery, retention
 from app.audit import api as audit_api
+from app.audit import chain as audit_chain
+from app.blocklist import api as blocklist_api
 from app.cases import api as casework_api
 from app.config import Settings, get_settings
 from app.console.router import router as console_router
@@ -33,6 +35,7 @@ logger = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = db.make_engine(settings.effective_database_url())
+    audit_chain.use_key(settings.audit_key)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cases_api.router)
     app.include_router(casework_api.router)
     app.include_router(audit_api.router)
+    app.include_router(blocklist_api.router)
     app.include_router(stats_api.router)
     app.include_router(audio.router)
     app.include_router(console_router)

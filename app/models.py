@@ -1,6 +1,7 @@
 """Every ORM model, imported in one place so Alembic and tests see the whole schema."""
 
 from app.audit.models import AuditEvent
+from app.blocklist.models import CallerBlock
 from app.cases.casework import CaseNote, CaseScreening, Referral
 from app.cases.models import CallbackRequest, Case, Contact, RoutingAttempt
 from app.messaging.models import Conversation, Message, Outbox
@@ -9,7 +10,7 @@ from app.stats.models import StatsChange, StatsRelease, StatsRollup
 from app.telephony.models import WebhookReply
 from app.users.models import AuthToken, LoginFailure, User
 
-__all__ = ["AuditEvent", "AuthToken", "CallbackRequest", "Case", "CaseNote", "CaseScreening",
-           "Contact", "Conversation", "LoginFailure", "Message", "OpeningHours", "Organisation",
-           "Outbox", "Referral", "RoutingAttempt", "StatsChange", "StatsRelease", "StatsRollup",
-           "User", "WebhookReply"]
+__all__ = ["AuditEvent", "AuthToken", "CallbackRequest", "CallerBlock", "Case", "CaseNote",
+           "CaseScreening", "Contact", "Conversation", "LoginFailure", "Message",
+           "OpeningHours", "Organisation", "Outbox", "Referral", "RoutingAttempt",
+           "StatsChange", "StatsRelease", "StatsRollup", "User", "WebhookReply"]

@@ -5,6 +5,7 @@ number -> country and pseudonym (detection, privacy; ``telephony.lines.Caller`` 
 chosen organisation's queue.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -26,6 +27,40 @@ def dialable(directory: Directory, query: Query, limit: int) -> list[Candidate]:
     """Candidates that can be rung now: open, with duty numbers, best first."""
     return [c for c in route(directory, query)
             if c.is_open and c.responder.duty_numbers][:limit]
+
+
+@dataclass(frozen=True)
+class DialPlan:
+    """One ``<Dial>``: numbers of one organisation rung at once."""
+
+    candidate: Candidate
+    numbers: tuple[str, ...]
+    reasons: str
+
+    @property
+    def slug(self) -> str:
+        return self.candidate.slug
+
+
+MAX_NUMBERS_PER_DIAL = 10  # Twilio rings at most ten <Number>s of one <Dial>
+
+
+def dial_plans(directory: Directory, query: Query, limit: int) -> list[DialPlan]:
+    """The dials to try in turn, up to ``limit`` organisations: all of an organisation's
+    duty numbers at once (the first to answer takes the call, Twilio stops the others),
+    or, for an organisation that rings in order, one dial per number."""
+    plans = []
+    for candidate in dialable(directory, query, limit):
+        numbers = candidate.responder.duty_numbers[:MAX_NUMBERS_PER_DIAL]
+        reasons = "; ".join(candidate.reasons)
+        if not candidate.responder.ring_in_order:
+            plans.append(DialPlan(candidate, numbers, reasons))
+            continue
+        # First, as reasons are cut to fit their column.
+        plans.extend(DialPlan(candidate, (number,),
+                              f"duty number {n} of {len(numbers)}, in order; {reasons}")
+                     for n, number in enumerate(numbers, start=1))
+    return plans
 
 
 def organisation_id(session: Session, slug: str) -> int:

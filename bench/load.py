@@ -419,6 +419,7 @@ def production_env(url: str, data_dir: Path, audio_dir: Path) -> dict[str, str]:
         "HOTLINE_PUBLIC_URL": PUBLIC_URL, "HOTLINE_TWILIO_AUTH_TOKEN": secrets.token_hex(16),
         "HOTLINE_PSEUDONYM_KEY": secrets.token_urlsafe(48),
         "HOTLINE_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "HOTLINE_AUDIT_KEY": secrets.token_urlsafe(48),
         "HOTLINE_DATA_DIR": str(data_dir), "HOTLINE_AUDIO_DIR": str(audio_dir)}
 
 

@@ -124,6 +124,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "twilio_auth_token": "test-auth-token-0123456789abcdef",
         "pseudonym_key": "test-pseudonym-key-" + "k" * 32,
         "encryption_key": Fernet.generate_key().decode(),
+        "audit_key": "test-audit-key-" + "a" * 32,
         "outbox_worker": False,  # tests run the outbox themselves, with a recording fake
         "recovery_worker": False,  # the journal is replayed by the next request instead
         "purge_interval_minutes": 0,  # tests of the purge worker set it themselves

@@ -9,7 +9,7 @@ from cryptography.fernet import Fernet
 from app.config import ConfigurationError, Settings, resolve
 
 GOOD = {"twilio_auth_token": "t" * 32, "pseudonym_key": "p" * 40,
-        "encryption_key": Fernet.generate_key().decode(),
+        "encryption_key": Fernet.generate_key().decode(), "audit_key": "a" * 40,
         "public_url": "https://hotline.example.org/"}
 
 
@@ -34,7 +34,18 @@ def test_development_secrets_are_generated_once_kept_private_and_reused(tmp_path
     secrets_file = tmp_path / "dev-secrets.json"
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
     assert set(json.loads(secrets_file.read_text())) == {
-        "twilio_auth_token", "pseudonym_key", "encryption_key"}
+        "twilio_auth_token", "pseudonym_key", "encryption_key", "audit_key"}
+
+
+def test_a_secret_added_later_joins_an_existing_development_file(tmp_path):
+    secrets_file = tmp_path / "dev-secrets.json"
+    older = {"twilio_auth_token": "t" * 32, "pseudonym_key": "p" * 40,
+             "encryption_key": Fernet.generate_key().decode()}
+    secrets_file.write_text(json.dumps(older))
+    settings = resolve(Settings(data_dir=tmp_path))
+    assert settings.pseudonym_key == "p" * 40 and len(settings.audit_key) >= 32
+    assert json.loads(secrets_file.read_text()) == older | {"audit_key": settings.audit_key}
+    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
 
 
 def test_explicit_secrets_win_over_generated_ones(tmp_path):
@@ -46,13 +57,14 @@ def test_production_refuses_to_start_without_every_secret(tmp_path):
     with pytest.raises(ConfigurationError) as caught:
         resolve(Settings(env="production", data_dir=tmp_path))
     message = str(caught.value)
-    for name in ("TWILIO_AUTH_TOKEN", "PSEUDONYM_KEY", "ENCRYPTION_KEY"):
+    for name in ("TWILIO_AUTH_TOKEN", "PSEUDONYM_KEY", "ENCRYPTION_KEY", "AUDIT_KEY"):
         assert f"HOTLINE_{name} is not set" in message
     assert not (tmp_path / "dev-secrets.json").exists()
 
 
 @pytest.mark.parametrize(("override", "complaint"), [
     ({"pseudonym_key": "short"}, "PSEUDONYM_KEY must be at least 32 bytes"),
+    ({"audit_key": "short"}, "AUDIT_KEY must be at least 32 bytes"),
     ({"encryption_key": "not-a-key"}, "ENCRYPTION_KEY must be a Fernet key"),
     ({"public_url": "http://hotline.example.org"}, "PUBLIC_URL must be the https://"),
 ])

@@ -49,6 +49,7 @@ HOTLINE_NUMBER = "+77270009999"
 AUTH_TOKEN = "scale-out-auth-token-0123456789abcdef"
 PSEUDONYM_KEY = "scale-out-pseudonym-key-" + "k" * 32
 ENCRYPTION_KEY = Fernet.generate_key().decode()  # one key: each host reads the other's rows
+AUDIT_KEY = "scale-out-audit-key-" + "a" * 32  # one key: both hosts extend one audit chain
 CONNECTED_CALLS, UNANSWERED_CALLS, TEXTERS = 10, 10, 10
 OPERATORS_PER_HOST = 2
 FIRST_SMS = ("Сәлеметсіз бе, маған көмек керек", "1", "2")  # Kazakh; danger; no child
@@ -88,7 +89,8 @@ def production_env(database_url: str, data_dir: Path) -> dict[str, str]:
     return env | {"HOTLINE_ENV": "production", "HOTLINE_DATABASE_URL": database_url,
                   "HOTLINE_PUBLIC_URL": PUBLIC_URL, "HOTLINE_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
                   "HOTLINE_PSEUDONYM_KEY": PSEUDONYM_KEY,
-                  "HOTLINE_ENCRYPTION_KEY": ENCRYPTION_KEY, "HOTLINE_DATA_DIR": str(data_dir),
+                  "HOTLINE_ENCRYPTION_KEY": ENCRYPTION_KEY, "HOTLINE_AUDIT_KEY": AUDIT_KEY,
+                  "HOTLINE_DATA_DIR": str(data_dir),
                   "HOTLINE_AUDIO_DIR": str(data_dir / "audio")}
 
 

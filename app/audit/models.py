@@ -3,6 +3,10 @@
 Rows are never updated or deleted: the ORM refuses it here, and the migration adds
 database triggers that refuse it for anyone else. ``detail`` holds identifiers and
 field names, never case contents or caller data.
+
+Each entry is sealed with a keyed hash of its fields and of the entry before it
+(``app.audit.chain``), so an edit made despite the triggers (by whoever owns the database)
+is found by ``hotline audit verify``. ``prev_hash`` is unique: the chain cannot fork.
 """
 
 from datetime import datetime
@@ -26,6 +30,8 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(40), index=True)
     case_id: Mapped[Any | None] = mapped_column(Uuid, index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), index=True, unique=True)
+    entry_hash: Mapped[str] = mapped_column(String(64))
 
 
 def _refuse(_mapper: Mapper[Any], _connection: Any, _target: AuditEvent) -> None:

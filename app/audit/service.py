@@ -1,4 +1,5 @@
-"""Writing and reading the audit log. Never commits: an entry lands with its change."""
+"""Writing and reading the audit log. Never commits: an entry lands with its change, chained
+to the entries before it when the transaction commits (``app.audit.chain``)."""
 
 import uuid
 from datetime import datetime
@@ -7,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.audit import chain
 from app.audit.models import AuditEvent
 from app.users.models import User
 
@@ -15,8 +17,8 @@ def record(session: Session, user: User, action: str, now: datetime, *,
            case_id: uuid.UUID | None = None, **detail: Any) -> AuditEvent:
     entry = AuditEvent(at=now, user_id=user.id, username=user.username, role=user.role.value,
                        organisation_id=user.organisation_id, action=action, case_id=case_id,
-                       detail=detail)
-    session.add(entry)
+                       detail=chain.as_stored(detail))
+    chain.queue(session, entry)
     return entry
 
 

@@ -43,6 +43,11 @@ class ReferralIn(BaseModel):
     share_notes: bool = False
 
 
+class ConsentIn(BaseModel):
+    given: bool = Field(description="the person agreed that their anonymised data may be "
+                        "counted in exports to partners")
+
+
 class CloseIn(BaseModel):
     status: CloseStatus = CloseStatus.CLOSED
 
@@ -102,6 +107,19 @@ def put_screening(case_id: uuid.UUID, body: Screening, request: Request,
                                       body, now)
     audit.record(session, user, "case.screening", now, case_id=case.id, fields=changed)
     return body
+
+
+@router.put("/{case_id}/reporting-consent")
+def reporting_consent(case_id: uuid.UUID, body: ConsentIn, request: Request,
+                      session: SessionDep, user: Operator) -> CaseOut:
+    """Set or clear the person's consent to reporting (needs the claim; audited)."""
+    now = now_of(request)
+    with http_errors():
+        case = queue_service.get_case(session, user, case_id)
+        work.set_reporting_consent(session, request.app.state.settings, user, case,
+                                   body.given, now)
+    audit.record(session, user, "case.consent", now, case_id=case.id, given=body.given)
+    return CaseOut.of(case, user, now)
 
 
 @router.post("/{case_id}/refer")

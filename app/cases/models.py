@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime, utcnow
@@ -30,6 +30,7 @@ class ContactOutcome(StrEnum):
     INFORMATION_GIVEN = "information_given"
     QUEUED = "queued"
     ABANDONED = "abandoned"
+    BLOCKED = "blocked"  # a blocked caller, turned away: not a person the hotline served
 
 
 class CaseStatus(StrEnum):
@@ -93,6 +94,9 @@ class Case(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     close_status: Mapped[CloseStatus | None] = mapped_column(db_enum(CloseStatus))
+    # The person agreed that their anonymised data may be counted beyond the hotline:
+    # exports to partners include only such cases (app.stats.export).
+    reporting_consent: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     organisation: Mapped[Organisation] = relationship(lazy="raise")
     contacts: Mapped[list["Contact"]] = relationship(back_populates="case", lazy="raise")

@@ -80,6 +80,14 @@ def save_screening(session: Session, settings: Settings, user: User, case: Case,
             if getattr(before, name) != getattr(screening, name)]
 
 
+def set_reporting_consent(session: Session, settings: Settings, user: User, case: Case,
+                          given: bool, now: datetime) -> None:
+    """Record whether the person agreed to their anonymised data being counted beyond the
+    hotline: exports to partners include only cases where they did."""
+    _working(session, settings, user, case, now)
+    case.reporting_consent = given
+
+
 def refer(session: Session, settings: Settings, user: User, case: Case, to_slug: str,
           service: ReferralType, reason: str, share_notes: bool, now: datetime) -> Referral:
     """Hand the case to another organisation (any country); it joins their queue."""

@@ -1,4 +1,5 @@
-"""The forms on the case page: claim, release, screening, note, SMS reply, refer, close.
+"""The forms on the case page: claim, release, screening, reporting consent, note, SMS
+reply, refer, close.
 
 Each one uses the same service and writes the same audit event as the API, then
 redirects back (Post/Redirect/Get). A refused form raises ``FormError``: the transaction
@@ -74,6 +75,17 @@ def screening(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
                                   now)
     audit.record(session, user, "case.screening", now, case_id=case.id, fields=changed)
     return flash.redirect(case_path(case_id), done="screening")
+
+
+@router.post("/cases/{case_id}/consent")
+def reporting_consent(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
+                      user: auth.OperatorUser, form: auth.Form) -> Response:
+    now = _now(request)
+    case = queue_service.get_case(session, user, case_id)
+    given = form.get("given") == "on"
+    work.set_reporting_consent(session, request.app.state.settings, user, case, given, now)
+    audit.record(session, user, "case.consent", now, case_id=case.id, given=given)
+    return flash.redirect(case_path(case_id), done="consent")
 
 
 @router.post("/cases/{case_id}/notes")

@@ -17,11 +17,14 @@ DONE: dict[str, str] = {
     "claimed": N_("You claimed the case."),
     "released": N_("You released the case; it is back in the queue."),
     "screening": N_("Screening saved."),
+    "consent": N_("Reporting consent saved."),
     "note": N_("Note added."),
     "reply": N_("Reply queued; it will be sent by SMS."),
     "referred": N_("Case referred; it is now in the other organisation's queue."),
     "closed": N_("Case closed."),
     "user": N_("User created."),
+    "blocked": N_("The caller is blocked."),
+    "unblocked": N_("The block is lifted."),
     "logout": N_("You are signed out."),
 }
 

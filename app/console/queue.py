@@ -65,11 +65,12 @@ def _read_case(session: Session, request: Request, user: User, case: Case, now: 
     audit.record(session, user, "case.notes.view", now, case_id=case.id)
     screening = work.screening_of(session, case)
     audit.record(session, user, "case.screening.view", now, case_id=case.id)
-    thread = None
-    if conversations.for_case(session, case.id) is not None:
+    thread, conversation = None, conversations.for_case(session, case.id)
+    if conversation is not None:
         thread = conversations.thread(session, settings, case, case.organisation_id)
         audit.record(session, user, "case.messages.view", now, case_id=case.id)
-    return {"notes": notes, "screening": screening, "thread": thread}
+    return {"notes": notes, "screening": screening, "thread": thread,
+            "channel": conversation.channel if conversation else None}
 
 
 def _added_note(request: Request, notes: list[work.NoteView]) -> work.NoteView | None:

@@ -196,9 +196,20 @@ def stats_page(request: Request, session: auth.ConsoleDb, user: StatsUser) -> Re
     protection = board["tables"]["over_time"]["protection"]
     budget = board["quality"].get("budget")
     return _stats_page(request, answered, sections=sections, k=protection["k"],
+                       without_consent=_without_consent(session, query, protection["k"]),
                        private=bool(protection.get("differential_privacy")),
                        window=(answered.start, answered.end), query_string=query_string,
                        budget_spent=budget["epsilon_spent_to_date"] if budget else None)
+
+
+def _without_consent(session: Session, query: StatsQuery, k: int) -> dict[str, str]:
+    """What the downloads of this window leave out for want of reporting consent."""
+    window, countries = service.window_of(query), list(query.countries)
+    tables = export.without_consent(session, window, countries)
+    htcds = export.without_consent(session, window, countries, screened=True)
+    return {"cases": export.shown_count(tables.cases, k),
+            "contacts": export.shown_count(tables.contacts or 0, k),
+            "screened": export.shown_count(htcds.cases, k)}
 
 
 def _noise(described: dict[str, Any] | None, epsilon: float | None,
@@ -335,7 +346,8 @@ def htcds_csv(request: Request, session: auth.ConsoleDb, user: StatsUser) -> Res
 @router.get("/stats/{name}.csv")
 def table_csv(name: str, request: Request, session: auth.ConsoleDb,
               user: StatsUser) -> Response:
-    """One of the page's tables, per period as the API gives it, audited as a CSV."""
+    """One of the page's tables, per period as the API gives it, audited as a CSV; for
+    partners, so only cases with reporting consent (the page itself counts everyone)."""
     if name not in TABLES:
         raise ErrorPage(404, NO_SUCH_TABLE)
     asked = Asked.of(request)
@@ -343,7 +355,9 @@ def table_csv(name: str, request: Request, session: auth.ConsoleDb,
         query = parse(request, asked)
     except QueryError as exc:
         return _refused(request, asked, exc)
-    body = api.table(session, request.app.state.settings, request.app.state.clock(), user,
-                     StatsQuery(TABLES[name], query.period, query.start, query.end,
-                                query.countries), "csv")
-    return _download(export.table_csv(body), _file_name(name.replace("_", "-"), query))
+    text, headers = api.table_export(
+        session, request.app.state.settings, request.app.state.clock(), user,
+        StatsQuery(TABLES[name], query.period, query.start, query.end, query.countries))
+    response = _download(text, _file_name(name.replace("_", "-"), query))
+    response.headers.update(headers)
+    return response

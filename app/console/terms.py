@@ -7,7 +7,7 @@ their values, so one flat dict would merge ``Role.OPERATOR`` and ``Author.OPERAT
 from enum import StrEnum
 from typing import Any
 
-from app.cases.models import CasePriority, CaseStatus, CloseStatus
+from app.cases.models import CasePriority, CaseStatus, Channel, CloseStatus
 from app.i18n import N_
 from app.messaging.models import Author, Direction
 from app.users.models import Role
@@ -24,6 +24,8 @@ TERMS: dict[type[StrEnum], dict[Any, str]] = {
     Direction: {Direction.IN: N_("from the caller"), Direction.OUT: N_("to the caller")},
     Author: {Author.CALLER: N_("caller"), Author.AUTO: N_("automatic reply"),
              Author.OPERATOR: N_("operator")},
+    Channel: {Channel.VOICE: N_("phone call"), Channel.SMS: N_("SMS"),
+              Channel.WHATSAPP: N_("WhatsApp")},
 }
 
 

@@ -33,6 +33,12 @@ def strip_channel(address: str) -> str:
     return lowered
 
 
+def channel_prefix(address: str) -> str | None:
+    """``whatsapp:+7701...`` -> ``whatsapp``; a bare number -> None."""
+    lowered = address.strip().lower()
+    return next((p.rstrip(":") for p in CHANNEL_PREFIXES if lowered.startswith(p)), None)
+
+
 def is_withheld(address: str) -> bool:
     return strip_channel(address).lower() in WITHHELD_NUMBERS
 

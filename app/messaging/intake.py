@@ -1,4 +1,5 @@
-"""The SMS intake dialogue: language, need, child, then the operators take over.
+"""The text intake dialogue (SMS and WhatsApp alike): language, need, child, then the
+operators take over.
 
 One function per state, each taking the caller's text and returning the reply (or
 None: no reply). A person is never stuck in a menu: the second reply that is not
@@ -11,16 +12,19 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app import countries, pipeline
+from app.blocklist import refusal
+from app.blocklist import service as blocklist
 from app.cases import service as cases
 from app.cases.models import Channel, Contact, ContactOutcome
 from app.config import Settings
-from app.detection.country import caller_country
+from app.detection.country import caller_country, channel_prefix
 from app.detection.language import detect_language
 from app.languages import LANGUAGES
 from app.messaging import conversations, texts
 from app.messaging.keywords import Keyword, keyword_of, menu_number
 from app.messaging.models import Author, Conversation, ConversationState, Direction
 from app.privacy.pseudonym import pseudonymise
+from app.routing.engine import reopening, route
 from app.routing.needs import Need
 from app.routing.snapshot import Directory
 
@@ -35,7 +39,12 @@ class Inbound:
     body: str
     from_country: str | None = None
     opt_out_type: str | None = None
-    channel: Channel = Channel.SMS
+
+    @property
+    def channel(self) -> Channel:
+        """WhatsApp when Twilio writes the sender as ``whatsapp:+…``, else SMS. Derived
+        from the address, so a message replayed from the journal keeps its channel."""
+        return Channel.WHATSAPP if channel_prefix(self.from_) == "whatsapp" else Channel.SMS
 
 
 @dataclass
@@ -66,6 +75,11 @@ def handle(session: Session, settings: Settings, directory: Directory, inbound: 
     if keyword is Keyword.ERASE:
         conversations.erase_caller(session, pseudonym, now)
         return None  # and nothing of this message is kept
+    # A message replayed from the journal came while no block could be checked, and its
+    # sender was told someone would write: it goes through, as calls do then.
+    block = None if reply_later else blocklist.active_block(session, pseudonym, now)
+    if block is not None:
+        return refusal.refuse_message(session, block, inbound, now)
     conversation = conversations.current(session, pseudonym, inbound.channel)
     if conversation is None:
         country = caller_country(inbound.from_, inbound.from_country).country
@@ -162,7 +176,7 @@ def on_child(turn: Turn) -> str | None:
         if conversation.case_id is not None:
             cases.mark_child(turn.session, conversation.case_id)
     conversation.state = ConversationState.OPEN
-    return texts.text(turn.language, "confirmed", number=turn.emergency())
+    return _confirmation(turn)
 
 
 def on_open(_turn: Turn) -> str | None:
@@ -200,6 +214,16 @@ def _menu_order(conversation: Conversation, first: tuple[str, ...] = ()) -> list
     """The detector's candidates, then the caller's country's languages, then the rest."""
     order = countries.language_menu_order(conversation.caller_country)
     return list(dict.fromkeys([*first, *order]))
+
+
+def _confirmation(turn: Turn) -> str:
+    """Someone will write back; when nobody is on duty at all (night, holiday), said so,
+    with when someone is back if within a day."""
+    contact = turn.session.get_one(Contact, turn.conversation.contact_id)
+    candidates = route(turn.directory, pipeline.query_for(contact, turn.now))
+    if any(candidate.is_open for candidate in candidates):
+        return texts.text(turn.language, "confirmed", number=turn.emergency())
+    return texts.closed_text(turn.language, turn.emergency(), reopening(candidates, turn.now))
 
 
 def _not_understood(conversation: Conversation) -> bool:

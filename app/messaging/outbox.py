@@ -1,4 +1,4 @@
-"""The durable outbox: every SMS we send on our own goes through it.
+"""The durable outbox: every SMS or WhatsApp message we send on our own goes through it.
 
 A worker leases a due row (committed before sending), sends it through an
 ``SmsSender``, and records the result. If Twilio is down the row is retried with
@@ -23,6 +23,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from app.config import Settings
+from app.detection.country import channel_prefix, strip_channel
 from app.messaging import conversations
 from app.messaging.models import Conversation, Message, Outbox, OutboxStatus
 from app.privacy import crypto
@@ -68,17 +69,25 @@ class TwilioSmsSender:
         self.sender = sender
 
     def send(self, to: str, body: str, status_callback: str) -> str:
-        origin = ({"messaging_service_sid": self.sender} if self.sender.startswith("MG")
-                  else {"from_": self.sender})
         try:
             message = self.client.messages.create(to=to, body=body,
-                                                  status_callback=status_callback, **origin)
+                                                  status_callback=status_callback,
+                                                  **self._origin(to))
         except TwilioRestException as exc:
             retryable = exc.status == 429 or exc.status >= 500
             raise SendError(str(exc.code or exc.status), retryable=retryable) from None
         except (TwilioException, OSError) as exc:  # network trouble: try again later
             raise SendError(type(exc).__name__, retryable=True) from None
         return str(message.sid)
+
+    def _origin(self, to: str) -> dict[str, str]:
+        """Send on the channel the person wrote on: Twilio delivers to ``whatsapp:+…`` only
+        from the hotline's WhatsApp address. A Messaging Service picks from its own pool."""
+        if self.sender.startswith("MG"):
+            return {"messaging_service_sid": self.sender}
+        if channel_prefix(to) == "whatsapp":
+            return {"from_": "whatsapp:" + strip_channel(self.sender)}
+        return {"from_": self.sender}
 
 
 def make_sender(settings: Settings) -> SmsSender | None:

@@ -3,6 +3,8 @@
 Each message is signed as Twilio signs it; the TwiML reply is read back and printed
 with its language and SMS segment count. An operator's reply can be sent through the
 real outbox, delivered by a sender that prints instead of calling Twilio.
+``--from whatsapp:+…`` writes on WhatsApp, as Twilio delivers it: same webhook, no
+segments.
 """
 
 from collections.abc import Callable
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.cases.models import Case
 from app.config import Settings
+from app.detection.country import channel_prefix
 from app.messaging import conversations, outbox
 from app.messaging.models import Conversation
 from app.messaging.segments import segments
@@ -31,7 +34,7 @@ class PrintingSender:
 
     def send(self, to: str, body: str, status_callback: str) -> str:
         self.count += 1
-        self.say(f'outbox sends to {to} ({segments(body)} segment(s)): "{body}"')
+        self.say(f'outbox sends to {to}{_size(to, body)}: "{body}"')
         return f"SM{self.count:032d}"
 
 
@@ -42,12 +45,12 @@ def simulate_sms(settings: Settings, number: str, messages: list[str],
     with simulated_app(settings, at, keep) as app, TestClient(app) as client:
         for index, text in enumerate(messages, 1):
             say(f'caller {number} writes: "{text}"')
-            params = {"MessageSid": f"SM{index:032d}", "From": number, "To": "+10000000000",
-                      "Body": text, "NumSegments": "1"}
+            params = {"MessageSid": f"SM{index:032d}", "From": number, "Body": text,
+                      "To": _hotline_address(number), "NumSegments": "1"}
             twiml = post_signed(client, settings, "/twilio/sms", params)
             replies = [m.text or "" for m in twiml.iter("Message")]
             for reply in replies:
-                say(f"hotline replies ({segments(reply)} segment(s)):\n{reply}")
+                say(f"hotline replies{_size(number, reply)}:\n{reply}")
             if not replies:
                 say("hotline does not reply")
         now = app.state.clock()
@@ -66,6 +69,18 @@ def simulate_sms(settings: Settings, number: str, messages: list[str],
             session.commit()
         if operator_reply:
             outbox.deliver_due(app.state.sessionmaker, PrintingSender(say), settings, now)
+
+
+def _hotline_address(number: str) -> str:
+    """The hotline as Twilio writes it in ``To``: on WhatsApp, with its prefix."""
+    return "whatsapp:+10000000000" if channel_prefix(number) == "whatsapp" else "+10000000000"
+
+
+def _size(address: str, body: str) -> str:
+    """SMS segments the text costs; WhatsApp has none."""
+    if channel_prefix(address) == "whatsapp":
+        return " on WhatsApp"
+    return f" ({segments(body)} segment(s))"
 
 
 def _case_of(session: Session, settings: Settings, number: str) -> Case | None:

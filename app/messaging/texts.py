@@ -8,6 +8,7 @@ values its placeholders can take.
 
 from app import i18n
 from app.i18n import N_
+from app.routing.engine import Reopening
 
 TEXTS: dict[str, str] = {
     "need": N_("Helpline. What do you need? Reply with a number: 1 danger or a safe place, "
@@ -17,6 +18,22 @@ TEXTS: dict[str, str] = {
                     "In an emergency call {number}."),
     "help": N_("Confidential, free helpline. {lang}: change language. "
                "{erase}: delete your messages. Emergency: {number}."),
+    # Instead of "confirmed" when nobody is on duty (night, holiday), with when someone
+    # is back if within a day.
+    "closed": N_("Thank you. Nobody is available right now. We will write to you here "
+                 "when we are back. In an emergency call {number}."),
+    "closed_within_hour": N_("Thank you. Nobody is available right now. We will be back "
+                             "within an hour and write to you here. "
+                             "In an emergency call {number}."),
+    "closed_within_hours": N_("Thank you. Nobody is available right now. We will be back "
+                              "within a few hours and write to you here. "
+                              "In an emergency call {number}."),
+    "closed_within_day": N_("Thank you. Nobody is available right now. We will be back "
+                            "within a day and write to you here. "
+                            "In an emergency call {number}."),
+    # To a blocked sender: neutral, it must not say they are blocked nor why.
+    "unavailable": N_("This number cannot take your messages. "
+                      "In an emergency call {number}."),
 }
 
 # Translators: the keyword a person texts to change language. One word, capital letters.
@@ -27,6 +44,10 @@ ERASE_KEYWORD = N_("ERASE")
 
 def text(language: str, key: str, **params: str) -> str:
     return i18n.gettext(language, TEXTS[key]).format(**params)
+
+
+def closed_text(language: str, emergency_number: str, back: Reopening | None) -> str:
+    return text(language, f"closed_{back}" if back else "closed", number=emergency_number)
 
 
 def keyword(language: str, message: str) -> str:

@@ -1,9 +1,14 @@
-"""Twilio messaging webhooks: an inbound SMS, and the delivery status of ours.
+"""Twilio messaging webhooks: an inbound SMS or WhatsApp message, and the delivery status
+of ours.
 
 Signed like the voice webhooks (403 otherwise). An inbound message is handled in one
 transaction together with the reply stored under its MessageSid, so a retried webhook
 returns the same reply and records nothing twice. If the database cannot be reached,
 the message goes to the local journal (encrypted) and is replayed once it is back.
+
+WhatsApp comes through Twilio on this same webhook, with ``From`` and ``To`` written
+``whatsapp:+…``: the intake takes the channel from the address, and the reply in the
+TwiML goes back on the channel the message came on.
 """
 
 import hashlib
@@ -38,7 +43,7 @@ def _xml(body: str) -> Response:
 
 @router.post("", response_class=Response)
 def inbound_sms(request: Request, tw: TwilioDep) -> Response:
-    """An SMS to the hotline: the reply, if any, is in the TwiML."""
+    """A text to the hotline (SMS or WhatsApp): the reply, if any, is in the TwiML."""
     message = intake.Inbound(sid=tw.field("MessageSid"), from_=tw.field("From"),
                              body=tw.form.get("Body", ""),
                              from_country=tw.optional("FromCountry"),
@@ -64,8 +69,8 @@ def _in_journal(request: Request, message: intake.Inbound, key: str, now: dateti
     country = caller_country(message.from_, message.from_country).country
     body = _twiml(intake.reply_without_database(message, settings, country))
     request.app.state.journal.append({
-        "v": 1, "channel": "sms", "key": key, "at": now.isoformat(), "sid": message.sid,
-        "number": crypto.encrypt(settings.encryption_key, message.from_),
+        "v": 1, "channel": message.channel.value, "key": key, "at": now.isoformat(),
+        "sid": message.sid, "number": crypto.encrypt(settings.encryption_key, message.from_),
         "body": crypto.encrypt(settings.encryption_key, message.body),
         "from_country": message.from_country, "opt_out_type": message.opt_out_type,
         "reply": body})

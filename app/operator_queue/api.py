@@ -38,6 +38,7 @@ class CaseOut(BaseModel):
     claimed: bool
     claim_expires_at: datetime | None
     opted_out: bool
+    reporting_consent: bool  # counted in exports to partners
 
     @classmethod
     def of(cls, case: Case, user: User, now: datetime) -> "CaseOut":
@@ -49,7 +50,8 @@ class CaseOut(BaseModel):
                    created_at=case.created_at, claimed=live,
                    claimed_by_me=live and case.claimed_by_id == user.id,
                    claim_expires_at=case.claim_expires_at if live else None,
-                   opted_out=case.opted_out_at is not None)
+                   opted_out=case.opted_out_at is not None,
+                   reporting_consent=case.reporting_consent)
 
 
 @contextmanager

@@ -1,9 +1,18 @@
-"""Responder organisations and their weekly opening hours."""
+"""Responder organisations, their weekly opening hours and dated exceptions to them."""
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime, utcnow
@@ -15,6 +24,14 @@ class Service(StrEnum):
     PSYCHOSOCIAL = "psychosocial"
     MEDICAL = "medical"
     INFORMATION = "information"
+
+
+class RingMode(StrEnum):
+    """How an organisation's duty numbers are rung: all at once (the first to accept takes
+    the call and Twilio stops the others) or one after another."""
+
+    SIMULTANEOUS = "simultaneous"
+    IN_ORDER = "in_order"
 
 
 class Organisation(Base):
@@ -39,6 +56,8 @@ class Organisation(Base):
     services: Mapped[list[str]] = mapped_column(JSON, default=list)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     duty_numbers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    ring_mode: Mapped[str] = mapped_column(String(20), default=RingMode.SIMULTANEOUS,
+                                           server_default=RingMode.SIMULTANEOUS.value)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -46,6 +65,10 @@ class Organisation(Base):
     hours: Mapped[list["OpeningHours"]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan", lazy="selectin",
         order_by="(OpeningHours.weekday, OpeningHours.opens_at)",
+    )
+    exceptions: Mapped[list["OpeningException"]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan", lazy="selectin",
+        order_by="OpeningException.day",
     )
 
 
@@ -70,3 +93,27 @@ class OpeningHours(Base):
     closes_at: Mapped[time] = mapped_column(Time)
 
     organisation: Mapped[Organisation] = relationship(back_populates="hours", lazy="raise")
+
+
+class OpeningException(Base):
+    """One date's exception to the weekly hours, in the organisation's time zone.
+
+    ``closed``: a holiday (no ``intervals``) or a closure during ``intervals``. Else the
+    organisation is open during ``intervals`` that day instead of the weekday's hours.
+    ``intervals`` are "HH:MM-HH:MM" texts, as in the directory file.
+    """
+
+    __tablename__ = "opening_exceptions"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "day", name="uq_opening_exceptions_day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    closed: Mapped[bool]
+    intervals: Mapped[list[str]] = mapped_column(JSON, default=list)
+    name: Mapped[str | None] = mapped_column(String(100))
+
+    organisation: Mapped[Organisation] = relationship(back_populates="exceptions", lazy="raise")

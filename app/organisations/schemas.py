@@ -5,9 +5,9 @@ field, so a coordinator can fix a file without reading code.
 """
 
 import re
-from datetime import time
+from datetime import date, time, timedelta
 from functools import cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
@@ -15,11 +15,16 @@ from babel import Locale
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.languages import LANGUAGES, normalise_language
-from app.organisations.models import Service
+from app.organisations.models import RingMode, Service
+from app.routing.snapshot import DatedException
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 INTERVAL = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 ALWAYS = "24/7"
+CLOSED = "closed"
+MAX_RANGE_DAYS = 366
+EXCEPTION_FORMS = ("'closed', a list of hours like ['10:00-14:00'], or a mapping with an "
+                   "optional 'name' and either 'closed' (true or hours) or 'open' (hours)")
 
 
 @cache
@@ -45,6 +50,10 @@ def parse_interval(text: str) -> tuple[time, time]:
         raise ValueError(f"{text!r} has an impossible time") from exc
 
 
+def format_interval(opens: time, closes: time) -> str:
+    return f"{opens:%H:%M}-{closes:%H:%M}"
+
+
 def _e164(value: str) -> str:
     try:
         number = phonenumbers.parse(value, None)
@@ -53,6 +62,69 @@ def _e164(value: str) -> str:
     if not phonenumbers.is_possible_number(number):
         raise ValueError(f"{value!r} is not a possible phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _dates(key: str) -> list[date]:
+    """'2027-01-01' or an inclusive range '2027-03-21/2027-03-24'."""
+    first, _, last = key.partition("/")
+    try:
+        start = date.fromisoformat(first.strip())
+        end = date.fromisoformat(last.strip()) if last else start
+    except ValueError:
+        raise ValueError(f"{key!r} is not a date like '2026-12-31' or a range like "
+                         f"'2027-03-21/2027-03-24'") from None
+    if not start <= end <= start + timedelta(days=MAX_RANGE_DAYS - 1):
+        raise ValueError(f"{key!r}: a range goes from its first day to its last, "
+                         f"{MAX_RANGE_DAYS} days at most")
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def _intervals(key: str, texts: Any) -> tuple[tuple[time, time], ...]:
+    if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+        raise ValueError(f"{key!r}: hours are a non-empty list like ['10:00-14:00']")
+    try:
+        return tuple(sorted({parse_interval(text) for text in texts}))
+    except ValueError as exc:
+        raise ValueError(f"{key!r}: {exc}") from None
+
+
+def _rule(key: str, value: Any) -> tuple[bool, tuple[tuple[time, time], ...], str | None]:
+    """(closed, intervals, name) of one exception in any of its written forms."""
+    if value == CLOSED:
+        return True, (), None
+    if isinstance(value, list):
+        return False, _intervals(key, value), None
+    if not isinstance(value, dict):
+        raise ValueError(f"{key!r}: write {EXCEPTION_FORMS}")
+    unknown = sorted(map(str, set(value) - {"name", "closed", "open"}))
+    if unknown:
+        raise ValueError(f"{key!r}: unknown {', '.join(map(repr, unknown))}; write "
+                         f"{EXCEPTION_FORMS}")
+    name = value.get("name")
+    if name is not None and not (isinstance(name, str) and 1 <= len(name.strip()) <= 100):
+        raise ValueError(f"{key!r}: name is a text of 1 to 100 characters")
+    name = name.strip() if name else None
+    if ("closed" in value) == ("open" in value):
+        raise ValueError(f"{key!r}: give either 'closed' or 'open'")
+    if "open" in value:
+        return False, _intervals(key, value["open"]), name
+    if value["closed"] is True:
+        return True, (), name
+    if not isinstance(value["closed"], list):
+        raise ValueError(f"{key!r}: 'closed' is true (all day) or a list of hours")
+    return True, _intervals(key, value["closed"]), name
+
+
+def dated_exceptions(raw: dict[str, Any]) -> list[DatedException]:
+    """Every date of the written exceptions, in date order; a date given twice is refused."""
+    by_day: dict[date, tuple[str, DatedException]] = {}
+    for key, value in raw.items():
+        closed, intervals, name = _rule(key, value)
+        for day in _dates(key):
+            if day in by_day:
+                raise ValueError(f"{day} is given twice, in {by_day[day][0]!r} and {key!r}")
+            by_day[day] = key, DatedException(day, closed, intervals, name)
+    return [exception for _, exception in sorted(by_day.values(), key=lambda v: v[1].day)]
 
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
@@ -66,10 +138,15 @@ class OrganisationEntry(BaseModel):
     country: str
     timezone: str
     hours: Literal["24/7"] | dict[str, list[str]]
+    exceptions: dict[str, Any] = Field(
+        default_factory=dict, description="dated holidays, closures and special hours, in "
+        "the organisation's time zone: {'2027-01-01': 'closed', ...}")
     services: list[Service] = Field(min_length=1)
     languages: list[str] = Field(min_length=1)
     duty_numbers: list[Annotated[str, AfterValidator(_e164)]] = Field(min_length=1,
                                                                        max_length=10)
+    ring: RingMode = Field(default=RingMode.SIMULTANEOUS,
+                           description="duty numbers rung 'simultaneous'ly or 'in_order'")
     hub: bool = False
     priority: int = Field(default=100, ge=0, le=1000,
                           description="lower is tried first among equals")
@@ -118,6 +195,21 @@ class OrganisationEntry(BaseModel):
             raise ValueError("no opening interval at all; give hours or '24/7'")
         return value
 
+    @field_validator("exceptions", mode="before")
+    @classmethod
+    def _exception_keys(cls, value: Any) -> Any:
+        # YAML reads an unquoted 2027-01-01 as a date: take it as the text it was.
+        if isinstance(value, dict):
+            return {key.isoformat() if isinstance(key, date) else key: rule
+                    for key, rule in value.items()}
+        return value
+
+    @field_validator("exceptions")
+    @classmethod
+    def _exceptions(cls, value: dict[str, Any]) -> dict[str, Any]:
+        dated_exceptions(value)
+        return value
+
     @model_validator(mode="after")
     def _services_unique(self) -> "OrganisationEntry":
         self.services = list(dict.fromkeys(self.services))
@@ -129,6 +221,9 @@ class OrganisationEntry(BaseModel):
         intervals = {(WEEKDAYS.index(day), *parse_interval(text))
                      for day, texts in self.hours.items() for text in texts}
         return sorted(intervals)
+
+    def dated_exceptions(self) -> list[DatedException]:
+        return dated_exceptions(self.exceptions)
 
 
 class DirectoryFile(BaseModel):

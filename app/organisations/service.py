@@ -12,9 +12,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
-from app.organisations.models import OpeningHours, Organisation
-from app.organisations.schemas import ALWAYS, DirectoryFile, OrganisationEntry
-from app.routing.snapshot import Directory, Interval, Responder
+from app.organisations.models import OpeningException, OpeningHours, Organisation, RingMode
+from app.organisations.schemas import (
+    ALWAYS,
+    DirectoryFile,
+    OrganisationEntry,
+    format_interval,
+    parse_interval,
+)
+from app.routing.snapshot import DatedException, Directory, Interval, Responder
 
 DEMO_DIRECTORY = Path(__file__).with_name("demo_directory.yaml")
 
@@ -87,6 +93,7 @@ def import_directory(session: Session, directory: DirectoryFile,
         else:
             updated.append(entry.id)
             org.hours.clear()
+            org.exceptions.clear()
             session.flush()  # delete old intervals before inserting their replacements
         _apply(org, entry)
     deactivated = []
@@ -110,9 +117,13 @@ def _apply(org: Organisation, entry: OrganisationEntry) -> None:
     org.services = [str(service) for service in entry.services]
     org.languages = list(entry.languages)
     org.duty_numbers = list(entry.duty_numbers)
+    org.ring_mode = entry.ring.value
     org.active = True
     org.hours = [OpeningHours(weekday=day, opens_at=opens, closes_at=closes)
                  for day, opens, closes in entry.weekly_intervals()]
+    org.exceptions = [OpeningException(day=e.day, closed=e.closed, name=e.name,
+                                       intervals=[format_interval(*i) for i in e.intervals])
+                      for e in entry.dated_exceptions()]
 
 
 def is_empty(session: Session) -> bool:
@@ -137,8 +148,10 @@ def to_responder(org: Organisation) -> Responder:
         slug=org.slug, name=org.name, country=org.country, timezone=org.timezone,
         always_open=org.always_open, is_hub=org.is_hub, priority=org.priority,
         services=frozenset(org.services), languages=frozenset(org.languages),
-        duty_numbers=tuple(org.duty_numbers),
+        duty_numbers=tuple(org.duty_numbers), ring_in_order=org.ring_mode == RingMode.IN_ORDER,
         hours=tuple(Interval(h.weekday, h.opens_at, h.closes_at) for h in org.hours),
+        exceptions=tuple(DatedException(e.day, e.closed, tuple(map(parse_interval, e.intervals)),
+                                        e.name) for e in org.exceptions),
     )
 
 

@@ -13,11 +13,12 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from datetime import date
 from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
-from app.routing.snapshot import Directory, Interval, Responder
+from app.routing.snapshot import DatedException, Directory, Interval, Responder
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,16 @@ def read(path: Path) -> Directory:
 def _responder(item: dict[str, Any]) -> Responder:
     hours = tuple(Interval(h["weekday"], clock.fromisoformat(h["opens"]),
                            clock.fromisoformat(h["closes"])) for h in item.pop("hours"))
+    # Files saved before dated exceptions existed have none.
+    exceptions = tuple(_exception(e) for e in item.pop("exceptions", ()))
     return Responder(**item | {"services": frozenset(item["services"]),
                                "languages": frozenset(item["languages"]),
-                               "duty_numbers": tuple(item["duty_numbers"]), "hours": hours})
+                               "duty_numbers": tuple(item["duty_numbers"]), "hours": hours,
+                               "exceptions": exceptions})
+
+
+def _exception(item: dict[str, Any]) -> DatedException:
+    intervals = tuple((clock.fromisoformat(opens), clock.fromisoformat(closes))
+                      for opens, closes in item["intervals"])
+    return DatedException(date.fromisoformat(item["day"]), item["closed"], intervals,
+                          item["name"])

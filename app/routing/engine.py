@@ -15,17 +15,32 @@ directory with ``hotline route``.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from app.routing.needs import NEED_SERVICES, Need
-from app.routing.snapshot import Directory, Responder
+from app.routing.snapshot import DatedException, Directory, Responder
 
 
 class Tier(StrEnum):
     LOCAL = "local"
     HUB_LANGUAGE = "hub_language"
     HUB_ANY = "hub_any"
+
+
+class Reopening(StrEnum):
+    """How soon someone is on duty again, when nobody is now. Relative and coarse: what a
+    caller is told cannot be a clock time, as their own time zone is unknown (Russia alone
+    has eleven)."""
+
+    WITHIN_HOUR = "within_hour"
+    WITHIN_HOURS = "within_hours"
+    WITHIN_DAY = "within_day"
+
+
+REOPENING_LIMITS = ((timedelta(hours=1), Reopening.WITHIN_HOUR),
+                    (timedelta(hours=6), Reopening.WITHIN_HOURS),
+                    (timedelta(days=1), Reopening.WITHIN_DAY))
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,19 @@ def route(directory: Directory, query: Query) -> list[Candidate]:
     ]
     return [Candidate(r, open_now[r.slug], tier, _reasons(r, tier, open_now[r.slug], query))
             for r, tier in ordered]
+
+
+def reopening(candidates: list[Candidate], at: datetime) -> Reopening | None:
+    """When the first of these candidates opens, if within a day; None if one is open now,
+    or none opens within a day."""
+    if any(candidate.is_open for candidate in candidates):
+        return None
+    openings = [opening for candidate in candidates
+                if (opening := candidate.responder.next_opening(at)) is not None]
+    if not openings:
+        return None
+    wait = min(openings) - at
+    return next((label for limit, label in REOPENING_LIMITS if wait <= limit), None)
 
 
 def _speaks(responder: Responder, query: Query) -> bool:
@@ -115,11 +143,20 @@ def _reasons(responder: Responder, tier: Tier, is_open: bool, query: Query) -> t
 
 
 def _opening_reason(responder: Responder, is_open: bool, at: datetime) -> str:
-    if responder.always_open:
-        return "open 24/7"
+    exception = responder.exception_at(at)
     if is_open:
-        return "open now"
+        if exception is not None:
+            return f"open now: {exception.describe()}"
+        return "open 24/7" if responder.always_open else "open now"
+    state = f"closed: {exception.describe()}" if exception is not None else "closed now"
     opening = responder.next_opening(at)
     if opening is None:
-        return "closed now"
-    return f"closed now; opens {opening:%a %H:%M} {responder.timezone}"
+        return state
+    return f"{state}; opens {_when(opening, at, exception)} {responder.timezone}"
+
+
+def _when(opening: datetime, at: datetime, exception: DatedException | None) -> str:
+    # The weekday alone is ambiguous once an opening may lie past a long closure.
+    if exception is None and opening - at < timedelta(days=6):
+        return f"{opening:%a %H:%M}"
+    return f"{opening:%a %Y-%m-%d %H:%M}"

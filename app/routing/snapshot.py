@@ -5,9 +5,12 @@ and can keep answering from the last snapshot if the database is unreachable.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
-from functools import cache
+from datetime import date, datetime, time, timedelta
+from functools import cache, cached_property
 from zoneinfo import ZoneInfo
+
+DAY = timedelta(days=1)
+Span = tuple[datetime, datetime]  # [start, end) in local wall-clock time, no tzinfo
 
 
 @cache
@@ -40,6 +43,53 @@ class Interval:
 
 
 @dataclass(frozen=True)
+class DatedException:
+    """One date's exception to the weekly hours, in the organisation's own time zone.
+
+    ``closed``: closed during ``intervals`` on that date's clock, or, with none, a holiday:
+    no shift starts that day, and one that began the evening before ends at midnight. Not
+    ``closed``: that date's shifts are ``intervals`` instead of the weekday's (a Saturday
+    shift, a short day); like weekly hours, an interval that ends at or before it starts
+    runs past midnight.
+    """
+
+    day: date
+    closed: bool
+    intervals: tuple[tuple[time, time], ...] = ()
+    name: str | None = None
+
+    @property
+    def all_day(self) -> bool:
+        return self.closed and not self.intervals
+
+    def describe(self) -> str:
+        """E.g. 'New Year (holiday)', 'Staff meeting (closure 09:00-12:00)'."""
+        if self.all_day:
+            kind = "holiday"
+        else:
+            hours = ", ".join(f"{opens:%H:%M}-{closes:%H:%M}" for opens, closes in self.intervals)
+            kind = f"{'closure' if self.closed else 'special hours'} {hours}"
+        return f"{self.name} ({kind})" if self.name else kind
+
+
+def _whole_day(day: date) -> Span:
+    return datetime.combine(day, time()), datetime.combine(day + DAY, time())
+
+
+def _span(day: date, opens: time, closes: time) -> Span:
+    start, end = datetime.combine(day, opens), datetime.combine(day, closes)
+    return start, end if end > start else end + DAY
+
+
+def _subtract(spans: list[Span], cuts: list[Span]) -> list[Span]:
+    for cut_start, cut_end in cuts:
+        spans = [piece for start, end in spans
+                 for piece in ((start, min(end, cut_start)), (max(start, cut_end), end))
+                 if piece[0] < piece[1]]
+    return spans
+
+
+@dataclass(frozen=True)
 class Responder:
     slug: str
     name: str
@@ -51,27 +101,74 @@ class Responder:
     services: frozenset[str]
     languages: frozenset[str]
     duty_numbers: tuple[str, ...]
+    ring_in_order: bool = False  # duty numbers one after another, not all at once
     hours: tuple[Interval, ...] = field(default=())
+    exceptions: tuple[DatedException, ...] = field(default=())
 
     def is_open(self, at: datetime) -> bool:
-        if self.always_open:
-            return True
         local = at.astimezone(zone(self.timezone))
-        return any(interval.contains(local) for interval in self.hours)
+        if not self.exceptions:  # the common case, kept as cheap as it was
+            return self.always_open or any(interval.contains(local) for interval in self.hours)
+        wall = local.replace(tzinfo=None)
+        return any(start <= wall < end for day in (wall.date() - DAY, wall.date())
+                   for start, end in self._shifts(day))
 
     def next_opening(self, at: datetime) -> datetime | None:
-        """The next local time this responder opens, looking a week ahead."""
-        if self.always_open or not self.hours:
+        """The next local time this responder opens, or None if it never closes or never
+        opens. Past the last exception the week repeats, so a week beyond it is enough."""
+        special = any(not exception.closed for exception in self.exceptions)
+        if (self.always_open and not self.exceptions) or not (
+                self.hours or self.always_open or special):
             return None
         local = at.astimezone(zone(self.timezone))
-        starts = [
-            datetime.combine(local.date() + timedelta(days=offset), interval.opens, local.tzinfo)
-            for offset in range(8)
-            for interval in self.hours
-            if (local.weekday() + offset) % 7 == interval.weekday
-        ]
-        future = [start for start in starts if start > local]
-        return min(future) if future else None
+        wall = local.replace(tzinfo=None)
+        horizon = max([wall.date(), *self._by_day]) + timedelta(days=8)
+        day, best = wall.date() - DAY, None  # yesterday's shift may resume after a closure
+        # A day's shifts start on that day or later: once past the best start, stop.
+        while day <= horizon and (best is None or datetime.combine(day, time()) <= best):
+            for start, _ in self._shifts(day):
+                if start > wall and (best is None or start < best):
+                    best = start
+            day += DAY
+        return best.replace(tzinfo=local.tzinfo) if best else None
+
+    def exception_at(self, at: datetime) -> DatedException | None:
+        """The exception that shapes this moment: a closure over it (perhaps yesterday's,
+        run past midnight), else whatever exception the local date has."""
+        wall = at.astimezone(zone(self.timezone)).replace(tzinfo=None)
+        for day in (wall.date(), wall.date() - DAY):
+            if any(start <= wall < end for start, end in self._closures(day)):
+                return self._by_day[day]
+        return self._by_day.get(wall.date())
+
+    @cached_property
+    def _by_day(self) -> dict[date, DatedException]:
+        return {exception.day: exception for exception in self.exceptions}
+
+    def _closures(self, day: date) -> list[Span]:
+        exception = self._by_day.get(day)
+        if exception is None or not exception.closed:
+            return []
+        if exception.all_day:
+            return [_whole_day(day)]
+        return [_span(day, opens, closes) for opens, closes in exception.intervals]
+
+    def _shifts(self, day: date) -> list[Span]:
+        """The open spans that start on ``day``, after that date's special hours and the
+        closures of the days they touch. A holiday has no shift of its own, not even one
+        that would have run past its midnight."""
+        exception = self._by_day.get(day)
+        if exception is not None and exception.all_day:
+            return []
+        if exception is not None and not exception.closed:
+            spans = [_span(day, opens, closes) for opens, closes in exception.intervals]
+        elif self.always_open:
+            spans = [_whole_day(day)]
+        else:
+            spans = [_span(day, i.opens, i.closes) for i in self.hours
+                     if i.weekday == day.weekday()]
+        closures = [cut for near in (day - DAY, day, day + DAY) for cut in self._closures(near)]
+        return _subtract(spans, closures)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """The coordinators' statistics API: aggregate tables, service quality and exports.
 
 Coordinators and admins only; operators get 403. Every request, whatever its format,
-is written to the audit log with the question asked.
+is written to the audit log with the question asked. The JSON tables are the hotline's
+own dashboard and count everyone; the CSV files are for partners and count only cases
+with reporting consent, saying in their headers how many were left out.
 """
 
 from datetime import date, datetime
@@ -41,15 +43,27 @@ def _query(request: Request, group_by: str, start: date | None, end: date | None
 
 
 def table(session: Session, app_settings: Settings, now: datetime, user: User,
-          query: StatsQuery, fmt: str) -> dict[str, Any]:
-    """A protected table, audited; differentially private releases go through the ledger."""
+          query: StatsQuery, fmt: str, consented_only: bool = False) -> dict[str, Any]:
+    """A protected table, audited; differentially private releases go through the ledger.
+    ``consented_only`` for partners: only cases with reporting consent, and their contacts."""
     settings = service.settings_of(app_settings)
-    audit.record(session, user, "stats.table", now, query=query.describe(), format=fmt)
+    audit.record(session, user, "stats.table", now, query=query.describe(), format=fmt,
+                 consented_only=consented_only)
     if settings.epsilon is None:
-        return service.release(session, query, settings)
-    key = budget.query_key("table", query.describe(), settings.k, settings.epsilon)
+        return service.release(session, query, settings, consented_only)
+    kind = "table.consented" if consented_only else "table"  # a different question
+    key = budget.query_key(kind, query.describe(), settings.k, settings.epsilon)
     return budget.released(session, key, settings.epsilon, user.id, now,
-                           lambda: service.release(session, query, settings))
+                           lambda: service.release(session, query, settings, consented_only))
+
+
+def table_export(session: Session, app_settings: Settings, now: datetime, user: User,
+                 query: StatsQuery) -> tuple[str, dict[str, str]]:
+    """A table as CSV for partners (consented cases only), and headers saying how many
+    records were left out."""
+    body = table(session, app_settings, now, user, query, "csv", consented_only=True)
+    left_out = export.without_consent(session, service.window_of(query), list(query.countries))
+    return export.table_csv(body), left_out.headers(app_settings.stats_k)
 
 
 @router.get("")
@@ -64,9 +78,11 @@ def get_table(request: Request, session: SessionDep, user: Coordinator,
 def get_table_csv(request: Request, session: SessionDep, user: Coordinator,
                   group_by: GroupBy = "", start: From = None, end: To = None,
                   country: Country = None) -> Response:
-    body = table(session, *_context(request), user,
-                 _query(request, group_by, start, end, country), "csv")
-    return _download(export.table_csv(body), "hotline-statistics.csv")
+    text, headers = table_export(session, *_context(request), user,
+                                 _query(request, group_by, start, end, country))
+    response = _download(text, "hotline-statistics.csv")
+    response.headers.update(headers)
+    return response
 
 
 def quality_report(session: Session, app_settings: Settings, now: datetime, user: User,
@@ -111,17 +127,20 @@ def get_quality(request: Request, session: SessionDep, user: Coordinator,
 
 def htcds_export(session: Session, app_settings: Settings, now: datetime, user: User,
                  query: StatsQuery) -> tuple[str, dict[str, str]]:
-    """The k-anonymous HTCDS file, audited, and headers saying the k achieved."""
+    """The k-anonymous HTCDS file of consented cases, audited, and headers saying the k
+    achieved and how many screened cases were left out for want of consent."""
     k = app_settings.stats_k
-    result, text = export.htcds(export.case_rows(session, service.window_of(query),
-                                                 list(query.countries)), k)
+    window, countries = service.window_of(query), list(query.countries)
+    result, text = export.htcds(export.case_rows(session, window, countries), k)
+    left_out = export.without_consent(session, window, countries, screened=True)
     audit.record(session, user, "stats.export", now, query=query.describe(), format="htcds",
                  rows=len(result.rows), suppressed=result.suppressed,
-                 achieved_k=result.achieved_k)
+                 achieved_k=result.achieved_k, without_consent=left_out.cases)
     return text, {"X-K-Anonymity-Required": str(k),
                   "X-K-Anonymity-Achieved": str(result.achieved_k or ""),
                   "X-Rows-Suppressed": str(result.suppressed),
-                  "X-Generalisation": ",".join(f"{n}={v}" for n, v in result.levels.items())}
+                  "X-Generalisation": ",".join(f"{n}={v}" for n, v in result.levels.items()),
+                  **left_out.headers(k)}
 
 
 @router.get("/export/htcds.csv", response_class=Response)

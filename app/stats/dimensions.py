@@ -21,6 +21,7 @@ from app.stats.disclosure import OTHER, UNKNOWN
 class Source(StrEnum):
     CONTACTS = "contacts"  # people who called or wrote, once per period
     CASES = "cases"        # people whose contact opened a case, once per period
+    BLOCKED = "blocked"    # blocked callers turned away, once per period: not in contacts
 
 
 class Period(StrEnum):
@@ -54,14 +55,21 @@ def categories(name: str, source: Source, organisations: list[str]) -> list[str]
         "country": [*COUNTRIES, OTHER], "citizenship": [*COUNTRIES, OTHER],
         "language": list(LANGUAGES), "channel": [c.value for c in Channel],
         "need": [n.value for n in Need], "child": ["yes", "no"],
-        "outcome": [o.value for o in (ContactOutcome if source is Source.CONTACTS
-                                      else CaseStatus)],
+        "outcome": _outcomes(source),
         "organisation": organisations, "gender": list(GENDER_GROUPS),
         "age_band": [a.value for a in AgeBand if a is not AgeBand.UNKNOWN],
         "exploitation": [e.value for e in ExploitationType if e is not ExploitationType.UNKNOWN]
         + ["none"],
     }
     return [*fixed[name], UNKNOWN]
+
+
+def _outcomes(source: Source) -> list[str]:
+    """Blocked contacts are counted in their own table only."""
+    if source is Source.CASES:
+        return [s.value for s in CaseStatus]
+    blocked = ContactOutcome.BLOCKED
+    return [o.value for o in ContactOutcome if (o is blocked) == (source is Source.BLOCKED)]
 
 
 def category(name: str, raw: Any, organisations: dict[int, str]) -> str:

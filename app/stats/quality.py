@@ -88,9 +88,9 @@ def _calls(window: sources.Window, countries: list[str], capped: bool) -> Any:
         columns.append(func.row_number().over(partition_by=Contact.caller_pseudonym,
                                               order_by=(Contact.started_at, Contact.id))
                        .label("rank"))
-    query: Select[Any] = select(*columns).where(
-        Contact.channel == Channel.VOICE, Contact.started_at >= window.start,
-        Contact.started_at < window.end)
+    query: Select[Any] = select(*columns).where(  # a blocked caller is not a call to answer
+        Contact.channel == Channel.VOICE, Contact.outcome != ContactOutcome.BLOCKED,
+        Contact.started_at >= window.start, Contact.started_at < window.end)
     if countries:
         query = query.where(Contact.caller_country.in_(countries))
     calls = query.subquery()

@@ -108,16 +108,18 @@ def window_of(query: StatsQuery) -> sources.Window:
                           datetime.combine(query.end, datetime.min.time(), UTC))
 
 
-def release(session: Session, query: StatsQuery, settings: Settings) -> dict[str, Any]:
-    """Both tables (contacts and cases) of one question, protected."""
+def release(session: Session, query: StatsQuery, settings: Settings,
+            consented_only: bool = False) -> dict[str, Any]:
+    """Both tables (contacts and cases) of one question, protected; ``consented_only``
+    (exports to partners) counts only cases with reporting consent and their contacts."""
     slugs = organisation_slugs(session)
     window = window_of(query)
     share = settings.epsilon / len(Source) if settings.epsilon else None
     tables, privacy = {}, {}
     for source in Source:
         counts = sources.count(session, source, list(query.dimensions), query.period,
-                               window, list(query.countries), slugs)
-        persons = _persons(session, source, query, window, slugs)
+                               window, list(query.countries), slugs, consented_only)
+        persons = _persons(session, source, query, window, slugs, consented_only)
         table, applied = _table(query, source, counts, persons, settings.k, share,
                                 sorted(slugs.values()))
         tables[source.value] = table
@@ -128,12 +130,12 @@ def release(session: Session, query: StatsQuery, settings: Settings) -> dict[str
 
 
 def _persons(session: Session, source: Source, query: StatsQuery, window: sources.Window,
-             slugs: dict[int, str]) -> Counter[Key] | None:
+             slugs: dict[int, str], consented_only: bool) -> Counter[Key] | None:
     """People per period, for tables whose cells do not add up to it (multi-select)."""
     if not any(DIMENSIONS[n].multi for n in query.dimensions):
         return None
     return sources.count(session, source, [], query.period, window, list(query.countries),
-                         slugs)
+                         slugs, consented_only)
 
 
 def _table(query: StatsQuery, source: Source, counts: Counter[Key],
@@ -216,7 +218,8 @@ def _protection(settings: Settings, privacy: dict[str, Any]) -> dict[str, Any]:
     return {
         "k": k,
         "counting": "each person once per period and table, at their first contact "
-                    "(contacts) or first case (cases) in the period",
+                    "(contacts), first case (cases) or first blocked contact (blocked) in "
+                    "the period; blocked callers turned away are not counted in contacts",
         "small_cells": f"counts from 1 to {k - 1} are shown as <{k}",
         "complementary": "cells shown as x are withheld so that no <k cell can be worked "
                          "out from the totals",

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Select, exists, func, literal_column, or_,
 from sqlalchemy.orm import Session, aliased
 
 from app.cases.casework import CaseScreening
-from app.cases.models import Case, Contact
+from app.cases.models import Case, Contact, ContactOutcome
 from app.stats import dimensions, rollup
 from app.stats.dimensions import Period, Source
 
@@ -33,11 +33,11 @@ class Window:
 
 
 def _columns(source: Source) -> dict[str, Any]:
-    row = Contact if source is Source.CONTACTS else Case
+    row = Case if source is Source.CASES else Contact
     return {
         "country": row.caller_country, "language": row.language, "channel": row.channel,
         "need": row.need, "child": row.child,
-        "outcome": Contact.outcome if source is Source.CONTACTS else Case.status,
+        "outcome": Case.status if source is Source.CASES else Contact.outcome,
         "organisation": Case.organisation_id, "gender": CaseScreening.gender,
         "age_band": CaseScreening.age_band, "citizenship": CaseScreening.citizenship,
         "exploitation": CaseScreening.exploitation_types,
@@ -57,45 +57,58 @@ def period_expression(dialect: str, column: Any, period: Period) -> ColumnElemen
 
 
 def _people(session: Session, source: Source, names: list[str], period: Period,
-            window: Window, countries: list[str], seen: rollup.Span | None = None
-            ) -> Select[Any]:
+            window: Window, countries: list[str], seen: rollup.Span | None = None,
+            consented_only: bool = False) -> Select[Any]:
     """One row per person and period: their first record's dimension values. With
     ``seen``, people with a record in that span (already counted) are left out of its
-    month."""
+    month; ``consented_only`` keeps only records of cases with reporting consent (a
+    contact without a case has none)."""
     columns = _columns(source)
-    row = Contact if source is Source.CONTACTS else Case
-    time = Contact.started_at if source is Source.CONTACTS else Case.created_at
+    row = Case if source is Source.CASES else Contact
+    time = Case.created_at if source is Source.CASES else Contact.started_at
     label = period_expression(session.get_bind().dialect.name, time, period)
     pseudonym = row.caller_pseudonym
     first = func.row_number().over(partition_by=(pseudonym, label), order_by=(time, row.id))
     query = select(label.label("period"), *[columns[n].label(n) for n in names],
                    first.label("first"))
-    if source is Source.CONTACTS:
-        query = query.select_from(Contact).outerjoin(Case, Contact.case_id == Case.id)
-    else:
+    if source is Source.CASES:
         query = query.select_from(Case)
+    else:
+        query = query.select_from(Contact).outerjoin(Case, Contact.case_id == Case.id)
     if any(dimensions.DIMENSIONS[n].screening for n in names):
         query = query.outerjoin(CaseScreening, CaseScreening.case_id == Case.id)
-    query = query.where(time >= window.start, time < window.end)
+    query = query.where(time >= window.start, time < window.end, *_kept(source, row))
     if countries:
         query = query.where(columns["country"].in_(countries))
+    if consented_only:  # Case is in the FROM of every source (outer-joined for contacts)
+        query = query.where(Case.reporting_consent.is_(True))
     if seen is not None:
         earlier = aliased(row)
-        earlier_time = earlier.started_at if source is Source.CONTACTS else earlier.created_at
+        earlier_time = earlier.created_at if source is Source.CASES else earlier.started_at
         query = query.where(or_(time >= rollup.next_month(seen[0]), ~exists().where(
             earlier.caller_pseudonym == pseudonym, earlier_time >= seen[0],
-            earlier_time < seen[1])))
+            earlier_time < seen[1], *_kept(source, earlier))))
     return query
 
 
+def _kept(source: Source, row: Any) -> list[ColumnElement[bool]]:
+    """Blocked contacts are not people the hotline served: they have a table of their own."""
+    if source is Source.CASES:
+        return []
+    blocked = row.outcome == ContactOutcome.BLOCKED
+    return [blocked if source is Source.BLOCKED else ~blocked]
+
+
 def count(session: Session, source: Source, names: list[str], period: Period,
-          window: Window, countries: list[str],
-          organisations: dict[int, str]) -> Counter[tuple[str, ...]]:
-    """People per (period, category, ...) over the window."""
+          window: Window, countries: list[str], organisations: dict[int, str],
+          consented_only: bool = False) -> Counter[tuple[str, ...]]:
+    """People per (period, category, ...) over the window. Stored figures count everyone,
+    so ``consented_only`` (exports to partners) is always counted live."""
     split = (rollup.split(window.start, window.end)
              if period is Period.MONTH and not countries and set(names) <= set(STORED)
-             else None)
-    rows = (_rows(session, source, names, period, window, countries) if split is None
+             and not consented_only else None)
+    rows = (_rows(session, source, names, period, window, countries,
+                  consented_only=consented_only) if split is None
             else _stored_rows(session, source, names, split))
     counts: Counter[tuple[str, ...]] = Counter()
     for period_label, *values, n in rows:
@@ -105,9 +118,11 @@ def count(session: Session, source: Source, names: list[str], period: Period,
 
 
 def _rows(session: Session, source: Source, names: list[str], period: Period,
-          window: Window, countries: list[str], seen: rollup.Span | None = None) -> list[Row]:
+          window: Window, countries: list[str], seen: rollup.Span | None = None,
+          consented_only: bool = False) -> list[Row]:
     """(period, raw values..., people) counted in the database."""
-    people = _people(session, source, names, period, window, countries, seen).subquery()
+    people = _people(session, source, names, period, window, countries, seen,
+                     consented_only).subquery()
     columns = [people.c.period, *[people.c[n] for n in names]]
     if any(dimensions.DIMENSIONS[n].multi for n in names):
         query = select(*columns, literal_column("1")).where(people.c.first == 1)

@@ -14,7 +14,8 @@ from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 from app import countries, i18n
 from app.config import Settings
 from app.languages import LANGUAGES
-from app.routing.engine import Candidate
+from app.pipeline import DialPlan
+from app.routing.engine import Candidate, Reopening
 from app.routing.needs import NEED_LABELS, Need
 from app.telephony.speech import Speaker
 from app.telephony.voices import VOICES, Mode
@@ -92,9 +93,21 @@ class Ivr:
         response.hangup()
         return response
 
+    def unavailable(self, country: str | None) -> VoiceResponse:
+        """A blocked caller, before any menu: one neutral sentence in the country's first
+        language, the emergency number (a block made by mistake must not cost a life),
+        then hang up."""
+        language = language_pages(country)[0][0]
+        response = VoiceResponse()
+        self.speaker.speak(response, language, "unavailable")
+        self.speaker.speak(response, language, "emergency",
+                           number=countries.emergency_number(country))
+        response.hangup()
+        return response
+
     # --- connecting -----------------------------------------------------------------
 
-    def dial(self, language: str, candidate: Candidate, attempt: int, contact_id: str,
+    def dial(self, language: str, plan: DialPlan, attempt: int, contact_id: str,
              need: Need | None, child: bool) -> VoiceResponse:
         """Ring the candidate. The URLs carry what the next steps need to go on without
         the database (need, child, the responder), should it be unreachable by then."""
@@ -104,8 +117,8 @@ class Ivr:
                  "child": 1 if child else None}
         dial = Dial(action=self.url("/dial", **state),
                     timeout=self.settings.dial_timeout_seconds)
-        whisper = self.url("/whisper", c=contact_id, o=candidate.slug, **state)
-        for number in candidate.responder.duty_numbers[:10]:  # Twilio rings at most ten
+        whisper = self.url("/whisper", c=contact_id, o=plan.slug, **state)
+        for number in plan.numbers:
             dial.number(number, url=whisper)
         response.append(dial)
         return response
@@ -134,6 +147,20 @@ class Ivr:
         if first:
             self.speaker.speak(response, language, "no_responder")
         gather = self._gather(response, self.url("/callback", lang=language, t=attempt))
+        self.speaker.speak(gather, language, "callback_offer")
+        return response
+
+    def closed_offer(self, language: str, country: str | None, back: Reopening | None
+                     ) -> VoiceResponse:
+        """Nobody is on duty: say so, and when someone is back if within a day, and the
+        emergency number before the callback offer, as the caller may not wait that long."""
+        response = VoiceResponse()
+        self.speaker.speak(response, language, "closed")
+        if back is not None:
+            self.speaker.speak(response, language, f"back_{back}")
+        self.speaker.speak(response, language, "emergency",
+                           number=countries.emergency_number(country))
+        gather = self._gather(response, self.url("/callback", lang=language, t=1))
         self.speaker.speak(gather, language, "callback_offer")
         return response
 

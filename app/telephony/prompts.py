@@ -23,6 +23,11 @@ PROMPTS: dict[str, str] = {
     "connecting": N_("Please stay on the line. We are connecting you to someone who can help."),
     "trying_next": N_("Please hold on. We are trying another person."),
     "no_responder": N_("We could not reach anyone right now."),
+    # Nobody is on duty (night, holiday); then when someone is back, if within a day.
+    "closed": N_("Nobody at the hotline can answer right now."),
+    "back_within_hour": N_("We will be available again in less than an hour."),
+    "back_within_hours": N_("We will be available again within a few hours."),
+    "back_within_day": N_("We will be available again within a day."),
     "callback_offer": N_("If it is safe for us to call you back on this number, press 1. "
                          "If not, press 2."),
     "callback_confirmed": N_("Thank you. Someone will call you back. "
@@ -43,6 +48,8 @@ PROMPTS: dict[str, str] = {
                          "regional centre."),
     "whisper": N_("Hotline call in {language}. Need: {need}. Press 1 to accept."),
     "whisper_child": N_("A child may be involved."),
+    # To a blocked caller, then the line hangs up: it must not say they are blocked.
+    "unavailable": N_("This line cannot take your call."),
 }
 
 MENU_DIGITS = tuple(str(d) for d in range(1, 10))

@@ -19,13 +19,14 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from app import pipeline, recovery
+from app.blocklist import service as blocklist
 from app.cases import service as cases
 from app.cases.models import ContactOutcome
 from app.config import Settings
 from app.detection.country import parse_number
 from app.journal import Journal
 from app.languages import LANGUAGES
-from app.routing.engine import Query, Tier, route
+from app.routing.engine import Query, Tier, reopening, route
 from app.routing.needs import Need
 from app.routing.snapshot import Directory
 from app.telephony.ivr import MORE_DIGIT, NEED_KEYS, SILENT_NEED, Ivr, language_pages
@@ -157,7 +158,17 @@ def _fallback(request: Request, call: Call | None) -> VoiceResponse:
 
 
 def incoming(line: Line, call: Call) -> VoiceResponse:
+    if _blocked(line, call):
+        line.set(outcome=ContactOutcome.BLOCKED)
+        return call.ivr.unavailable(line.country)
     return call.ivr.language_menu(line.country, page=0, attempt=1, welcome=True)
+
+
+def _blocked(line: Line, call: Call) -> bool:
+    # On a JournalLine the database is down and no block can be checked: the call goes
+    # through. Turning away a victim wrongly is worse than an abuser getting through.
+    return isinstance(line, DatabaseLine) and blocklist.is_blocked(
+        line.session, line.contact.caller_pseudonym, call.now)
 
 
 def choose_language(line: Line, call: Call) -> VoiceResponse:
@@ -203,13 +214,13 @@ def information(line: Line, call: Call) -> VoiceResponse:
 
 def connect(line: Line, call: Call, attempt: int) -> VoiceResponse:
     query = Query(language=line.language, country=line.country, need=line.need, at=call.now)
-    candidates = pipeline.dialable(call.directory, query, call.settings.max_dial_attempts)
-    if attempt >= len(candidates):
-        return no_responder(line, call)
-    candidate = candidates[attempt]
-    line.attempt(attempt, candidate.slug, "; ".join(candidate.reasons))
-    return call.ivr.dial(call.language, candidate, attempt, str(line.id),
-                         line.need, line.child)
+    plans = pipeline.dial_plans(call.directory, query, call.settings.max_dial_attempts)
+    if attempt >= len(plans):
+        # No plan at all: nobody is on duty (night, holiday), not just nobody answered.
+        return no_responder(line, call, closed=None if plans else query)
+    plan = plans[attempt]
+    line.attempt(attempt, plan.slug, plan.reasons)
+    return call.ivr.dial(call.language, plan, attempt, str(line.id), line.need, line.child)
 
 
 def dial_result(line: Line, call: Call) -> VoiceResponse:
@@ -222,9 +233,12 @@ def dial_result(line: Line, call: Call) -> VoiceResponse:
     return connect(line, call, attempt + 1)
 
 
-def no_responder(line: Line, call: Call) -> VoiceResponse:
+def no_responder(line: Line, call: Call, closed: Query | None = None) -> VoiceResponse:
     line.set(outcome=ContactOutcome.NO_RESPONDER)
     line.queue()
+    if closed is not None:
+        back = reopening(route(call.directory, closed), call.now)
+        return call.ivr.closed_offer(call.language, line.country, back)
     return call.ivr.callback_offer(call.language, attempt=1, first=True)
 
 

@@ -4,6 +4,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import exc, select
 
 from app import db
@@ -177,3 +178,25 @@ def test_the_database_itself_refuses_to_change_the_audit_log(client, session):
     for statement in ("UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events"):
         with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
             session.execute(text(statement))
+
+
+def test_a_claim_is_stored_before_the_operator_is_told_it_succeeded(app, session):
+    """If storing the claim fails, the operator gets an error, never a 200 for a case that
+    is still anyone's (the session used to commit after the response had gone out)."""
+    case = make_case(session, HOME)
+    joined = app.state.sessionmaker
+
+    def failing_commit() -> object:
+        request_session = joined()
+        request_session.commit = _refuse  # type: ignore[method-assign]
+        return request_session
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        person = make_person(client, session, "aigerim")
+        app.state.sessionmaker = failing_commit
+        answer = client.post(f"/api/cases/{case.id}/claim", headers=person.headers)
+    assert answer.status_code == 500
+
+
+def _refuse() -> None:
+    raise exc.OperationalError("COMMIT", {}, Exception("the database went away"))

@@ -144,6 +144,7 @@ VALID_FORMS = {
     "/console/cases/{case_id}/release": {},
     "/console/cases/{case_id}/screening": {"gender": "Feminine",
                                            "ilo_indicators": ["deception"]},
+    "/console/cases/{case_id}/consent": {"given": "on"},
     "/console/cases/{case_id}/notes": {"text": "She is safe now"},
     "/console/cases/{case_id}/reply": {"body": "We are here"},
     "/console/cases/{case_id}/refer": {"organisation": ABROAD, "service": "Shelter",
@@ -151,6 +152,8 @@ VALID_FORMS = {
     "/console/cases/{case_id}/close": {"status": "Closed"},
     "/console/admin/users": {"username": "new-operator", "password": "a long passphrase",
                              "role": "operator", "organisation": HOME},
+    "/console/admin/blocks": None,  # tested in tests/test_blocklist.py (needs a block)
+    "/console/admin/blocks/{block_id}/lift": None,
 }
 
 

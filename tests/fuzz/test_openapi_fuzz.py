@@ -47,7 +47,8 @@ class Scene:
     def headers_for(self, path: str) -> dict[str, str]:
         if path.startswith("/api/stats"):
             return self.coordinator
-        return self.admin if path.startswith("/api/audit") else self.operator
+        admin_only = path.startswith(("/api/audit", "/api/blocklist"))
+        return self.admin if admin_only else self.operator
 
 
 @pytest.fixture

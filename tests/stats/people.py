@@ -21,9 +21,10 @@ def add_people(session: Session, n: int, *, day: str = "2026-03-10", country: st
                child: bool = False, outcome: str = "connected", status: str = "queued",
                organisation: str = "kz-almaty-shelter", contacts_each: int = 1,
                case: bool = True, screening: dict | None = None,
-               pseudonyms: list[str] | None = None) -> list[str]:
+               pseudonyms: list[str] | None = None, consent: bool = False) -> list[str]:
     """n people, each with ``contacts_each`` contacts on ``day`` (at 09:00 unless it gives
-    a time; a minute apart) and (optionally) a case."""
+    a time; a minute apart) and (optionally) a case, with reporting consent if
+    ``consent``."""
     start = datetime.fromisoformat(day).replace(tzinfo=UTC)
     if "T" not in day:
         start = start.replace(hour=9)
@@ -36,7 +37,8 @@ def add_people(session: Session, n: int, *, day: str = "2026-03-10", country: st
             found = Case(reference="HL-" + secrets.token_hex(4).upper(), organisation_id=org,
                          caller_pseudonym=pseudonym, caller_country=country, language=language,
                          need=need, child=child, channel=Channel(channel),
-                         status=CaseStatus(status), created_at=at)
+                         status=CaseStatus(status), created_at=at,
+                         reporting_consent=consent)
             session.add(found)
             session.flush()
             if screening is not None:

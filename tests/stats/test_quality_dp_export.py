@@ -130,11 +130,13 @@ def test_noise_changes_the_figures_but_stays_within_its_range(client, session, c
 def test_htcds_export_is_k_anonymous(client, session, coordinator):
     add_people(session, 25, screening={"gender": "Feminine", "age_band": "18-20",
                                        "citizenship": ["KZ"], "country_of_exploitation": "RU",
-                                       "exploitation_types": ["ForcedLabour"]})
+                                       "exploitation_types": ["ForcedLabour"]}, consent=True)
     add_people(session, 12, screening={"gender": "Masculine", "age_band": "24-26",
-                                       "citizenship": ["UZ"], "country_of_exploitation": "KZ"})
+                                       "citizenship": ["UZ"], "country_of_exploitation": "KZ"},
+               consent=True)
     add_people(session, 1, screening={"gender": "Masculine", "age_band": "48+",
-                                      "citizenship": ["TM"], "country_of_exploitation": "TR"})
+                                      "citizenship": ["TM"], "country_of_exploitation": "TR"},
+               consent=True)
     add_people(session, 5, case=True)  # not screened: no case data to export
     session.commit()
     response = client.get(f"/api/stats/export/htcds.csv?{MARCH}", headers=coordinator.headers)

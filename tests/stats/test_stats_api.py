@@ -23,12 +23,14 @@ def coordinator(client, session):
 @pytest.fixture
 def callers(session, demo_directory):
     """March: 30 Kazakh speakers in KZ, 12 Russian speakers in KZ calling 3 times each,
-    3 Tajik speakers in TJ. April: 15 Russian speakers in TJ by SMS, and the 12 again."""
-    add_people(session, 30, language="kk")
-    repeat = add_people(session, 12, language="ru", contacts_each=3)
-    add_people(session, 3, country="TJ", language="tg")
-    add_people(session, 15, day="2026-04-02", country="TJ", language="ru", channel="sms")
-    add_people(session, 12, day="2026-04-20", language="ru", pseudonyms=repeat)
+    3 Tajik speakers in TJ. April: 15 Russian speakers in TJ by SMS, and the 12 again.
+    Everyone agreed to reporting, so the exports to partners count them too."""
+    add_people(session, 30, language="kk", consent=True)
+    repeat = add_people(session, 12, language="ru", contacts_each=3, consent=True)
+    add_people(session, 3, country="TJ", language="tg", consent=True)
+    add_people(session, 15, day="2026-04-02", country="TJ", language="ru", channel="sms",
+               consent=True)
+    add_people(session, 12, day="2026-04-20", language="ru", pseudonyms=repeat, consent=True)
     session.commit()
 
 
