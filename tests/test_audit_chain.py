@@ -6,6 +6,7 @@ administrator would.
 """
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ from app import cli, db
 from app.audit import chain
 from app.audit import service as audit
 from app.audit.models import AuditEvent
+from app.cases.models import Case, CasePriority
 from app.config import get_settings
 from app.db import UTCDateTime
 from app.main import create_app
@@ -248,6 +250,59 @@ def test_concurrent_appends_from_many_connections_form_one_chain(fresh_database_
     # A transaction's entries stay together in the chain.
     assert all(pairs[i].detail == pairs[i + 1].detail and pairs[i].action == "queue.view"
                for i in range(0, 320, 2))
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_transaction_waiting_for_a_row_never_holds_up_the_chain(fresh_database_url):
+    """Two operators' transactions touch one case. The one that must wait for the other's
+    row lock waits before taking the chain's lock: were it to take the chain's lock first,
+    the other could not append its entry, and PostgreSQL would end one with a deadlock."""
+    db.upgrade(fresh_database_url)
+    engine = db.make_engine(fresh_database_url)
+    make_session = db.make_sessionmaker(engine)
+    chain.use_key(KEY)
+    with make_session() as session, session.begin():
+        organisations.load_demo_if_empty(session)
+        user_id = users.create_user(session, "root", PASSWORD, Role.ADMIN, None).id
+        case_id = make_case(session, HOME).id
+    holder, waiter = make_session(), make_session()
+    holder.get_one(Case, case_id).priority = CasePriority.URGENT
+    holder.flush()  # the holder now has the case's row lock
+    audit.record(holder, holder.get_one(User, user_id), "case.view", AT, case_id=case_id)
+    audit.record(waiter, waiter.get_one(User, user_id), "case.view", AT, case_id=case_id)
+    waiter.get_one(Case, case_id).child = True  # written at commit: it must wait
+    failures: list[BaseException] = []
+
+    def commit_waiter() -> None:
+        try:
+            waiter.commit()
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    thread = threading.Thread(target=commit_waiter)
+    thread.start()
+    waiting_for_the_row(engine)
+    holder.commit()
+    thread.join(timeout=30)
+    with make_session() as session:
+        verdict = chain.verify(session, KEY.encode())
+        stored = session.get_one(Case, case_id)
+    holder.close(), waiter.close(), engine.dispose()
+    assert failures == []
+    assert verdict.broken is None and verdict.checked == 2
+    assert stored.priority is CasePriority.URGENT and stored.child
+
+
+def waiting_for_the_row(engine: Engine) -> None:
+    """Until another connection to this database waits for a lock (at most 10 s)."""
+    for _ in range(200):
+        with engine.connect() as connection:
+            if connection.scalar(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND datname = current_database()")):
+                return
+        time.sleep(0.05)
+    pytest.fail("the second transaction never waited for the row")
 
 
 USERS = sa.table("users", sa.column("username"), sa.column("password_hash"),

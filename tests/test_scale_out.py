@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from app import db
+from app.audit.models import AuditEvent
 from app.cases.models import Case, CaseStatus, Contact
 from app.messaging.models import Direction, Message
 from app.organisations import service as organisations
@@ -448,8 +450,24 @@ def assert_claimed_once(database_url: str, operators: list[Operator]) -> None:
     engine.dispose()
     claimed = Counter(case_id for o in operators for case_id in o.claimed)
     assert claimed and max(claimed.values()) == 1
-    assert len(claimed) == len(holders) == total
+    assert len(claimed) == len(holders) == total, unheld(database_url, claimed, holders)
     assert {str(k): v for k, v in holders.items()} == {
         case_id: o.username for o in operators for case_id in o.claimed}
     statuses = sum((o.statuses for o in operators), Counter())
     assert set(statuses) <= {200, 404, 409}, statuses  # 409: a colleague was faster
+
+
+def unheld(database_url: str, claimed: Counter, holders: dict) -> list[tuple]:
+    """For a failure message: each case an operator was told it claimed that the database
+    does not show as claimed, with its audit trail."""
+    missing = [uuid.UUID(case_id) for case_id in claimed if uuid.UUID(case_id) not in holders]
+    engine = db.make_engine(database_url)
+    with engine.connect() as connection:
+        found = [(case_id, connection.execute(select(
+            Case.status, Case.claimed_by_id, Case.claimed_at, Case.claim_expires_at)
+            .where(Case.id == case_id)).one_or_none(), connection.execute(select(
+                AuditEvent.id, AuditEvent.at, AuditEvent.username, AuditEvent.action)
+                .where(AuditEvent.case_id == case_id).order_by(AuditEvent.id)).all())
+            for case_id in missing]
+    engine.dispose()
+    return found

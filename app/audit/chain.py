@@ -87,6 +87,10 @@ def queue(session: Session, entry: AuditEvent) -> None:
 def append(session: Session, entries: list[AuditEvent], key: bytes) -> None:
     """Link ``entries`` after the last entry, in order, and add them to the session."""
     postgresql = session.get_bind().dialect.name == "postgresql"
+    # Every other write first (explicitly: autoflush may be off): a transaction then waits
+    # for the lock already holding every row lock it needs, and the lock's holder only
+    # inserts audit rows, so no lock cycle can form.
+    session.flush()
     if postgresql:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     last = session.execute(select(AuditEvent.id, AuditEvent.entry_hash)
