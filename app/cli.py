@@ -99,6 +99,10 @@ def cmd_route(args: argparse.Namespace) -> int:
     query = Query(language=args.language, country=args.country, need=args.need, at=args.at)
     with session_scope() as session:
         directory = organisations.snapshot(session)
+    if not directory.responders:  # an empty list would read as "nobody can help"
+        print("the responder directory is empty: `hotline serve` loads the demo directory, "
+              "`hotline directory import FILE` a real one", file=sys.stderr)
+        return 1
     candidates = route(directory, query)
     print(json.dumps({"query": {"language": query.language, "country": query.country,
                                 "need": query.need, "at": query.at.isoformat()},

@@ -54,6 +54,12 @@ def test_directory_import_then_list_and_route(hotline):
     assert any(c["hub"] for c in result["candidates"])
 
 
+def test_route_on_an_empty_directory_says_how_to_fill_it(hotline):
+    code, out, err = hotline("route", "--language", "kk", "--country", "KZ")
+    assert code == 1 and out == ""
+    assert "directory is empty" in err and "hotline directory import" in err
+
+
 def test_route_at_night_puts_the_24_7_responders_first(hotline):
     hotline("directory", "import", str(DEMO_DIRECTORY))
     _, out, _ = hotline("route", "--language", "kk", "--country", "KZ", "--need", "legal_aid",
