@@ -63,7 +63,11 @@ def dial_plans(directory: Directory, query: Query, limit: int) -> list[DialPlan]
     return plans
 
 
-def organisation_id(session: Session, slug: str) -> int:
+def organisation_id(session: Session, slug: str, directory: Directory | None = None) -> int:
+    """The id of the organisation ``slug``: the snapshot's if it has it, else the row's."""
+    responder = directory.by_slug(slug) if directory is not None else None
+    if responder is not None and responder.organisation_id is not None:
+        return responder.organisation_id
     return session.scalars(select(Organisation.id).where(Organisation.slug == slug)).one()
 
 
@@ -79,4 +83,4 @@ def enqueue(session: Session, directory: Directory, contact: Contact, at: dateti
         slug = min(directory.responders, key=lambda r: (not r.is_hub, r.priority, r.slug)).slug
     else:
         raise LookupError("the responder directory is empty")
-    return cases.open_case(session, contact, organisation_id(session, slug))
+    return cases.open_case(session, contact, organisation_id(session, slug, directory))

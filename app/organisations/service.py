@@ -152,6 +152,7 @@ def to_responder(org: Organisation) -> Responder:
         hours=tuple(Interval(h.weekday, h.opens_at, h.closes_at) for h in org.hours),
         exceptions=tuple(DatedException(e.day, e.closed, tuple(map(parse_interval, e.intervals)),
                                         e.name) for e in org.exceptions),
+        organisation_id=org.id,
     )
 
 

@@ -104,6 +104,8 @@ class Responder:
     ring_in_order: bool = False  # duty numbers one after another, not all at once
     hours: tuple[Interval, ...] = field(default=())
     exceptions: tuple[DatedException, ...] = field(default=())
+    # The row's id, so recording a dial needs no lookup; None in snapshots saved before it.
+    organisation_id: int | None = None
 
     def is_open(self, at: datetime) -> bool:
         local = at.astimezone(zone(self.timezone))
@@ -178,3 +180,6 @@ class Directory:
 
     def by_slug(self, slug: str) -> Responder | None:
         return next((r for r in self.responders if r.slug == slug), None)
+
+    def by_organisation_id(self, organisation_id: int) -> Responder | None:
+        return next((r for r in self.responders if r.organisation_id == organisation_id), None)

@@ -90,6 +90,15 @@ class DatabaseLine:
         return cls(session, contact, at, settings)
 
     @classmethod
+    def for_new_caller(cls, session: Session, caller: Caller, at: datetime,
+                       settings: Settings) -> "DatabaseLine":
+        """A call whose CallSid was just looked for and not found: no second look."""
+        contact = cases.new_contact(session, sid=caller.sid, channel=Channel.VOICE,
+                                    pseudonym=caller.pseudonym, country=caller.country,
+                                    at=at, contact_id=contact_id(caller.sid))
+        return cls(session, contact, at, settings)
+
+    @classmethod
     def for_contact(cls, session: Session, contact: uuid.UUID, at: datetime,
                     settings: Settings) -> "DatabaseLine":
         return cls(session, session.get_one(Contact, contact), at, settings)
@@ -120,7 +129,8 @@ class DatabaseLine:
 
     def attempt(self, n: int, slug: str, reasons: str) -> None:
         cases.record_attempt(self.session, self.contact, n,
-                             pipeline.organisation_id(self.session, slug), reasons)
+                             pipeline.organisation_id(self.session, slug, self.directory),
+                             reasons)
 
     def finish(self, n: int, status: str, bridged: bool) -> bool:
         row = cases.finish_attempt(self.session, self.contact, n, status, at=self.at)
@@ -148,9 +158,17 @@ class DatabaseLine:
         row = cases.get_attempt(self.session, self.contact, n)
         if row is None:
             raise LookupError("whisper for an attempt that was never dialled")
-        organisation = self.session.get_one(Organisation, row.organisation_id)
-        return WhisperInfo(frozenset(organisation.languages), self.contact.language,
+        return WhisperInfo(self._languages_of(row.organisation_id), self.contact.language,
                            self.contact.need, self.contact.child)
+
+    def _languages_of(self, organisation_id: int) -> frozenset[str]:
+        # From the snapshot when it has the organisation: the row would also load its
+        # hours and exceptions, three queries while the responder's phone rings.
+        responder = (self.directory.by_organisation_id(organisation_id)
+                     if self.directory is not None else None)
+        if responder is not None:
+            return responder.languages
+        return frozenset(self.session.get_one(Organisation, organisation_id).languages)
 
 
 @dataclass

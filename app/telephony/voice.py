@@ -115,7 +115,7 @@ def _database_line(session: Session, call: Call) -> DatabaseLine:
     elif known is not None:  # the usual case: no need to pseudonymise the number again
         line = DatabaseLine(session, known, call.now, call.settings)
     else:
-        line = DatabaseLine.for_caller(session, call.caller, call.now, call.settings)
+        line = DatabaseLine.for_new_caller(session, call.caller, call.now, call.settings)
     line.directory = call.directory
     return line
 

@@ -1,5 +1,7 @@
 """Whole calls through the voice line, as a caller and a responder experience them."""
 
+import dataclasses
+
 import pytest
 from sqlalchemy import select
 
@@ -16,6 +18,7 @@ from app.cases.models import (
 from app.languages import LANGUAGES
 from app.organisations.models import Organisation
 from app.privacy import crypto
+from app.routing.snapshot import Directory
 from app.telephony.ivr import language_pages
 from tests.telephony.calls import Caller, expected, spoken
 
@@ -164,6 +167,26 @@ def test_responder_hears_a_whisper_and_the_call_connects_only_when_they_press_1(
     contact = session.scalars(select(Contact)).one()
     assert contact.outcome is ContactOutcome.CONNECTED and contact.answered_at is not None
     assert dial.dialled_numbers()
+
+
+@pytest.mark.parametrize("saved_before_ids", [False, True])
+def test_dials_are_recorded_under_the_organisation_rung_from_any_snapshot(
+        app, client, settings, session, monkeypatch, saved_before_ids):
+    """Snapshots carry each organisation's id, so a dial needs no lookup; one saved before
+    they did (a process started from an old directory file) still records the right one."""
+    if saved_before_ids:
+        current = app.state.directory.get()
+        old = Directory(tuple(dataclasses.replace(r, organisation_id=None)
+                              for r in current.responders), current.loaded_at)
+        monkeypatch.setattr(app.state.directory, "get", lambda: old)
+    c = caller(client, settings, KAZAKH_NUMBER)
+    dial = choose(c, "KZ", "kk", "5")
+    said = " ".join(spoken(c.responder_whisper().find("Gather")))
+    assert "казах" in said.lower() or "kazakh" in said.lower()
+    attempt = session.scalars(select(RoutingAttempt)).one()
+    rung = session.get_one(Organisation, attempt.organisation_id)
+    assert set(dial.dialled_numbers()) <= set(rung.duty_numbers)
+    assert session.scalars(select(Contact)).one().language == "kk"
 
 
 def test_declined_whisper_moves_on_to_the_next_responder(client, settings, session):
