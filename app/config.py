@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     journal_dir_override: Path | None = Field(default=None, alias="HOTLINE_JOURNAL_DIR")
     journal_retry_seconds: float = Field(default=5, gt=0, le=300)
     recovery_worker: bool = True
+    # Threads for the webhooks (app.telephony.lane), apart from the console's 40: enough to
+    # overlap database round trips, few enough not to fight over the GIL. More helps only
+    # with a database far away (each step waits ~6 round trips).
+    webhook_threads: int = Field(default=4, ge=1, le=64)
     # Outgoing SMS through Twilio's REST API; without both, messages wait in the outbox.
     twilio_account_sid: str = ""
     sms_sender: str = ""  # the hotline's number (E.164) or a Messaging Service SID (MG...)

@@ -23,7 +23,7 @@ from app.organisations import service as organisations
 from app.routing.cache import DirectoryCache
 from app.routing.snapshot import Directory
 from app.stats import api as stats_api
-from app.telephony import audio, voice
+from app.telephony import audio, lane, voice
 from app.telephony.ivr import Ivr
 from app.telephony.speech import Speaker
 from app.users import api as auth_api
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                          settings.directory_refresh_seconds,
                                          settings.journal_dir / "directory.json")
     app.state.journal = Journal(settings.journal_dir, settings.journal_retry_seconds)
+    app.state.webhook_lane = lane.make(settings.webhook_threads)
     app.state.ivr = Ivr(settings, Speaker(settings.audio_dir, settings.public_url))
     app.state.sms_sender = outbox.make_sender(settings)  # tests put a recording fake here
     app.include_router(health.router)

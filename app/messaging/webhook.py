@@ -25,8 +25,9 @@ from app.detection.country import caller_country
 from app.messaging import conversations, intake
 from app.messaging.models import Conversation, Outbox
 from app.privacy import crypto
+from app.telephony import lane
 from app.telephony.models import reply_once
-from app.telephony.signature import TwilioDep
+from app.telephony.signature import TwilioDep, TwilioRequest
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/twilio/sms", tags=["twilio"])
@@ -42,8 +43,12 @@ def _xml(body: str) -> Response:
 
 
 @router.post("", response_class=Response)
-def inbound_sms(request: Request, tw: TwilioDep) -> Response:
+async def inbound_sms(request: Request, tw: TwilioDep) -> Response:
     """A text to the hotline (SMS or WhatsApp): the reply, if any, is in the TwiML."""
+    return await lane.run(request, _inbound, request, tw)
+
+
+def _inbound(request: Request, tw: TwilioRequest) -> Response:
     message = intake.Inbound(sid=tw.field("MessageSid"), from_=tw.field("From"),
                              body=tw.form.get("Body", ""),
                              from_country=tw.optional("FromCountry"),
@@ -85,8 +90,12 @@ def _twiml(reply: str | None) -> str:
 
 
 @router.post("/status", response_class=Response)
-def sms_status(request: Request, tw: TwilioDep) -> Response:
+async def sms_status(request: Request, tw: TwilioDep) -> Response:
     """Delivery of a message we sent: recorded on its outbox row."""
+    return await lane.run(request, _status, request, tw)
+
+
+def _status(request: Request, tw: TwilioRequest) -> Response:
     sid, status = tw.field("MessageSid"), tw.field("MessageStatus").lower()
     error = tw.optional("ErrorCode")
     now: datetime = request.app.state.clock()

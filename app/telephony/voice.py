@@ -11,7 +11,7 @@ caller never hears Twilio's "an application error has occurred".
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -29,6 +29,7 @@ from app.languages import LANGUAGES
 from app.routing.engine import Query, Tier, reopening, route
 from app.routing.needs import Need
 from app.routing.snapshot import Directory
+from app.telephony import lane
 from app.telephony.ivr import MORE_DIGIT, NEED_KEYS, SILENT_NEED, Ivr, language_pages
 from app.telephony.lines import Caller, DatabaseLine, JournalLine, Line
 from app.telephony.models import reply_once
@@ -284,9 +285,9 @@ STEPS: dict[str, Step] = {
 }
 
 
-def _endpoint(step: Step) -> Callable[[Request, TwilioRequest], Response]:
-    def endpoint(request: Request, tw: TwilioDep) -> Response:
-        return run_step(request, tw, step)
+def _endpoint(step: Step) -> Callable[[Request, TwilioRequest], Awaitable[Response]]:
+    async def endpoint(request: Request, tw: TwilioDep) -> Response:
+        return await lane.run(request, run_step, request, tw, step)
 
     endpoint.__name__ = f"voice_{step.__name__}"
     endpoint.__doc__ = step.__doc__

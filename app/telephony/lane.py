@@ -1,0 +1,27 @@
+"""The threads Twilio's webhooks run on, apart from the console's and the API's.
+
+A webhook step is Python holding the GIL between short database round trips. A few
+threads are enough to overlap those waits; dozens on two cores mostly hand the GIL to
+each other (``bench/load.py``: the same steps cost a third more CPU on Starlette's 40
+threads than on 4). On a lane of its own, a coordinator's exports or a burst of console
+pages never take the threads a caller needs, and the other way round.
+"""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import anyio.to_thread
+from anyio import CapacityLimiter
+from fastapi import Request
+
+T = TypeVar("T")
+
+
+def make(threads: int) -> CapacityLimiter:
+    return CapacityLimiter(threads)
+
+
+async def run(request: Request, work: Callable[..., T], *args: object) -> T:
+    """``work(*args)`` on one of the webhook threads (``HOTLINE_WEBHOOK_THREADS``)."""
+    lane: CapacityLimiter = request.app.state.webhook_lane
+    return await anyio.to_thread.run_sync(work, *args, limiter=lane)
