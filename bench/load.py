@@ -6,9 +6,10 @@ settings (``HOTLINE_ENV=production``, secrets generated for the run, no Twilio a
 nothing is ever sent). N simulated callers, C at a time, go through whole calls as
 Twilio would drive them: every request signed over the public URL, every next URL taken
 from the TwiML returned (language and need menus, responders dialled, whispers, callback
-offers, the status callback). Then texters hold short SMS conversations. The baseline is
-``bench/bare_app.py`` (one POST endpoint, a fixed TwiML string) under the same uvicorn
-command, driven by the same client in the same run.
+offers, the status callback). Then texters hold short SMS conversations. The baselines
+are in ``bench/bare_app.py`` (one POST endpoint answering a fixed TwiML string; one that
+checks the signature and commits one row first) under the same uvicorn command, driven by
+the same client in the same run.
 
 Each caller sends its next request as soon as the previous answer arrives (no time to
 listen to the prompts), so C is the number of requests in flight: throughput is the
@@ -27,7 +28,7 @@ concurrent callers on 2 cores. The last line reads
 ``ratio=<voice/baseline> p99_ms=<p99> errors=<n> lost=<n>``.
 
     python bench/load.py [--calls N] [--concurrency C] [--think-ms MS] [--workers W]
-                         [--uvicorn OPTIONS] [--database-url URL]
+                         [--webhook-threads T] [--uvicorn OPTIONS] [--database-url URL]
 """
 
 import argparse
@@ -336,9 +337,9 @@ async def text_conversation(twilio: Twilio, profile: Profile, index: int, phase:
             return
 
 
-async def baseline_request(twilio: Twilio, index: int, phase: Phase) -> None:
+async def baseline_request(twilio: Twilio, index: int, phase: Phase, path: str) -> None:
     call = Call(twilio, CALLERS[index % len(CALLERS)], index, phase)
-    await call.post("/twilio/voice", CallStatus="ringing")
+    await call.post(path, CallStatus="ringing")
 
 
 async def run_all(jobs: Iterable[Callable[[], Awaitable[None]]], concurrency: int) -> None:
@@ -378,9 +379,12 @@ def conversations(twilio: Twilio, phase: Phase, sent: Sent, first: int, count: i
         yield lambda p=profile, i=index: text_conversation(twilio, p, i, phase, sent)
 
 
-def baseline_requests(twilio: Twilio, phase: Phase, count: int) -> Jobs:
+BARE, COMMITTED = "/twilio/voice", "/twilio/committed"  # bench/bare_app.py's endpoints
+
+
+def baseline_requests(twilio: Twilio, phase: Phase, count: int, path: str = BARE) -> Jobs:
     for index in range(count):
-        yield lambda i=index: baseline_request(twilio, i, phase)
+        yield lambda i=index: baseline_request(twilio, i, phase, path)
 
 
 # --- the database and the servers -----------------------------------------------------
@@ -411,7 +415,8 @@ def render_audio(audio_dir: Path) -> None:
           f"{report.unchanged} unchanged")
 
 
-def production_env(url: str, data_dir: Path, audio_dir: Path) -> dict[str, str]:
+def production_env(url: str, data_dir: Path, audio_dir: Path, webhook_threads: int | None
+                   ) -> dict[str, str]:
     """Production settings with secrets made for this run, and no Twilio account."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
     return env | {
@@ -420,7 +425,8 @@ def production_env(url: str, data_dir: Path, audio_dir: Path) -> dict[str, str]:
         "HOTLINE_PSEUDONYM_KEY": secrets.token_urlsafe(48),
         "HOTLINE_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "HOTLINE_AUDIT_KEY": secrets.token_urlsafe(48),
-        "HOTLINE_DATA_DIR": str(data_dir), "HOTLINE_AUDIO_DIR": str(audio_dir)}
+        "HOTLINE_DATA_DIR": str(data_dir), "HOTLINE_AUDIO_DIR": str(audio_dir)} | (
+        {"HOTLINE_WEBHOOK_THREADS": str(webhook_threads)} if webhook_threads else {})
 
 
 def uvicorn_command(factory: str, port: int, options: list[str]) -> list[str]:
@@ -526,6 +532,7 @@ class Results:
     paced: Phase
     sms: Phase
     baseline: Phase
+    committed: Phase
     sent: Sent
 
 
@@ -545,6 +552,7 @@ async def warm_up(hotline: Twilio, bare: Twilio, sent: Sent, args: argparse.Name
     await run_all(calls(hotline, warmup, sent, 0, count), args.concurrency)
     await run_all(conversations(hotline, warmup, sent, 0, count), args.concurrency)
     await run_all(baseline_requests(bare, Phase("-"), count), args.concurrency)
+    await run_all(baseline_requests(bare, Phase("-"), count, COMMITTED), args.concurrency)
     return warmup
 
 
@@ -559,13 +567,18 @@ async def drive(setup: Setup) -> Results:
         first = WARMUP_CALLS * args.workers  # numbers not used by the warm-up
         results = Results(Phase("voice webhooks"), Phase(
             f"voice webhooks, callers pausing {args.think_ms} ms before each step"),
-            Phase("SMS webhooks"), Phase("baseline (bare FastAPI)"), sent)
+            Phase("SMS webhooks"), Phase("baseline (bare FastAPI)"),
+            Phase("baseline: signature checked, one row committed"), sent)
         async with measured(results.voice, app_pid):
             await run_all(calls(hotline, results.voice, sent, first, args.calls),
                           args.concurrency)
         async with measured(results.baseline, bare_pid):
             await run_all(baseline_requests(bare, results.baseline,
                                             len(results.voice.latencies)), args.concurrency)
+        async with measured(results.committed, bare_pid):
+            await run_all(baseline_requests(bare, results.committed,
+                                            len(results.voice.latencies), COMMITTED),
+                          args.concurrency)
         async with measured(results.sms, app_pid):
             await run_all(conversations(hotline, results.sms, sent, first, args.texters),
                           args.concurrency)
@@ -579,7 +592,7 @@ async def drive(setup: Setup) -> Results:
 
 def report(results: Results, records: Records, setup: Setup) -> None:
     voice, paced, baseline = results.voice, results.paced, results.baseline
-    phases = (voice, baseline, results.sms, paced)
+    phases = (voice, baseline, results.committed, results.sms, paced)
     for phase in phases:
         print(phase.line())
         for error, times in Counter(phase.errors).most_common():
@@ -592,6 +605,9 @@ def report(results: Results, records: Records, setup: Setup) -> None:
           f"{setup.args.concurrency} requests in flight, {paced.percentile_ms(99):.1f} ms with "
           f"{setup.args.concurrency} callers pausing {setup.args.think_ms} ms (target under "
           f"50 ms); duplicated records {records.duplicates}; lost {records.lost}")
+    committed = results.committed.rate
+    print(f"voice/committed baseline {voice.rate / committed if committed else 0.0:.2f}; "
+          f"committed/bare {committed / baseline.rate if baseline.rate else 0.0:.2f}")
     print(f"ratio={ratio:.2f} p99_ms={p99:.0f} errors={errors} lost={records.lost}")
 
 
@@ -605,6 +621,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--paced", type=int, help="calls in the paced phase (default "
                         "--concurrency, at most --calls)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers (default 1)")
+    parser.add_argument("--webhook-threads", type=int, help="HOTLINE_WEBHOOK_THREADS "
+                        "(default: the service's, 4)")
     parser.add_argument("--uvicorn", default="", help="more uvicorn options, e.g. '--loop "
                         "uvloop --http httptools'")
     parser.add_argument("--database-url", default=URL, help="PostgreSQL; dropped, recreated")
@@ -632,7 +650,7 @@ def only_run(logs: Path) -> Iterator[None]:
 
 def run(args: argparse.Namespace, audio_dir: Path, options: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="hotline-load-") as tmp:
-        env = production_env(args.database_url, Path(tmp), audio_dir)
+        env = production_env(args.database_url, Path(tmp), audio_dir, args.webhook_threads)
         with (server(APP_FACTORY, env, options, LOGS / "app.log") as app,
               server("bench.bare_app:create_app", env, options, LOGS / "bare.log") as bare):
             setup = Setup(args, app, bare, env["HOTLINE_TWILIO_AUTH_TOKEN"])
