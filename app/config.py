@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # overlap database round trips, few enough not to fight over the GIL. More helps only
     # with a database far away (each step waits ~6 round trips).
     webhook_threads: int = Field(default=4, ge=1, le=64)
+    # A webhook waiting on a row another transaction holds would hold one of those few
+    # threads for as long: past this it gives up, and the step is answered from the
+    # snapshot and journalled like during an outage. Console requests get an error page.
+    database_lock_timeout_seconds: float = Field(default=3, gt=0, le=60)
     # Outgoing SMS through Twilio's REST API; without both, messages wait in the outbox.
     twilio_account_sid: str = ""
     sms_sender: str = ""  # the hotline's number (E.164) or a Messaging Service SID (MG...)

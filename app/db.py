@@ -58,7 +58,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str, pool_timeout: float = 5) -> Engine:
+def make_engine(url: str, pool_timeout: float = 5, lock_timeout: float | None = None
+                ) -> Engine:
+    """``lock_timeout`` (seconds, PostgreSQL): a statement waiting longer for a lock fails
+    (an OperationalError), as the service wants; tools and migrations wait."""
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
         engine = create_engine(url, connect_args={"check_same_thread": False})
@@ -72,8 +75,11 @@ def make_engine(url: str, pool_timeout: float = 5) -> Engine:
     # pooled, none overflow: an overflow connection is closed when it is given back, so
     # under load PostgreSQL started a backend every few requests (bench/load.py: 3 ms of
     # its CPU per webhook, a fifth of the throughput with two workers).
+    connect_args: dict[str, Any] = {"connect_timeout": 3}
+    if lock_timeout is not None:
+        connect_args["options"] = f"-c lock_timeout={round(lock_timeout * 1000)}"
     return create_engine(url, pool_pre_ping=True, pool_size=40, max_overflow=0,
-                         pool_timeout=pool_timeout, connect_args={"connect_timeout": 3})
+                         pool_timeout=pool_timeout, connect_args=connect_args)
 
 
 def _ensure_sqlite_dir(url: str) -> None:

@@ -34,7 +34,8 @@ logger = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    engine = db.make_engine(settings.effective_database_url())
+    engine = db.make_engine(settings.effective_database_url(),
+                            lock_timeout=settings.database_lock_timeout_seconds)
     audit_chain.use_key(settings.audit_key)
 
     @asynccontextmanager

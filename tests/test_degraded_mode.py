@@ -7,13 +7,14 @@ PostgreSQL port nothing listens on, exactly what a stopped server looks like to 
 
 import json
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app import db, recovery
@@ -161,6 +162,52 @@ def test_calls_and_messages_during_an_outage_are_routed_and_land_once(hotline):
         assert conversation.language == "ru"
         assert session.scalar(select(func.count()).select_from(Message)) == 2
         assert session.scalar(select(func.count()).select_from(Outbox)) == 1
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_step_waiting_on_a_locked_row_is_answered_from_the_journal_and_lands_once(
+        fresh_database_url, audio_dir, tmp_path):
+    """Another transaction holds the caller's contact row (an operator's, a migration's):
+    the step gives up waiting after HOTLINE_DATABASE_LOCK_TIMEOUT_SECONDS and is answered
+    as during an outage, instead of holding one of the few webhook threads as long as the
+    lock lasts. What it did lands once the row is free."""
+    db.upgrade(fresh_database_url)
+    settings = make_settings(fresh_database_url, audio_dir_override=audio_dir,
+                             journal_dir_override=tmp_path / "journal",
+                             journal_retry_seconds=0.2, database_lock_timeout_seconds=0.5)
+    app = create_app(settings)
+    app.state.clock = lambda: WEEKDAY_MORNING
+    other = db.make_engine(fresh_database_url)
+    with Session(other) as session, session.begin():
+        organisations.load_demo_if_empty(session)
+    answered: dict[str, object] = {}
+    try:
+        with TestClient(app) as client, other.connect() as holder:
+            caller = Caller(client, settings, NUMBERS[1], "KZ")
+            caller.call()
+            caller.press("1")  # Kazakh
+            holding = holder.begin()
+            holder.execute(text("SELECT id FROM contacts FOR UPDATE"))
+            worker = threading.Thread(target=lambda: answered.update(dial=caller.press("1")),
+                                      daemon=True)
+            worker.start()
+            worker.join(timeout=20)
+            holding.rollback()
+            assert not worker.is_alive(), "the step waited for the lock to be released"
+            assert answered["dial"].dialled_numbers(), answered["dial"].text
+            assert app.state.journal.pending
+            time.sleep(settings.journal_retry_seconds)
+            caller.dial_ends("no-answer")  # the next step replays the journal first
+            assert not app.state.journal.pending
+        with Session(other) as session:
+            contact = session.scalars(select(Contact)).one()
+            assert (contact.language, contact.need.value) == ("kk", "danger")
+            attempts = session.scalars(select(RoutingAttempt).order_by(
+                RoutingAttempt.attempt)).all()
+            assert [a.result for a in attempts] == [AttemptResult.NO_ANSWER,
+                                                    AttemptResult.DIALLING]
+    finally:
+        other.dispose()
 
 
 def test_replaying_the_same_journal_twice_changes_nothing_twice(hotline, tmp_path):
