@@ -2,9 +2,9 @@
 
 A webhook step is Python holding the GIL between short database round trips. A few
 threads are enough to overlap those waits; dozens on two cores mostly hand the GIL to
-each other (``bench/load.py``: the same steps cost a third more CPU on Starlette's 40
-threads than on 4). On a lane of its own, a coordinator's exports or a burst of console
-pages never take the threads a caller needs, and the other way round.
+each other (``bench/load.py``: the same steps cost about a quarter more CPU on
+Starlette's 40 threads than on 4). On a lane of its own, a coordinator's exports or a
+burst of console pages never take the threads a caller needs, and the other way round.
 """
 
 from collections.abc import Callable
