@@ -84,9 +84,9 @@ class DatabaseLine:
     @classmethod
     def for_caller(cls, session: Session, caller: Caller, at: datetime,
                    settings: Settings) -> "DatabaseLine":
-        contact = cases.start_contact(session, sid=caller.sid, channel=Channel.VOICE,
-                                      pseudonym=caller.pseudonym, country=caller.country,
-                                      at=at, contact_id=contact_id(caller.sid))
+        contact = cases.get_contact(session, caller.sid)
+        if contact is None:
+            return cls.for_new_caller(session, caller, at, settings)
         return cls(session, contact, at, settings)
 
     @classmethod
