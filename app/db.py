@@ -4,6 +4,7 @@ Services never call ``commit()``: the request's session dependency commits once 
 success and rolls back on any error, so a request is all-or-nothing.
 """
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,10 +15,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from fastapi.responses import JSONResponse
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+logger = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
 
@@ -29,6 +32,11 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# Errors that mean "the database cannot be reached now", not "this request is wrong": an
+# outage, a pool with no free connection, a lock wait that timed out.
+UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError,
+               exc.DisconnectionError)
+RETRY_AFTER_SECONDS = 5
 
 
 class Base(DeclarativeBase):
@@ -155,3 +163,21 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 # exist, and PostgreSQL refuses to compare one with such a column (500) rather than finding
 # nothing, so routes taking an id refuse it first (422).
 MAX_INTEGER_ID = 2**31 - 1
+
+
+def log_unavailable(request: Request, error: Exception) -> None:
+    # The error's text quotes the statement and its parameters: only its class is logged.
+    logger.warning("database unavailable: %s %s answered 503", request.method,
+                   request.url.path, extra={"error": type(error).__name__})
+
+
+async def unavailable(request: Request, error: Exception) -> JSONResponse:
+    """The API's answer when the database cannot serve a request now: 503 and when to retry,
+    not a bare 500 that reads as a bug. The voice and SMS webhooks do not get here: they
+    answer from the snapshot and the journal instead."""
+    log_unavailable(request, error)
+    return JSONResponse({"detail": "The database is busy or out of reach. Wait a moment "
+                                   "and try again; if you were changing something, check "
+                                   "whether it was saved before you repeat it."},
+                        status_code=503,
+                        headers={"Retry-After": str(RETRY_AFTER_SECONDS)})

@@ -23,13 +23,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import exc
+from app.db import UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 Record = dict[str, Any]
-# Errors that mean "the database cannot be reached now", not "this request is wrong".
-UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError,
-               exc.DisconnectionError)
 
 
 class NotYet(Exception):

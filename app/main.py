@@ -73,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(console_router)
     app.include_router(monitoring_api.router)
     app.add_middleware(metrics.WebhookTimer)
+    for error in db.UNAVAILABLE:
+        app.add_exception_handler(error, db.unavailable)
     return app
 
 

@@ -18,7 +18,8 @@ from sqlalchemy import exc
 from sqlalchemy.orm import Session
 
 from app.cases.models import Contact
-from app.journal import UNAVAILABLE, Journal, NotYet, Record
+from app.db import UNAVAILABLE
+from app.journal import Journal, NotYet, Record
 from app.messaging import intake
 from app.privacy import crypto
 from app.routing.cache import DirectoryCache

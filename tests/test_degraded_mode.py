@@ -30,7 +30,9 @@ from app.main import create_app
 from app.messaging.models import Conversation, Message, Outbox
 from app.organisations import service as organisations
 from app.telephony.models import WebhookReply
+from tests.api.people import make_person
 from tests.conftest import WEEKDAY_MORNING, make_settings
+from tests.console.helpers import sign_in, texted_case
 from tests.messaging.texting import Texter
 from tests.telephony.calls import Caller
 from tests.twilio import post, twiml
@@ -44,7 +46,9 @@ class Database:
 
     def __init__(self, app: FastAPI, url: str) -> None:
         self.app = app
-        self.engine = db.make_engine(url)
+        # As the app's own engine: a step waiting on a lock gives up as the service's does.
+        self.engine = db.make_engine(
+            url, lock_timeout=app.state.settings.database_lock_timeout_seconds)
         self.dead = db.make_engine(DEAD)
         self.up()
 
@@ -63,7 +67,7 @@ def hotline(fresh_database_url, audio_dir, tmp_path) -> Iterator[tuple[FastAPI, 
     db.upgrade(fresh_database_url)
     settings = make_settings(fresh_database_url, audio_dir_override=audio_dir,
                              journal_dir_override=tmp_path / "journal",
-                             journal_retry_seconds=0.2)
+                             journal_retry_seconds=0.2, database_lock_timeout_seconds=0.5)
     app = create_app(settings)
     app.state.clock = lambda: WEEKDAY_MORNING
     database = Database(app, fresh_database_url)
@@ -299,3 +303,66 @@ def test_a_journal_left_by_a_dead_process_is_replayed_by_a_running_one(hotline, 
             time.sleep(0.1)
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(Contact)) == 1
+
+
+def _asks_to_retry(response, marker: str) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == str(db.RETRY_AFTER_SECONDS)
+    assert marker in response.text, response.text
+
+
+def test_operators_are_asked_to_retry_while_the_database_is_down_and_lose_nothing(hotline):
+    """The console and the API answer 503 with a page or a message that says what to do,
+    not a bare 500; once the database is back the same requests work."""
+    app, database = hotline
+    with TestClient(app) as client:
+        with database.session() as session:  # closed before the outage: SQLite would wait
+            case, organisation = texted_case(client, session, app.state.settings)
+            case_id, case_page = case.id, f"/console/cases/{case.id}"
+            console = sign_in(app, session, "aigerim", organisation=organisation)
+            api = make_person(client, session, "dana", organisation=organisation)
+        database.down()
+        page = console.get("/console", headers={"Accept-Language": "ru"})
+        _asks_to_retry(page, "База данных дел занята или недоступна")
+        assert '<a href="/console">Попробовать ещё раз</a>' in page.text
+        claim = console.client.post(f"{case_page}/claim", data={"csrf_token": console.csrf},
+                                    headers={"Referer": f"http://testserver{case_page}"})
+        _asks_to_retry(claim, "check whether it is there")
+        # Back to the case page, not the claim posted again behind the operator's back.
+        assert f'<a href="{case_page}">Try again</a>' in claim.text
+        listed = client.get("/api/cases", headers=api.headers)
+        _asks_to_retry(listed, "try again")
+        assert listed.json()["detail"].startswith("The database is busy")
+        database.up()
+        assert console.get("/console").status_code == 200
+        assert console.post(f"{case_page}/claim").status_code == 303
+        assert client.get("/api/cases", headers=api.headers).status_code == 200
+    with database.session() as session:
+        assert session.get(Case, case_id).claimed_by_id is not None
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_claim_waiting_on_a_locked_case_is_refused_with_retry_and_changes_nothing(hotline):
+    """Another transaction holds the case row: the claim gives up after the lock timeout
+    (the operator is not left waiting on a page that never loads) and leaves the case
+    unclaimed; once the row is free the same claim works."""
+    app, database = hotline
+    with TestClient(app) as client:
+        with database.session() as session:
+            case, organisation = texted_case(client, session, app.state.settings)
+            case_id = case.id
+            console = sign_in(app, session, "aigerim", organisation=organisation)
+        with database.engine.connect() as holder:
+            holding = holder.begin()
+            holder.execute(text("SELECT id FROM cases FOR UPDATE"))
+            started = time.monotonic()
+            claim = console.post(f"/console/cases/{case_id}/claim")
+            waited = time.monotonic() - started
+            holding.rollback()
+        _asks_to_retry(claim, "busy or out of reach")
+        assert waited < 5, waited
+        with database.session() as session:
+            assert session.get(Case, case_id).claimed_by_id is None
+        assert console.post(f"/console/cases/{case_id}/claim").status_code == 303
+        with database.session() as session:
+            assert session.get(Case, case_id).claimed_by_id is not None

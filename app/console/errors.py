@@ -1,13 +1,15 @@
 """How a console request ends when it cannot go on: a page or a redirect, never JSON.
 
-``ConsoleRoute`` wraps every console endpoint. It turns ``ConsoleError`` and the
-services' ``NotFound``/``Conflict`` into a login redirect, a 403 or 404 page, or a
-redirect back with an error code, and rolls the request's transaction back first: a
-refused or failed form changes nothing, though the session dependency then commits.
+``ConsoleRoute`` wraps every console endpoint. It turns ``ConsoleError``, the services'
+``NotFound``/``Conflict`` and an unreachable database into a login redirect, a 403, 404
+or 503 page, or a redirect back with an error code, and rolls the request's transaction
+back first: a refused or failed form changes nothing, though the session dependency then
+commits.
 """
 
 from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -15,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
+from app import db
 from app.console import flash
 from app.console.pages import render
 from app.i18n import N_
@@ -36,14 +39,44 @@ class LoginRequired(ConsoleError):
 
 
 class ErrorPage(ConsoleError):
-    def __init__(self, status_code: int, message: str) -> None:
+    def __init__(self, status_code: int, message: str, retry: str | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.message = message  # a msgid, translated when rendered
+        self.retry = retry  # a "Try again" link instead of "Back to the console"
 
     def response(self, request: Request) -> Response:
         return render(request, "error.html", viewer=getattr(request.state, "viewer", None),
-                      status_code=self.status_code, message=self.message)
+                      status_code=self.status_code, message=self.message, retry=self.retry)
+
+
+class Unavailable(ErrorPage):
+    """The database could not serve the request now (down, or a lock wait timed out)."""
+
+    def __init__(self, request: Request) -> None:
+        # The commit may have failed after the server applied it, so the page cannot
+        # promise that nothing was saved: it asks the operator to look before repeating.
+        super().__init__(503, N_("The case database is busy or out of reach. Wait a moment "
+                                 "and try again; if you were saving something, check "
+                                 "whether it is there before you repeat it."),
+                         retry=_retry_path(request))
+
+    def response(self, request: Request) -> Response:
+        response = super().response(request)
+        response.headers["Retry-After"] = str(db.RETRY_AFTER_SECONDS)
+        return response
+
+
+def _retry_path(request: Request) -> str:
+    """A page read is tried again as it was; a form, by going back to the page it was on
+    (never by posting it again unseen)."""
+    if request.method == "GET":
+        url = request.url
+        return f"{url.path}?{url.query}" if url.query else url.path
+    came_from = urlsplit(request.headers.get("referer", ""))
+    if came_from.netloc == request.url.netloc and came_from.path.startswith("/console"):
+        return f"{came_from.path}?{came_from.query}" if came_from.query else came_from.path
+    return "/console"
 
 
 def forbidden() -> ErrorPage:
@@ -78,6 +111,9 @@ CONFLICT_CODES = {"claimed by another operator": "taken", "claim the case first"
 def _as_console_error(exc: Exception, request: Request) -> ConsoleError | None:
     if isinstance(exc, ConsoleError):
         return exc
+    if isinstance(exc, db.UNAVAILABLE):
+        db.log_unavailable(request, exc)
+        return Unavailable(request)
     if isinstance(exc, queue_service.NotFound | RequestValidationError):
         return not_found()  # also a malformed case id in the path
     if isinstance(exc, queue_service.Conflict):

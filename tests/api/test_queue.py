@@ -182,7 +182,8 @@ def test_the_database_itself_refuses_to_change_the_audit_log(client, session):
 
 def test_a_claim_is_stored_before_the_operator_is_told_it_succeeded(app, session):
     """If storing the claim fails, the operator gets an error, never a 200 for a case that
-    is still anyone's (the session used to commit after the response had gone out)."""
+    is still anyone's (the session used to commit after the response had gone out): a 503
+    that asks them to check before they repeat it."""
     case = make_case(session, HOME)
     joined = app.state.sessionmaker
 
@@ -195,7 +196,8 @@ def test_a_claim_is_stored_before_the_operator_is_told_it_succeeded(app, session
         person = make_person(client, session, "aigerim")
         app.state.sessionmaker = failing_commit
         answer = client.post(f"/api/cases/{case.id}/claim", headers=person.headers)
-    assert answer.status_code == 500
+    assert answer.status_code == 503
+    assert "check whether it was saved" in answer.json()["detail"]
 
 
 def _refuse() -> None:
