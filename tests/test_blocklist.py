@@ -260,6 +260,9 @@ def test_an_admin_blocks_and_lifts_in_the_console_with_csrf(app, client, session
     assert case.reference in page and "The caller is blocked." in page
     assert REASON + " &lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script" not in page
     assert case.caller_pseudonym not in page
+    # On a phone the header row is hidden: the cells a date alone would not explain say
+    # what they are (console.css shows data-label before them).
+    assert '<td data-label="Until">' in page and '<td data-label="Blocked by">boss, ' in page
     made = session.scalars(select(CallerBlock)).one()
     lift = f"/console/admin/blocks/{made.id}/lift"
     before = dump_all_tables(session)

@@ -132,6 +132,25 @@ def test_an_operator_works_a_case_from_claim_to_close(live, browser):
     expect(other.locator("body")).not_to_contain_text(re.compile(r"HL-\w{6}"))
 
 
+def before_each_cell(page: Page) -> list[str]:
+    """What the style sheet shows before each cell of the queue, as Chromium computes it."""
+    return page.eval_on_selector_all(
+        ".cards tbody td", "cells => cells.map(c => getComputedStyle(c, '::before').content)")
+
+
+def test_on_a_phone_each_queue_cell_says_what_it_is(live, browser):
+    """The header row is hidden on a narrow screen, so each cell but the case's own link
+    carries its label; on a wide screen the header row says it once."""
+    base, _app = live
+    page = sign_in(browser, base, "aigerim")
+    expect(page.locator(".cards thead")).to_be_hidden()
+    assert before_each_cell(page) == ["none", '"Priority: "', '"Language: "', '"Need: "',
+                                      '"Child: "', '"Waiting: "', '"Handled by: "']
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(page.locator(".cards thead")).to_be_visible()
+    assert set(before_each_cell(page)) == {"none"}
+
+
 def test_another_organisation_cannot_open_the_case(live, browser):
     base, _app = live
     page = sign_in(browser, base, "aigerim")
