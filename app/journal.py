@@ -1,4 +1,5 @@
-"""The local journal: what the webhooks recorded while the database was unreachable.
+"""The local journal: what the webhooks recorded while the database was unreachable (or
+while a replay of what they recorded then was still running).
 
 One JSON object per line, appended and fsync'd before Twilio gets its reply, so a record
 survives a crash of the process or the machine. No line holds a phone number or a message
@@ -12,6 +13,7 @@ A file is deleted only once every line is in. Files of processes that died are r
 by whichever process gets their lock first.
 """
 
+import enum
 import fcntl
 import json
 import logging
@@ -27,6 +29,15 @@ from app.db import UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 Record = dict[str, Any]
+
+
+class _File(enum.Enum):
+    """How the replay of one journal file ended."""
+
+    DONE = "applied and deleted"
+    BUSY = "another process holds it"
+    WAITING = "a record needs another, not yet replayed"
+    OUT_OF_TIME = "the replay's time ran out"
 
 
 class NotYet(Exception):
@@ -98,29 +109,48 @@ class Journal:
         error stops it (the database is down again): the rest waits for the next attempt,
         and lines applied before are skipped by ``apply``."""
         with self._replaying:
-            self._rotate()
-            applied, progress = 0, True
-            while progress:  # a file waiting for another's record gets another pass
-                progress = False
-                for path in self._closed_files():
-                    count, finished = self._replay_file(path, apply)
-                    applied, progress = applied + count, progress or finished
-            self.pending = self._leftovers()
-            return applied
+            return self._replay(apply, deadline=None)[0]
 
-    def _replay_file(self, path: Path, apply: Callable[[Record], bool]) -> tuple[int, bool]:
-        """(records applied, whether the file is done and deleted)."""
+    def try_replay(self, apply: Callable[[Record], bool], seconds: float) -> bool:
+        """Replay for at most ``seconds``, and not at all while another thread replays:
+        True if it got through (nothing of this process's is left to apply)."""
+        if not self._replaying.acquire(blocking=False):
+            return False
+        try:
+            return self._replay(apply, time.monotonic() + seconds)[1]
+        finally:
+            self._replaying.release()
+
+    def _replay(self, apply: Callable[[Record], bool], deadline: float | None
+                ) -> tuple[int, bool]:
+        """(records applied, whether it got through before ``deadline``)."""
+        self._rotate()
+        applied, progress = 0, True
+        while progress:  # a file waiting for another's record gets another pass
+            progress = False
+            for path in self._closed_files():
+                count, state = self._replay_file(path, apply, deadline)
+                applied, progress = applied + count, progress or state is _File.DONE
+                if state is _File.OUT_OF_TIME:
+                    return applied, False
+        self.pending = self._leftovers()
+        return applied, True
+
+    def _replay_file(self, path: Path, apply: Callable[[Record], bool],
+                     deadline: float | None) -> tuple[int, _File]:
         applied = 0
         with open(path, encoding="utf-8") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                return 0, False  # another process is writing or replaying it
+                return 0, _File.BUSY  # another process is writing or replaying it
             for record in _records(handle, path):
+                if deadline is not None and time.monotonic() >= deadline:
+                    return applied, _File.OUT_OF_TIME  # what is applied is skipped next time
                 try:
                     applied += apply(record)
                 except NotYet:
-                    return applied, False
+                    return applied, _File.WAITING
                 except UNAVAILABLE:
                     raise
                 except Exception:
@@ -131,7 +161,7 @@ class Journal:
                     self._set_aside(record)
             path.unlink(missing_ok=True)
         logger.info("journal file replayed", extra={"file": path.name, "records": applied})
-        return applied, True
+        return applied, _File.DONE
 
     def _set_aside(self, record: Record) -> None:
         with open(self.directory / "set-aside.failed", "a", encoding="utf-8") as handle:

@@ -29,25 +29,33 @@ from app.telephony.models import WebhookReply
 
 logger = logging.getLogger(__name__)
 OPERATIONS = frozenset({"set", "attempt", "finish", "accept", "queue", "callback", "end"})
+# How long a webhook may spend replaying before it answers. Twilio waits 15 s for a reply;
+# the journal of a long outage takes minutes to replay, so that is left to the background
+# worker while the webhooks go on answering into the journal behind it.
+WEBHOOK_REPLAY_SECONDS = 1.0
 
 
-def catch_up(app: FastAPI) -> None:
+def catch_up(app: FastAPI) -> bool:
     """Replay what is pending before the database serves new steps, so a call's
-    journalled steps land before its later ones. Raises if the database is still down."""
+    journalled steps land before its later ones; False if some is left (too much to
+    replay within ``WEBHOOK_REPLAY_SECONDS``, or another thread is replaying). Raises if
+    the database is still down."""
     journal: Journal = app.state.journal
-    if journal.pending:
-        journal.replay(lambda record: apply(app, record))
+    if not journal.pending:
+        return True
+    return journal.try_replay(lambda record: apply(app, record), WEBHOOK_REPLAY_SECONDS)
 
 
 def database_or_journal(app: FastAPI, in_database: Callable[[], str],
                         in_journal: Callable[[], str]) -> str:
     """A webhook's answer: from the database once what is pending has caught up, or, while
-    it cannot be reached, from the snapshot into the journal."""
+    it cannot be reached or the journal is still being replayed, from the snapshot into
+    the journal (after what is pending, so the order of a call's steps is kept)."""
     journal: Journal = app.state.journal
     if journal.database_usable:
         try:
-            catch_up(app)
-            return in_database()
+            if catch_up(app):
+                return in_database()
         except UNAVAILABLE:
             journal.database_down()
             logger.warning("database unreachable: answering from the snapshot, journalling")

@@ -366,3 +366,80 @@ def test_a_claim_waiting_on_a_locked_case_is_refused_with_retry_and_changes_noth
         assert console.post(f"/console/cases/{case_id}/claim").status_code == 303
         with database.session() as session:
             assert session.get(Case, case_id).claimed_by_id is not None
+
+
+def _journal_a_backlog(app: FastAPI, database: Database, client: TestClient) -> list[Caller]:
+    """Three callers choose a language and a need while the database is down."""
+    database.down()
+    callers = [Caller(client, app.state.settings, number) for number in NUMBERS[:3]]
+    for caller in callers:
+        caller.call()
+        caller.press("1")
+        caller.press("1")
+    database.up()
+    time.sleep(app.state.settings.journal_retry_seconds)  # the webhooks try it again
+    return callers
+
+
+@pytest.fixture
+def slow_replay(monkeypatch):
+    """Each journal record takes 0.2 s to apply: a long outage's journal, in small."""
+    apply = recovery.apply
+
+    def slowly(app, record):
+        time.sleep(0.2)
+        return apply(app, record)
+
+    monkeypatch.setattr(recovery, "apply", slowly)
+    monkeypatch.setattr(recovery, "WEBHOOK_REPLAY_SECONDS", 0.3)
+
+
+def _contacts_by_sid(database: Database) -> list[str]:
+    with database.session() as session:
+        return sorted(session.scalars(select(Contact.twilio_sid)))
+
+
+def test_after_a_long_outage_a_caller_is_answered_without_waiting_for_the_replay(
+        hotline, slow_replay):
+    """The first webhook after an outage replays only as long as a caller can wait, then
+    answers into the journal behind the rest; once the rest is replayed (by the background
+    worker here), every record has landed once and the call goes on in the database."""
+    app, database = hotline
+    with TestClient(app) as client:
+        callers = _journal_a_backlog(app, database, client)
+        newcomer = Caller(client, app.state.settings, NUMBERS[3])
+        started = time.monotonic()
+        menu = newcomer.call()
+        assert time.monotonic() - started < 1.0  # the whole backlog takes 1.8 s
+        assert "Gather" in menu.verbs()
+        assert app.state.journal.pending
+        recovery.catch_up_in_background(app)
+        assert "Gather" in newcomer.press("1").verbs()  # from the database: nothing pending
+        assert not app.state.journal.pending
+    assert _contacts_by_sid(database) == sorted(c.sid for c in [*callers, newcomer])
+    with database.session() as session:
+        needs = session.scalars(select(Contact.need).where(
+            Contact.twilio_sid.in_([c.sid for c in callers]))).all()
+        assert [need.value for need in needs] == ["danger"] * 3
+
+
+def test_while_the_worker_replays_a_caller_is_answered_at_once(hotline, slow_replay):
+    """A webhook never waits for another thread's replay: it answers into the journal."""
+    app, database = hotline
+    with TestClient(app) as client:
+        callers = _journal_a_backlog(app, database, client)
+        worker = threading.Thread(target=recovery.catch_up_in_background, args=(app,))
+        worker.start()
+        while not app.state.journal._replaying.locked():
+            time.sleep(0.01)
+        newcomer = Caller(client, app.state.settings, NUMBERS[3])
+        started = time.monotonic()
+        menu = newcomer.call()
+        waited = time.monotonic() - started
+        replaying = worker.is_alive()
+        worker.join(timeout=20)
+        assert replaying and waited < 0.5, waited
+        assert "Gather" in menu.verbs()
+        newcomer.press("1")  # replays the newcomer's first step, then goes on in the database
+        assert not app.state.journal.pending
+    assert _contacts_by_sid(database) == sorted(c.sid for c in [*callers, newcomer])
