@@ -53,9 +53,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = db.make_sessionmaker(engine)
     app.state.clock = lambda: datetime.now(UTC)  # tests and `hotline simulate --at` set it
-    app.state.directory = DirectoryCache(lambda: _load_directory(app),
-                                         settings.directory_refresh_seconds,
-                                         settings.journal_dir / "directory.json")
+    # While the webhooks skip the database after a failure, so does the directory refresh.
+    app.state.directory = DirectoryCache(
+        lambda: _load_directory(app), settings.directory_refresh_seconds,
+        settings.journal_dir / "directory.json",
+        database_usable=lambda: app.state.journal.database_usable)
     app.state.journal = Journal(settings.journal_dir, settings.journal_retry_seconds)
     app.state.webhook_lane = lane.make(settings.webhook_threads)
     app.state.ivr = Ivr(settings, Speaker(settings.audio_dir, settings.public_url))

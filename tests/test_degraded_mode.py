@@ -443,3 +443,31 @@ def test_while_the_worker_replays_a_caller_is_answered_at_once(hotline, slow_rep
         newcomer.press("1")  # replays the newcomer's first step, then goes on in the database
         assert not app.state.journal.pending
     assert _contacts_by_sid(database) == sorted(c.sid for c in [*callers, newcomer])
+
+
+def test_while_webhooks_skip_the_database_the_directory_refresh_skips_it_too(
+        fresh_database_url, audio_dir, tmp_path, caplog):
+    """A refresh against an unreachable database can take its connect timeout; after a
+    webhook found the database down, callers are not made to wait for one."""
+    db.upgrade(fresh_database_url)
+    settings = make_settings(fresh_database_url, audio_dir_override=audio_dir,
+                             journal_dir_override=tmp_path / "journal",
+                             journal_retry_seconds=30, directory_refresh_seconds=0.05)
+    app = create_app(settings)
+    app.state.clock = lambda: WEEKDAY_MORNING
+    database = Database(app, fresh_database_url)
+    with database.session() as session, session.begin():
+        organisations.load_demo_if_empty(session)
+    try:
+        with TestClient(app) as client:
+            caller = Caller(client, settings, NUMBERS[1], "KZ")
+            database.down()
+            caller.call()  # finds the database down: webhooks skip it for 30 s
+            time.sleep(0.1)  # the snapshot is stale now
+            caplog.clear()
+            caller.press("1")
+            assert caller.press("1").dialled_numbers(), caller.last.text
+            assert "directory refresh failed" not in caplog.text
+    finally:
+        database.engine.dispose()
+        database.dead.dispose()

@@ -3,6 +3,8 @@
 import dataclasses
 import json
 import multiprocessing
+import threading
+import time
 from pathlib import Path
 
 from app.routing import cache
@@ -43,3 +45,56 @@ def test_the_saved_snapshot_keeps_organisation_ids_and_older_files_still_load(tm
     path.write_text(json.dumps(old))
     [read] = cache.read(path).responders
     assert read.slug == "kz-test" and read.organisation_id is None
+
+
+CURRENT = Directory((make_responder("kz-test"),))
+NEWER = Directory((make_responder("kz-test"), make_responder("tj-test", "TJ")))
+
+
+def slugs(directory: Directory) -> list[str]:
+    return [r.slug for r in directory.responders]
+
+
+def test_a_slow_refresh_holds_up_one_webhook_and_not_the_others():
+    """A database that does not answer makes a refresh wait out its connect timeout: the
+    webhook that started it waits, the others route from the snapshot they have."""
+    loads: list[int] = []
+    loading, release = threading.Event(), threading.Event()
+
+    def load() -> Directory:
+        loads.append(1)
+        if len(loads) == 1:
+            return CURRENT
+        loading.set()
+        release.wait(10)
+        return NEWER
+
+    directory = cache.DirectoryCache(load, max_age_seconds=0.05)
+    directory.get()
+    time.sleep(0.06)
+    first = threading.Thread(target=directory.get)
+    first.start()
+    assert loading.wait(5)
+    started = time.monotonic()
+    others = [directory.get() for _ in range(3)]
+    waited = time.monotonic() - started
+    release.set()
+    first.join(timeout=10)
+    assert waited < 0.5, waited
+    assert [slugs(d) for d in others] == [["kz-test"]] * 3
+    assert len(loads) == 2  # one refresh, not one per webhook
+    assert slugs(directory.get()) == ["kz-test", "tj-test"]
+
+
+def test_while_the_database_is_known_to_be_down_the_snapshot_serves_without_a_refresh():
+    loads: list[int] = []
+    usable = [True]
+    directory = cache.DirectoryCache(lambda: loads.append(1) or CURRENT, max_age_seconds=0.01,
+                                     database_usable=lambda: usable[0])
+    directory.get()
+    usable[0] = False
+    time.sleep(0.02)
+    assert slugs(directory.get()) == ["kz-test"] and len(loads) == 1
+    usable[0] = True
+    directory.get()
+    assert len(loads) == 2

@@ -1,9 +1,11 @@
 """The directory snapshot the webhooks route from, refreshed from the database.
 
 If the database cannot be read, the last good snapshot keeps serving: routing a caller
-on a directory a few minutes old beats not routing them at all. Each good snapshot is
-also written to a file, so a process (re)started while the database is down still routes
-(it holds responders' duty numbers and hours, nothing of callers).
+on a directory a few minutes old beats not routing them at all. Nor does a caller wait
+for a refresh another webhook has started, or for one while the database is known to be
+down. Each good snapshot is also written to a file, so a process (re)started while the
+database is down still routes (it holds responders' duty numbers and hours, nothing of
+callers).
 """
 
 import dataclasses
@@ -25,10 +27,12 @@ logger = logging.getLogger(__name__)
 
 class DirectoryCache:
     def __init__(self, load: Callable[[], Directory], max_age_seconds: float,
-                 saved: Path | None = None) -> None:
+                 saved: Path | None = None,
+                 database_usable: Callable[[], bool] = lambda: True) -> None:
         self._load = load
         self._max_age = max_age_seconds
         self._saved = saved
+        self._database_usable = database_usable
         self._lock = threading.Lock()
         self._directory = Directory(())
         self._loaded_at: float | None = None
@@ -41,30 +45,48 @@ class DirectoryCache:
     def get(self) -> Directory:
         # An empty directory is never the real one (a new install, or read before the
         # directory was loaded): read it again rather than route nobody for a while.
-        stale = (self._loaded_at is None or not self._directory.responders
-                 or time.monotonic() - self._loaded_at > self._max_age)
-        if stale:
+        if not self._directory.responders:
             self.refresh()
+        elif self._stale() and self._database_usable():
+            self._refresh_unless_under_way()
         return self._directory
+
+    def _stale(self) -> bool:
+        return self._loaded_at is None or time.monotonic() - self._loaded_at > self._max_age
+
+    def _refresh_unless_under_way(self) -> None:
+        # A refresh against a database that does not answer waits out its connect timeout:
+        # one webhook pays it, the others route from the snapshot they have, rather than
+        # queueing behind it and each trying again (seconds apiece, with Twilio waiting).
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            if self._stale():  # not refreshed by another thread just now
+                self._refresh()
+        finally:
+            self._lock.release()
 
     def refresh(self) -> bool:
         with self._lock:
+            return self._refresh()
+
+    def _refresh(self) -> bool:
+        try:
+            self._directory = self._load()
+        except Exception:
+            logger.warning("directory refresh failed; routing from the last snapshot",
+                           exc_info=True)
+            if not self._directory.responders and self._saved is not None:
+                self._directory = read(self._saved)
+            return False
+        finally:
+            self._loaded_at = time.monotonic()
+        if self._saved is not None and self._directory.responders:
             try:
-                self._directory = self._load()
-            except Exception:
-                logger.warning("directory refresh failed; routing from the last snapshot",
-                               exc_info=True)
-                if not self._directory.responders and self._saved is not None:
-                    self._directory = read(self._saved)
-                return False
-            finally:
-                self._loaded_at = time.monotonic()
-            if self._saved is not None and self._directory.responders:
-                try:
-                    write(self._saved, self._directory)
-                except OSError:  # a full disk must not stop routing from memory
-                    logger.warning("could not save the directory snapshot", exc_info=True)
-            return True
+                write(self._saved, self._directory)
+            except OSError:  # a full disk must not stop routing from memory
+                logger.warning("could not save the directory snapshot", exc_info=True)
+        return True
 
 
 def write(path: Path, directory: Directory) -> None:
