@@ -75,12 +75,11 @@ def test_a_slow_refresh_holds_up_one_webhook_and_not_the_others():
     first = threading.Thread(target=directory.get)
     first.start()
     assert loading.wait(5)
-    started = time.monotonic()
     others = [directory.get() for _ in range(3)]
-    waited = time.monotonic() - started
+    refreshing = first.is_alive()
     release.set()
     first.join(timeout=10)
-    assert waited < 0.5, waited
+    assert refreshing  # the others were answered while the refresh was still waiting
     assert [slugs(d) for d in others] == [["kz-test"]] * 3
     assert len(loads) == 2  # one refresh, not one per webhook
     assert slugs(directory.get()) == ["kz-test", "tj-test"]
