@@ -10,6 +10,8 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -62,20 +64,31 @@ class Database:
         return Session(self.engine)
 
 
-@pytest.fixture
-def hotline(fresh_database_url, audio_dir, tmp_path) -> Iterator[tuple[FastAPI, Database]]:
-    db.upgrade(fresh_database_url)
-    settings = make_settings(fresh_database_url, audio_dir_override=audio_dir,
+@contextmanager
+def running_hotline(url: str, audio_dir: Path, tmp_path: Path, **overrides: object
+                    ) -> Iterator[tuple[FastAPI, Database]]:
+    """A migrated database with the demo directory, and an app that can be switched off it."""
+    db.upgrade(url)
+    settings = make_settings(url, audio_dir_override=audio_dir,
                              journal_dir_override=tmp_path / "journal",
-                             journal_retry_seconds=0.2, database_lock_timeout_seconds=0.5)
+                             **({"journal_retry_seconds": 0.2,
+                                 "database_lock_timeout_seconds": 0.5} | overrides))
     app = create_app(settings)
     app.state.clock = lambda: WEEKDAY_MORNING
-    database = Database(app, fresh_database_url)
+    database = Database(app, url)
     with database.session() as session, session.begin():
         organisations.load_demo_if_empty(session)
-    yield app, database
-    database.engine.dispose()
-    database.dead.dispose()
+    try:
+        yield app, database
+    finally:
+        database.engine.dispose()
+        database.dead.dispose()
+
+
+@pytest.fixture
+def hotline(fresh_database_url, audio_dir, tmp_path) -> Iterator[tuple[FastAPI, Database]]:
+    with running_hotline(fresh_database_url, audio_dir, tmp_path) as running:
+        yield running
 
 
 def journal_text(app: FastAPI) -> str:
@@ -442,25 +455,14 @@ def test_while_webhooks_skip_the_database_the_directory_refresh_skips_it_too(
         fresh_database_url, audio_dir, tmp_path, caplog):
     """A refresh against an unreachable database can take its connect timeout; after a
     webhook found the database down, callers are not made to wait for one."""
-    db.upgrade(fresh_database_url)
-    settings = make_settings(fresh_database_url, audio_dir_override=audio_dir,
-                             journal_dir_override=tmp_path / "journal",
-                             journal_retry_seconds=30, directory_refresh_seconds=0.05)
-    app = create_app(settings)
-    app.state.clock = lambda: WEEKDAY_MORNING
-    database = Database(app, fresh_database_url)
-    with database.session() as session, session.begin():
-        organisations.load_demo_if_empty(session)
-    try:
-        with TestClient(app) as client:
-            caller = Caller(client, settings, NUMBERS[1], "KZ")
-            database.down()
-            caller.call()  # finds the database down: webhooks skip it for 30 s
-            time.sleep(0.1)  # the snapshot is stale now
-            caplog.clear()
-            caller.press("1")
-            assert caller.press("1").dialled_numbers(), caller.last.text
-            assert "directory refresh failed" not in caplog.text
-    finally:
-        database.engine.dispose()
-        database.dead.dispose()
+    with running_hotline(fresh_database_url, audio_dir, tmp_path, journal_retry_seconds=30,
+                         directory_refresh_seconds=0.05) as (app, database), \
+            TestClient(app) as client:
+        caller = Caller(client, app.state.settings, NUMBERS[1], "KZ")
+        database.down()
+        caller.call()  # finds the database down: webhooks skip it for 30 s
+        time.sleep(0.1)  # the snapshot is stale now
+        caplog.clear()
+        caller.press("1")
+        assert caller.press("1").dialled_numbers(), caller.last.text
+        assert "directory refresh failed" not in caplog.text
