@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     webhook_threads: int = Field(default=4, ge=1, le=64)
     # A webhook waiting on a row another transaction holds would hold one of those few
     # threads for as long: past this it gives up, and the step is answered from the
-    # snapshot and journalled like during an outage; a console or API request fails (500).
+    # snapshot and journalled like during an outage; a console or API request gets a 503.
     database_lock_timeout_seconds: float = Field(default=3, gt=0, le=60)
     # Outgoing SMS through Twilio's REST API; without both, messages wait in the outbox.
     twilio_account_sid: str = ""

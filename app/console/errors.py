@@ -71,12 +71,15 @@ def _retry_path(request: Request) -> str:
     """A page read is tried again as it was; a form, by going back to the page it was on
     (never by posting it again unseen)."""
     if request.method == "GET":
-        url = request.url
-        return f"{url.path}?{url.query}" if url.query else url.path
+        return _path_and_query(request.url.path, request.url.query)
     came_from = urlsplit(request.headers.get("referer", ""))
     if came_from.netloc == request.url.netloc and came_from.path.startswith("/console"):
-        return f"{came_from.path}?{came_from.query}" if came_from.query else came_from.path
+        return _path_and_query(came_from.path, came_from.query)
     return "/console"
+
+
+def _path_and_query(path: str, query: str) -> str:
+    return f"{path}?{query}" if query else path
 
 
 def forbidden() -> ErrorPage:
