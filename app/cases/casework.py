@@ -7,6 +7,7 @@ a referral the receiving organisation sees it only if it was shared.
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text
@@ -74,6 +75,12 @@ class CaseNote(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ReferralStatus(StrEnum):
+    PENDING = "pending"    # waiting for the receiving organisation
+    ACCEPTED = "accepted"
+    DECLINED = "declined"  # the case went back to the sender
+
+
 class Referral(Base):
     __tablename__ = "referrals"
 
@@ -87,3 +94,9 @@ class Referral(Base):
     share_notes: Mapped[bool] = mapped_column(default=False)
     referred_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[ReferralStatus] = mapped_column(
+        db_enum(ReferralStatus), default=ReferralStatus.PENDING,
+        server_default=ReferralStatus.PENDING.value)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decline_reason_encrypted: Mapped[str | None] = mapped_column(Text)  # scrubbed first

@@ -7,8 +7,9 @@ No column holds a caller's phone number or name: callers are linked only through
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, UniqueConstraint, false
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime, utcnow
@@ -97,6 +98,11 @@ class Case(Base):
     # The person agreed that their anonymised data may be counted beyond the hotline:
     # exports to partners include only such cases (app.stats.export).
     reporting_consent: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Escalation of an unclaimed child or urgent case: 1 = the organisation's on-duty
+    # operators were alerted, 2 = the regional hub's too. Raised by one conditional UPDATE,
+    # so two processes never alert twice (app.operator_queue.escalation).
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(lazy="raise")
     contacts: Mapped[list["Contact"]] = relationship(back_populates="case", lazy="raise")
@@ -169,3 +175,54 @@ class CallbackRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     purge_after: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    language: Mapped[str | None] = mapped_column(String(8))  # the caller's, for the question
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_outcome: Mapped[str | None] = mapped_column(String(20))  # CallbackOutcome
+
+
+class CallbackOutcome(StrEnum):
+    DIALLING_OPERATOR = "dialling_operator"
+    OPERATOR_NO_ANSWER = "operator_no_answer"  # the operator did not answer or press 1
+    DIALLING_CALLER = "dialling_caller"
+    NO_ANSWER = "no_answer"                    # the caller's phone did not answer
+    NOT_SAFE = "not_safe"                      # answered, but did not press 1
+    CONNECTED = "connected"                    # talking
+    COMPLETED = "completed"                    # talked; the number is erased
+    FAILED = "failed"                          # Twilio refused or the call failed
+
+
+class CallbackAttempt(Base):
+    """One masked call-back: Twilio rings the operator, then the caller; neither sees the
+    other's number. Keyed by both legs' CallSids so status callbacks are idempotent."""
+
+    __tablename__ = "callback_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    callback_id: Mapped[int] = mapped_column(
+        ForeignKey("callback_requests.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[CallbackOutcome] = mapped_column(
+        db_enum(CallbackOutcome), default=CallbackOutcome.DIALLING_OPERATOR)
+    operator_call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    caller_call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CaseEvent(Base):
+    """The case's history as operators see it: what happened and when, never content.
+    ``detail`` holds ids, references, levels and names of organisations, nothing a caller
+    said."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
+                                               index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -88,17 +88,30 @@ class OutboxStatus(StrEnum):
     CANCELLED = "cancelled"  # the caller opted out or erased their number first
 
 
+class OutboxKind(StrEnum):
+    REPLY = "reply"  # a message of a caller's conversation
+    ALERT = "alert"  # an escalation alert to an on-duty operator's own phone
+
+
 class Outbox(Base):
-    """One outgoing SMS until Twilio has it; delivery then follows its status callback."""
+    """One outgoing SMS until Twilio has it; delivery then follows its status callback.
+
+    A reply belongs to a message of a conversation, whose number it is sent to; an alert
+    has neither, and carries its own recipient and body, both encrypted."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"),
-                                            unique=True)
-    conversation_id: Mapped[uuid.UUID] = mapped_column(
+    kind: Mapped[OutboxKind] = mapped_column(db_enum(OutboxKind), default=OutboxKind.REPLY,
+                                             server_default=OutboxKind.REPLY.value)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
+    conversation_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    recipient_encrypted: Mapped[str | None] = mapped_column(String(400))  # alerts only
+    body_encrypted: Mapped[str | None] = mapped_column(Text)              # alerts only
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), index=True)
     status: Mapped[OutboxStatus] = mapped_column(db_enum(OutboxStatus),
                                                  default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,7 +7,7 @@ sees aggregates only; an admin manages the directory, users and the audit log.
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.cases.models import db_enum
@@ -36,6 +36,12 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # On duty: rung for calls when the organisation's ring mode is on_duty, alerted on
+    # escalations, and called first by a masked call-back. The phone is the operator's own,
+    # kept encrypted; it never reaches a caller's display (Twilio shows the hotline's).
+    on_duty: Mapped[bool] = mapped_column(default=False, server_default=false())
+    duty_phone_encrypted: Mapped[str | None] = mapped_column(String(400))
+    duty_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuthToken(Base):
