@@ -86,6 +86,14 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
     claim_idle_minutes: int = Field(default=30, ge=1, le=480)
+    # A child or urgent case unclaimed this long alerts the organisation's on-duty
+    # operators; twice this long, the regional hub's too (app.operator_queue.escalation).
+    escalate_after_minutes: int = Field(default=5, ge=1, le=240)
+    escalation_check_seconds: float = Field(default=30, gt=0, le=600)
+    escalation_worker: bool = True
+    # The hotline's own number, shown as caller ID when Twilio calls an operator's phone or
+    # a caller back: neither side ever sees the other's number.
+    voice_caller_id: str = ""
     # Statistics: cells below k are withheld (never below 5, see disclosure-control.md);
     # with an epsilon, every release is also differentially private (needs `opendp`).
     stats_k: int = Field(default=10, ge=5, le=100)
