@@ -22,6 +22,17 @@ def record(session: Session, user: User, action: str, now: datetime, *,
     return entry
 
 
+def record_system(session: Session, action: str, now: datetime, *,
+                  organisation_id: int | None = None, case_id: uuid.UUID | None = None,
+                  **detail: Any) -> AuditEvent:
+    """An entry for what the service did on its own (an escalation alert, say)."""
+    entry = AuditEvent(at=now, user_id=None, username="system", role="system",
+                       organisation_id=organisation_id, action=action, case_id=case_id,
+                       detail=chain.as_stored(detail))
+    chain.queue(session, entry)
+    return entry
+
+
 def entries(session: Session, *, case_id: uuid.UUID | None = None, limit: int = 200,
             before_id: int | None = None) -> list[AuditEvent]:
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
