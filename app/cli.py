@@ -19,6 +19,7 @@ from app.messaging import conversations
 from app.messaging import simulate as sms_simulate
 from app.monitoring import logs
 from app.organisations import service as organisations
+from app.privacy import keys_cli
 from app.routing.engine import Candidate, Query, route
 from app.routing.needs import Need
 from app.telephony import audio, simulate
@@ -298,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     i18n_commands = i18n_parser.add_subparsers(dest="i18n_command", required=True)
     i18n_commands.add_parser("compile", help="compile .po catalogs to .mo").set_defaults(
         handler=cmd_i18n_compile)
+    keys_cli.add_commands(commands)
     return parser
 
 

@@ -148,13 +148,26 @@ def load_dev_secrets(path: Path) -> dict[str, str]:
     missing = {name: value for name, value in _new_dev_secrets().items() if name not in values}
     if missing:
         values |= missing
-        path.parent.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f".{path.name}.{os.getpid()}")  # replaced whole, never half
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(values, handle)
-        draft.replace(path)
+        _write_private(path, values)
     return values
+
+
+def _write_private(path: Path, values: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}")  # replaced whole, never half
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(values, handle)
+    draft.replace(path)
+
+
+def add_dev_encryption_key(path: Path) -> str:
+    """Put a new encryption key ahead of the development file's; returns the new list."""
+    values = load_dev_secrets(path)
+    values["encryption_key"] = ",".join([Fernet.generate_key().decode(),
+                                         values["encryption_key"]])
+    _write_private(path, values)
+    return values["encryption_key"]
 
 
 def check_secrets(settings: Settings) -> None:
@@ -166,7 +179,8 @@ def check_secrets(settings: Settings) -> None:
     if settings.audit_key and len(settings.audit_key.encode()) < MIN_AUDIT_KEY_BYTES:
         problems.append(f"HOTLINE_AUDIT_KEY must be at least {MIN_AUDIT_KEY_BYTES} bytes")
     if settings.encryption_key and not _is_fernet_key(settings.encryption_key):
-        problems.append("HOTLINE_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64 bytes)")
+        problems.append("HOTLINE_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64 bytes), "
+                        "or several separated by commas while rotating, the newest first")
     if settings.metrics_token and len(settings.metrics_token) < MIN_METRICS_TOKEN_CHARS:
         problems.append(f"HOTLINE_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_CHARS} "
                         "characters")
@@ -179,8 +193,9 @@ def check_secrets(settings: Settings) -> None:
 
 
 def _is_fernet_key(value: str) -> bool:
+    keys = [part.strip() for part in value.split(",")]
     try:
-        return len(base64.urlsafe_b64decode(value.encode())) == 32
+        return all(len(base64.urlsafe_b64decode(key.encode())) == 32 for key in keys)
     except ValueError:
         return False
 
