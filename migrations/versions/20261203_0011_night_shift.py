@@ -7,7 +7,8 @@ Create Date: 2026-12-03 04:00:00.000000
 
 The outbox also carries alerts to operators' own phones, so its message and conversation
 become optional. Columns of ``cases`` are added without a batch: recreating the table would
-drop the statistics triggers of 0007.
+drop the statistics triggers of 0007; nor are those of ``users``, which other tables'
+rows refer to.
 """
 
 from collections.abc import Sequence
@@ -94,18 +95,17 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('decline_reason_encrypted', sa.Text(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_referrals_responded_by_id_users'), 'users', ['responded_by_id'], ['id'])
 
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('on_duty', sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column('duty_phone_encrypted', sa.String(length=400), nullable=True))
-        batch_op.add_column(sa.Column('duty_since', app.db.UTCDateTime(timezone=True), nullable=True))
+    # Not batch: on SQLite a batch recreates the table, and users is referenced by rows.
+    op.add_column('users', sa.Column('on_duty', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('users', sa.Column('duty_phone_encrypted', sa.String(length=400), nullable=True))
+    op.add_column('users', sa.Column('duty_since', app.db.UTCDateTime(timezone=True), nullable=True))
 
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('duty_since')
-        batch_op.drop_column('duty_phone_encrypted')
-        batch_op.drop_column('on_duty')
+    op.drop_column('users', 'duty_since')
+    op.drop_column('users', 'duty_phone_encrypted')
+    op.drop_column('users', 'on_duty')
 
     with op.batch_alter_table('referrals', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_referrals_responded_by_id_users'), type_='foreignkey')
