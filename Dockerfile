@@ -1,11 +1,16 @@
-# Production image: compiled catalogs, migrations on start, then uvicorn as a non-root user.
-# Give every HOTLINE_* secret at run time; the service refuses to start without them.
+# Production image: the package installed (not editable), catalogs compiled, every prompt
+# rendered, run as a non-root user. Migrations are NOT applied here: run `hotline migrate`
+# once per release before the app starts (compose.yaml has a one-shot `migrate` service the
+# app waits for), so a failed migration stops the release instead of being ignored by
+# every replica. Give every HOTLINE_* secret at run time; production refuses to start
+# without them.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     HOTLINE_ENV=production \
+    HOTLINE_HOME=/srv/hotline \
     HOTLINE_DATA_DIR=/var/lib/hotline \
     HOTLINE_AUDIO_DIR=/srv/hotline/audio
 
@@ -22,9 +27,10 @@ COPY pyproject.toml README.md alembic.ini babel.cfg ./
 COPY app ./app
 COPY migrations ./migrations
 COPY locales ./locales
-# Audio is rendered at build time so the image speaks every language at once. The
-# development settings used for it write throw-away secrets to a folder removed here.
-RUN pip install -e . && hotline i18n compile \
+# The package goes to site-packages; alembic.ini, migrations/ and locales/ stay here, found
+# through HOTLINE_HOME. Audio is rendered at build time with throw-away development secrets.
+RUN pip install . && rm -rf app build \
+ && hotline i18n compile \
  && HOTLINE_ENV=development HOTLINE_DATA_DIR=/tmp/build hotline audio render \
  && rm -rf /tmp/build
 
@@ -34,4 +40,6 @@ HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; ur
 # The journal and the saved directory snapshot (degraded mode) live in the data dir: keep
 # it on a volume. A restart while the database is down still starts and answers calls.
 VOLUME /var/lib/hotline
-CMD ["sh", "-c", "hotline migrate || echo 'migrations not applied: database unreachable?' >&2; exec uvicorn app.main:serve_app --factory --host 0.0.0.0 --port 8000 --proxy-headers --forwarded-allow-ips '*'"]
+# One worker per core (WEB_CONCURRENCY overrides). uvicorn's own proxy handling is off: the
+# app believes X-Forwarded-For only from HOTLINE_TRUSTED_PROXIES.
+CMD ["sh", "-c", "exec uvicorn app.main:serve_app --factory --host 0.0.0.0 --port 8000 --no-proxy-headers --workers \"${WEB_CONCURRENCY:-$(nproc)}\""]

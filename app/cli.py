@@ -22,7 +22,8 @@ from app.organisations import service as organisations
 from app.privacy import keys_cli
 from app.routing.engine import Candidate, Query, route
 from app.routing.needs import Need
-from app.telephony import audio, simulate
+from app.telephony import audio, simulate, simulate_callback
+from app.users import cli as users_cli
 from app.users import service as users
 from app.users.models import Role
 
@@ -43,6 +44,8 @@ def session_scope(settings: Settings | None = None) -> Iterator[Session]:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.events import server as events_server
+
     settings = get_settings()
     i18n.compile_catalogs()
     if audio.espeak_available():
@@ -56,8 +59,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         report = organisations.load_demo_if_empty(session)
     if report:
         print(f"loaded the demo directory: {len(report.created)} organisations", file=sys.stderr)
-    uvicorn.run("app.main:serve_app", factory=True, host=args.host, port=args.port,
-                proxy_headers=True, log_config=logs.logging_config(settings.effective_log_format))
+    config = uvicorn.Config("app.main:serve_app", factory=True, host=args.host, port=args.port,
+                            proxy_headers=False,  # the app trusts HOTLINE_TRUSTED_PROXIES only
+                            log_config=logs.logging_config(settings.effective_log_format))
+    events_server.Server(config).run()  # ends open event streams, so a stop never hangs
     return 0
 
 
@@ -194,6 +199,14 @@ def _verdict_text(verdict: audit_chain.Verdict) -> str:
             f"{broken.action}): {broken.reason}\n{checked} before it, intact")
 
 
+def cmd_simulate_callback(args: argparse.Namespace) -> int:
+    simulate_callback.simulate_callback(get_settings(), args.from_number, print,
+                                        caller=args.caller, language=args.language,
+                                        operator_phone=args.operator_phone, at=args.at,
+                                        keep=args.keep)
+    return 0
+
+
 def cmd_simulate_sms(args: argparse.Namespace) -> int:
     sms_simulate.simulate_sms(get_settings(), args.from_number, args.messages, print,
                               operator_reply=args.operator_reply, at=args.at, keep=args.keep)
@@ -275,6 +288,19 @@ def build_parser() -> argparse.ArgumentParser:
     sms.add_argument("--at", type=_aware, help="pretend it is this time (ISO)")
     sms.add_argument("--keep", action="store_true", help="keep the records it makes")
     sms.set_defaults(handler=cmd_simulate_sms)
+    back = simulate_commands.add_parser("callback", help="a masked call-back: Twilio rings "
+                                        "the operator's phone, then the caller")
+    back.add_argument("--from", dest="from_number", default="+992900000000",
+                      help="the number the caller asked to be called back on")
+    back.add_argument("--language", type=_language, help="the caller's language (default: "
+                      "their country's first)")
+    back.add_argument("--caller", choices=simulate_callback.CALLER_ACTIONS,
+                      default="answer-safe", help="what the caller does")
+    back.add_argument("--operator-phone", default="+10000000001",
+                      help="the operator's own phone, rung first")
+    back.add_argument("--at", type=_aware, help="pretend it is this time (ISO)")
+    back.add_argument("--keep", action="store_true", help="keep the records it makes")
+    back.set_defaults(handler=cmd_simulate_callback)
 
     user = commands.add_parser("user", help="console and API users")
     user_commands = user.add_subparsers(dest="user_command", required=True)
@@ -286,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     creator.add_argument("--password-stdin", action="store_true",
                          help="read the password from standard input")
     creator.set_defaults(handler=cmd_user_create)
+    users_cli.add_commands(user_commands)
 
     commands.add_parser("purge", help="erase numbers and message bodies past retention"
                         ).set_defaults(handler=cmd_purge)

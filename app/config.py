@@ -23,6 +23,8 @@ SECRET_FIELDS = ("twilio_auth_token", "pseudonym_key", "encryption_key", "audit_
 MIN_PSEUDONYM_KEY_BYTES = 32
 MIN_AUDIT_KEY_BYTES = 32
 MIN_METRICS_TOKEN_CHARS = 32
+DEV_MARK = "dev-"             # development secrets start with it
+DEV_KEY_MARK = b"hotline-dev"  # the first bytes of a development encryption key
 
 
 class Environment(StrEnum):
@@ -86,6 +88,11 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
     claim_idle_minutes: int = Field(default=30, ge=1, le=480)
+    # The reverse proxies or load balancers in front of the service (addresses or networks,
+    # comma-separated). Only a request that comes directly from one of them has its client
+    # address taken from X-Forwarded-For; anyone else could write any address there, and
+    # the login limit per address counts client addresses.
+    trusted_proxies: str = ""
     # A child or urgent case unclaimed this long alerts the organisation's on-duty
     # operators; twice this long, the regional hub's too (app.operator_queue.escalation).
     escalate_after_minutes: int = Field(default=5, ge=1, le=240)
@@ -104,11 +111,22 @@ class Settings(BaseSettings):
     metrics_token: str = ""
     log_format: LogFormat | None = None  # JSON in production, text otherwise
     purge_interval_minutes: float = Field(default=60, ge=0, le=24 * 60)
+    # /docs, /redoc and /openapi.json: on in development, off in production unless asked
+    # for (they map every route and parameter for whoever looks).
+    api_docs: bool | None = None
 
     @field_validator("public_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.api_docs if self.api_docs is not None else not self.is_production
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
 
     @property
     def is_production(self) -> bool:
@@ -133,11 +151,13 @@ class Settings(BaseSettings):
 
 
 def _new_dev_secrets() -> dict[str, str]:
+    # Marked, so that production recognises and refuses them if they are ever copied there.
     return {
-        "twilio_auth_token": secrets.token_hex(16),
-        "pseudonym_key": secrets.token_urlsafe(MIN_PSEUDONYM_KEY_BYTES),
-        "encryption_key": Fernet.generate_key().decode(),
-        "audit_key": secrets.token_urlsafe(MIN_AUDIT_KEY_BYTES),
+        "twilio_auth_token": DEV_MARK + secrets.token_hex(16),
+        "pseudonym_key": DEV_MARK + secrets.token_urlsafe(MIN_PSEUDONYM_KEY_BYTES),
+        "encryption_key": base64.urlsafe_b64encode(
+            DEV_KEY_MARK + secrets.token_bytes(32 - len(DEV_KEY_MARK))).decode(),
+        "audit_key": DEV_MARK + secrets.token_urlsafe(MIN_AUDIT_KEY_BYTES),
     }
 
 
@@ -173,7 +193,7 @@ def add_dev_encryption_key(path: Path) -> str:
 def check_secrets(settings: Settings) -> None:
     """Raise ConfigurationError naming every missing or weak secret."""
     problems = [f"HOTLINE_{name.upper()} is not set" for name in SECRET_FIELDS
-                if not getattr(settings, name)]
+                if not getattr(settings, name).strip()]
     if settings.pseudonym_key and len(settings.pseudonym_key.encode()) < MIN_PSEUDONYM_KEY_BYTES:
         problems.append(f"HOTLINE_PSEUDONYM_KEY must be at least {MIN_PSEUDONYM_KEY_BYTES} bytes")
     if settings.audit_key and len(settings.audit_key.encode()) < MIN_AUDIT_KEY_BYTES:
@@ -188,8 +208,49 @@ def check_secrets(settings: Settings) -> None:
         problems.append("HOTLINE_PUBLIC_URL must be the https:// address Twilio reaches")
     if settings.stats_epsilon is not None and importlib.util.find_spec("opendp") is None:
         problems.append("HOTLINE_STATS_EPSILON needs OpenDP: pip install 'hotline[dp]'")
+    if settings.is_production:
+        problems += weak_secrets(settings)
     if problems:
         raise ConfigurationError("refusing to start: " + "; ".join(problems))
+
+
+def weak_secrets(settings: Settings) -> list[str]:
+    """Secrets production must not run with: development ones, ones copied from the
+    development file, and ones a person typed (few different characters)."""
+    problems = []
+    dev_file = settings.data_dir / "dev-secrets.json"
+    dev_values = set(json.loads(dev_file.read_text()).values()) if dev_file.exists() else set()
+    for name in (*SECRET_FIELDS, "metrics_token"):
+        value: str = getattr(settings, name).strip()
+        label = f"HOTLINE_{name.upper()}"
+        if not value:
+            continue
+        if value.startswith(DEV_MARK) or value in dev_values:
+            problems.append(f"{label} is a development secret: generate a new one")
+        elif name == "encryption_key":
+            problems += [f"{label}: {why}" for why in map(_weak_fernet_key,
+                                                          value.split(",")) if why]
+        elif _guessable(value):
+            problems.append(f"{label} looks typed, not generated (too few different "
+                            "characters): generate one")
+    return problems
+
+
+def _guessable(value: str) -> bool:
+    most = max(value.count(char) for char in set(value))
+    return len(set(value)) < 10 or most * 4 > len(value)
+
+
+def _weak_fernet_key(key: str) -> str | None:
+    try:
+        raw = base64.urlsafe_b64decode(key.strip().encode())
+    except ValueError:
+        return None  # reported as not a Fernet key
+    if raw.startswith(DEV_KEY_MARK):
+        return "a development key: generate a new one with `hotline keys new`"
+    if len(set(raw)) < 16:
+        return "too few different bytes to be random: generate one with `hotline keys new`"
+    return None
 
 
 def _is_fernet_key(value: str) -> bool:

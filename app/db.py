@@ -20,8 +20,10 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from app import paths
+
 logger = logging.getLogger(__name__)
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = paths.HOME
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
 
 # Stable constraint names, identical on SQLite and PostgreSQL, so migrations can name them.
@@ -120,8 +122,10 @@ def read_only(engine: Engine) -> Engine:
     return engine.execution_options(sqlite_begin="DEFERRED")
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, info: dict[str, Any] | None = None
+                     ) -> sessionmaker[Session]:
+    """``info`` starts every session's ``Session.info`` (the app's live-event hub)."""
+    return sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 def alembic_config(url: str) -> Config:

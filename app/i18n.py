@@ -5,7 +5,8 @@ are compiled to ``.mo`` at install/start (``hotline i18n compile``). Dari is sto
 Babel's ``fa_AF`` locale and addressed everywhere else by its ISO 639-3 code ``prs``.
 
 Two domains: ``messages``, what callers hear and read, complete in all twelve languages;
-and ``console``, the operators' web console (English and Russian for now), kept apart so
+and ``console``, the operators' web console (English, Russian, Turkish, Persian and
+Dari; the last three machine-made, awaiting native review), kept apart so
 that a console string never leaves a caller catalog incomplete.
 """
 
@@ -16,9 +17,10 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
+from app import paths
 from app.languages import LANGUAGES, normalise_language
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = paths.HOME / "locales"
 DOMAIN = "messages"
 CONSOLE_DOMAIN = "console"
 BABEL_LOCALE = {code: code for code in LANGUAGES} | {"prs": "fa_AF"}

@@ -6,27 +6,38 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import db, health, recovery, retention
 from app.audit import api as audit_api
 from app.audit import chain as audit_chain
 from app.blocklist import api as blocklist_api
 from app.cases import api as casework_api
+from app.cases import callbacks_api
+from app.cases import tools_api as casetools_api
 from app.config import Settings, get_settings
 from app.console.router import router as console_router
+from app.events import api as events_api
+from app.events import bus as events_bus
+from app.events import listener as events_listener
+from app.events.hub import Hub
 from app.journal import Journal
 from app.messaging import outbox, webhook
 from app.monitoring import api as monitoring_api
 from app.monitoring import logs, metrics
 from app.operator_queue import api as cases_api
+from app.operator_queue import escalation
 from app.organisations import service as organisations
 from app.routing.cache import DirectoryCache
 from app.routing.snapshot import Directory
 from app.stats import api as stats_api
 from app.telephony import audio, lane, voice
+from app.telephony import callback as callback_calls
 from app.telephony.ivr import Ivr
 from app.telephony.speech import Speaker
+from app.users import admin_api as users_api
 from app.users import api as auth_api
+from app.users import duty_api
 from app.workers import PeriodicWorker
 
 logger = logging.getLogger(__name__)
@@ -42,16 +53,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.directory.refresh()  # routable from the first call, even if the db goes
         workers = [w for w in (_start_outbox_worker(app), _start_purge_worker(app),
-                               _start_recovery(app)) if w]
+                               _start_recovery(app), _start_escalation_worker(app),
+                               events_listener.start(app)) if w]
         yield
+        app.state.events.close()  # open event streams end (events.server runs it first)
         for worker in workers:
             worker.stop()
         engine.dispose()
 
-    app = FastAPI(title="Regional anti-trafficking hotline", version="0.1.0", lifespan=lifespan)
+    docs = settings.serves_api_docs
+    app = FastAPI(title="Regional anti-trafficking hotline", version="0.1.0", lifespan=lifespan,
+                  docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+                  openapi_url="/openapi.json" if docs else None)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = db.make_sessionmaker(engine)
+    app.state.events = Hub()  # the live queue's subscribers (app.events)
+    app.state.sessionmaker = db.make_sessionmaker(engine,
+                                                  info={events_bus.HUB: app.state.events})
     app.state.clock = lambda: datetime.now(UTC)  # tests and `hotline simulate --at` set it
     # While the webhooks skip the database after a failure, so does the directory refresh.
     app.state.directory = DirectoryCache(
@@ -64,17 +82,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sms_sender = outbox.make_sender(settings)  # tests put a recording fake here
     app.include_router(health.router)
     app.include_router(voice.router)
+    app.include_router(callback_calls.router)
     app.include_router(webhook.router)
     app.include_router(auth_api.router)
+    app.include_router(users_api.router)
+    app.include_router(duty_api.router)
     app.include_router(cases_api.router)
     app.include_router(casework_api.router)
+    app.include_router(callbacks_api.router)
+    app.include_router(casetools_api.router)
     app.include_router(audit_api.router)
     app.include_router(blocklist_api.router)
     app.include_router(stats_api.router)
     app.include_router(audio.router)
+    app.include_router(events_api.router)
     app.include_router(console_router)
     app.include_router(monitoring_api.router)
     app.add_middleware(metrics.WebhookTimer)
+    # Outermost: the client address (for login limits) and scheme come from the
+    # X-Forwarded-* headers only when the direct peer is one of our own proxies.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     for error in db.UNAVAILABLE:
         app.add_exception_handler(error, db.unavailable)
     return app
@@ -97,7 +124,7 @@ def _start_outbox_worker(app: FastAPI) -> outbox.OutboxWorker | None:
     settings: Settings = app.state.settings
     if not settings.outbox_worker:
         return None
-    if app.state.sms_sender is None:
+    if app.state.sms_sender is None or not outbox.sends_messages(app.state.sms_sender):
         logger.warning("no HOTLINE_TWILIO_ACCOUNT_SID/HOTLINE_SMS_SENDER: outgoing SMS wait "
                        "in the outbox until they are set")
         return None
@@ -123,4 +150,12 @@ def _start_recovery(app: FastAPI) -> PeriodicWorker | None:
     worker = PeriodicWorker("journal-recovery", lambda: recovery.catch_up_in_background(app),
                             settings.journal_retry_seconds)
     worker.start()
+    return worker
+
+
+def _start_escalation_worker(app: FastAPI) -> PeriodicWorker | None:
+    worker = escalation.escalation_worker(lambda: app.state.sessionmaker(), app.state.settings,
+                                          lambda: app.state.clock())
+    if worker is not None:
+        worker.start()
     return worker

@@ -5,6 +5,7 @@ number -> country and pseudonym (detection, privacy; ``telephony.lines.Caller`` 
 chosen organisation's queue.
 """
 
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,6 +37,7 @@ class DialPlan:
     candidate: Candidate
     numbers: tuple[str, ...]
     reasons: str
+    on_duty: bool = False  # operators' own phones: they must see the hotline's number
 
     @property
     def slug(self) -> str:
@@ -45,14 +47,30 @@ class DialPlan:
 MAX_NUMBERS_PER_DIAL = 10  # Twilio rings at most ten <Number>s of one <Dial>
 
 
-def dial_plans(directory: Directory, query: Query, limit: int) -> list[DialPlan]:
+OnDutyPhones = Callable[[Collection[int]], Mapping[int, tuple[str, ...]]]
+
+
+def dial_plans(directory: Directory, query: Query, limit: int,
+               on_duty: OnDutyPhones | None = None) -> list[DialPlan]:
     """The dials to try in turn, up to ``limit`` organisations: all of an organisation's
     duty numbers at once (the first to answer takes the call, Twilio stops the others),
-    or, for an organisation that rings in order, one dial per number."""
+    or, for an organisation that rings in order, one dial per number. An organisation in
+    ``on_duty`` mode rings its on-duty operators' phones at once, or its duty numbers
+    while nobody is on duty (or ``on_duty`` is None: the database is out of reach).
+    ``on_duty`` is asked once, and only if such an organisation is among the candidates."""
+    candidates = dialable(directory, query, limit)
+    wanted = [c.responder.organisation_id for c in candidates
+              if c.responder.ring_on_duty and c.responder.organisation_id is not None]
+    phones = on_duty(wanted) if on_duty is not None and wanted else {}
     plans = []
-    for candidate in dialable(directory, query, limit):
+    for candidate in candidates:
         numbers = candidate.responder.duty_numbers[:MAX_NUMBERS_PER_DIAL]
         reasons = "; ".join(candidate.reasons)
+        staff = phones.get(candidate.responder.organisation_id or 0, ())
+        if staff:
+            plans.append(DialPlan(candidate, staff[:MAX_NUMBERS_PER_DIAL],
+                                  f"{len(staff)} on-duty operator(s); {reasons}", on_duty=True))
+            continue
         if not candidate.responder.ring_in_order:
             plans.append(DialPlan(candidate, numbers, reasons))
             continue

@@ -432,7 +432,7 @@ def production_env(url: str, data_dir: Path, audio_dir: Path, webhook_threads: i
 def uvicorn_command(factory: str, port: int, options: list[str]) -> list[str]:
     """The Dockerfile's command, on loopback, plus the options under test."""
     return [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
-            "--port", str(port), "--proxy-headers", "--forwarded-allow-ips", "*", *options]
+            "--port", str(port), "--no-proxy-headers", *options]
 
 
 def free_port() -> int:

@@ -128,6 +128,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "outbox_worker": False,  # tests run the outbox themselves, with a recording fake
         "recovery_worker": False,  # the journal is replayed by the next request instead
         "purge_interval_minutes": 0,  # tests of the purge worker set it themselves
+        "escalation_worker": False,  # tests call escalate_due themselves, with a clock
         "journal_dir_override": Path(tempfile.mkdtemp(prefix="hotline-journal-")),
     } | overrides
     return Settings(**values)

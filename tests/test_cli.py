@@ -148,6 +148,45 @@ def test_simulate_call_into_the_callback_offer(hotline):
     assert out.count("hotline dials") == 3
 
 
+@pytest.mark.parametrize(("caller", "heard", "end"), [
+    ("answer-safe", "caller and operator are connected and talk",
+     "call-back done: last outcome completed, 1 attempt(s) at the caller, number erased"),
+    ("answer-not-safe", "caller stays silent",
+     "call-back pending: last outcome not_safe, 1 attempt(s) at the caller, number kept "
+     "encrypted"),
+    ("no-answer", "caller: no answer",
+     "call-back pending: last outcome no_answer, 1 attempt(s) at the caller, number kept "
+     "encrypted"),
+])
+def test_simulate_callback_plays_the_masked_call_back(hotline, caller, heard, end):
+    code, out, _ = hotline("simulate", "callback", "--from", "+992900000000", "--caller",
+                           caller, "--at", "2026-11-23T11:00+03:00")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("caller +992900000000 asked to be called back (case HL-")
+    assert "the console shows the number as +992 •• ••• •• 00" in lines
+    assert "Twilio rings the operator's phone +10000000001; its display shows +10000000000" in lines
+    assert any(line.startswith("operator hears (ru-RU, Twilio voice): \"Обратный звонок")
+               for line in lines)
+    assert "hotline dials the caller +992900000000; their display shows +10000000000" in lines
+    if caller != "no-answer":
+        assert "caller hears (tg, audio callback_question.espeak.wav)" in out
+    assert heard in lines and lines[-1] == end
+    code, out, _ = hotline("directory", "list", "--json")
+    assert json.loads(out) == []  # rolled back
+
+
+def test_simulate_callback_uses_fresh_sids(hotline, monkeypatch):
+    from app.telephony import simulate_callback
+
+    sids = []
+    real = simulate_callback.new_sid
+    monkeypatch.setattr(simulate_callback, "new_sid", lambda: sids.append(real()) or sids[-1])
+    for _ in range(2):
+        assert hotline("simulate", "callback", "--at", "2026-11-23T11:00+03:00")[0] == 0
+    assert len(sids) >= 6 and len(set(sids)) == len(sids)
+
+
 def test_audio_render_reports_what_it_rendered(hotline, tmp_path, monkeypatch):
     monkeypatch.setenv("HOTLINE_AUDIO_DIR", str(tmp_path / "audio"))
     get_settings.cache_clear()

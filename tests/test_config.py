@@ -1,6 +1,8 @@
 """Settings: generated development secrets, and a production mode that refuses defaults."""
 
+import base64
 import json
+import secrets
 import stat
 
 import pytest
@@ -8,9 +10,10 @@ from cryptography.fernet import Fernet
 
 from app.config import ConfigurationError, Settings, resolve
 
-GOOD = {"twilio_auth_token": "t" * 32, "pseudonym_key": "p" * 40,
-        "encryption_key": Fernet.generate_key().decode(), "audit_key": "a" * 40,
+GOOD = {"twilio_auth_token": secrets.token_hex(16), "pseudonym_key": secrets.token_urlsafe(40),
+        "encryption_key": Fernet.generate_key().decode(), "audit_key": secrets.token_urlsafe(40),
         "public_url": "https://hotline.example.org/"}
+ZERO_KEY = base64.urlsafe_b64encode(bytes(32)).decode()
 
 
 def test_settings_are_read_from_hotline_environment_variables(monkeypatch, tmp_path):
@@ -67,6 +70,12 @@ def test_production_refuses_to_start_without_every_secret(tmp_path):
     ({"audit_key": "short"}, "AUDIT_KEY must be at least 32 bytes"),
     ({"encryption_key": "not-a-key"}, "ENCRYPTION_KEY must be a Fernet key"),
     ({"public_url": "http://hotline.example.org"}, "PUBLIC_URL must be the https://"),
+    ({"twilio_auth_token": " "}, "TWILIO_AUTH_TOKEN is not set"),
+    ({"twilio_auth_token": "t" * 32}, "TWILIO_AUTH_TOKEN looks typed"),
+    ({"pseudonym_key": "p" * 40}, "PSEUDONYM_KEY looks typed"),
+    ({"audit_key": "abab" * 10}, "AUDIT_KEY looks typed"),
+    ({"encryption_key": ZERO_KEY}, "ENCRYPTION_KEY: too few different bytes"),
+    ({"metrics_token": "m" * 40}, "METRICS_TOKEN looks typed"),
 ])
 def test_production_refuses_weak_settings(tmp_path, override, complaint):
     with pytest.raises(ConfigurationError, match=complaint):
@@ -76,3 +85,34 @@ def test_production_refuses_weak_settings(tmp_path, override, complaint):
 def test_production_starts_with_real_keys(tmp_path):
     settings = resolve(Settings(env="production", data_dir=tmp_path, **GOOD))
     assert settings.is_production and not (tmp_path / "dev-secrets.json").exists()
+
+
+def test_development_secrets_are_marked_and_refused_in_production(tmp_path):
+    development = resolve(Settings(data_dir=tmp_path / "dev"))
+    for name in ("twilio_auth_token", "pseudonym_key", "encryption_key", "audit_key"):
+        copied = GOOD | {name: getattr(development, name)}
+        with pytest.raises(ConfigurationError, match="development"):
+            resolve(Settings(env="production", data_dir=tmp_path / "prod", **copied))
+
+
+def test_a_secret_copied_from_an_unmarked_development_file_is_refused(tmp_path):
+    # A development file from before the marks: production compares against it.
+    old_key = Fernet.generate_key().decode()
+    (tmp_path / "dev-secrets.json").write_text(json.dumps({"encryption_key": old_key}))
+    with pytest.raises(ConfigurationError, match="ENCRYPTION_KEY is a development secret"):
+        resolve(Settings(env="production", data_dir=tmp_path,
+                         **(GOOD | {"encryption_key": old_key})))
+
+
+@pytest.mark.parametrize(("env", "asked", "served"), [
+    ("development", None, True), ("production", None, False), ("production", True, True)])
+def test_api_docs_are_off_in_production_unless_asked_for(tmp_path, env, asked, served):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    settings = resolve(Settings(env=env, data_dir=tmp_path, api_docs=asked,
+                                database_url=f"sqlite:///{tmp_path / 'h.db'}", **GOOD))
+    client = TestClient(create_app(settings))
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        assert (client.get(path).status_code == 200) is served, path

@@ -12,6 +12,7 @@ PostgreSQL is the only state the processes share, so this runs on PostgreSQL onl
 import asyncio
 import itertools
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -48,10 +49,10 @@ pytestmark = pytest.mark.parametrize(
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_URL = "https://hotline.example.org"
 HOTLINE_NUMBER = "+77270009999"
-AUTH_TOKEN = "scale-out-auth-token-0123456789abcdef"
-PSEUDONYM_KEY = "scale-out-pseudonym-key-" + "k" * 32
+AUTH_TOKEN = secrets.token_hex(16)  # production refuses typed-looking secrets
+PSEUDONYM_KEY = secrets.token_urlsafe(48)
 ENCRYPTION_KEY = Fernet.generate_key().decode()  # one key: each host reads the other's rows
-AUDIT_KEY = "scale-out-audit-key-" + "a" * 32  # one key: both hosts extend one audit chain
+AUDIT_KEY = secrets.token_urlsafe(48)  # one key: both hosts extend one audit chain
 CONNECTED_CALLS, UNANSWERED_CALLS, TEXTERS = 10, 10, 10
 OPERATORS_PER_HOST = 2
 FIRST_SMS = ("Сәлеметсіз бе, маған көмек керек", "1", "2")  # Kazakh; danger; no child
@@ -104,8 +105,8 @@ def start_host(name: str, database_url: str, tmp_path: Path, workers: int) -> Ho
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--proxy-headers",
-             "--forwarded-allow-ips", "*", "--workers", str(workers)],
+             "--host", "127.0.0.1", "--port", str(port), "--no-proxy-headers",
+             "--workers", str(workers)],
             cwd=ROOT, env=production_env(database_url, data_dir), stdout=out,
             stderr=subprocess.STDOUT)
     return Host(name, port, process, log)

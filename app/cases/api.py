@@ -3,16 +3,15 @@ the SMS thread. Same rules as the queue: 404 outside the organisation, audit eve
 
 import uuid
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from app.audit import service as audit
 from app.cases import work
 from app.cases.models import CloseStatus
 from app.cases.screening import ReferralType, Screening
-from app.db import MAX_INTEGER_ID, SessionDep
+from app.db import SessionDep
 from app.messaging import conversations
 from app.messaging.models import Author, Direction
 from app.operator_queue import service as queue_service
@@ -50,6 +49,8 @@ class ConsentIn(BaseModel):
 
 class CloseIn(BaseModel):
     status: CloseStatus = CloseStatus.CLOSED
+    send_pending: bool = Field(default=True, description="replies still in the outbox are "
+                               "sent (true) or cancelled (false)")
 
 
 class MessageOut(BaseModel):
@@ -146,8 +147,10 @@ def close(case_id: uuid.UUID, body: CloseIn, request: Request, session: SessionD
     now = now_of(request)
     with http_errors():
         case = queue_service.get_case(session, user, case_id)
-        work.close(session, request.app.state.settings, user, case, body.status, now)
-    audit.record(session, user, "case.close", now, case_id=case.id, status=body.status.value)
+        pending = work.close(session, request.app.state.settings, user, case, body.status,
+                             now, send_pending=body.send_pending)
+    audit.record(session, user, "case.close", now, case_id=case.id, status=body.status.value,
+                 pending_replies=pending, sent=body.send_pending if pending else None)
     return CaseOut.of(case, user, now)
 
 
@@ -178,38 +181,3 @@ def reply(case_id: uuid.UUID, body: ReplyIn, request: Request, session: SessionD
     audit.record(session, user, "case.reply", now, case_id=case.id)
     return MessageOut(at=now, direction=Direction.OUT, author=Author.OPERATOR,
                       body=body.body, delivery="pending")
-
-
-class CallbackOut(BaseModel):
-    id: int
-    requested_at: datetime
-    number: str | None
-    completed_at: datetime | None
-
-
-@router.get("/{case_id}/callbacks")
-def list_callbacks(case_id: uuid.UUID, request: Request, session: SessionDep,
-                   user: Operator) -> list[CallbackOut]:
-    """Callback requests with the number to call; needs the claim, and is audited."""
-    now = now_of(request)
-    with http_errors():
-        case = queue_service.get_case(session, user, case_id)
-        views = work.callbacks(session, request.app.state.settings, user, case, now)
-    audit.record(session, user, "case.callbacks.view", now, case_id=case.id,
-                 numbers_shown=sum(v.number is not None for v in views))
-    return [CallbackOut(**vars(v)) for v in views]
-
-
-@router.post("/{case_id}/callbacks/{callback_id}/done")
-def callback_done(case_id: uuid.UUID,
-                  callback_id: Annotated[int, Path(ge=1, le=MAX_INTEGER_ID)], request: Request,
-                  session: SessionDep, user: Operator) -> CallbackOut:
-    now = now_of(request)
-    with http_errors():
-        case = queue_service.get_case(session, user, case_id)
-        row = work.complete_callback(session, request.app.state.settings, user, case,
-                                     callback_id, now)
-    audit.record(session, user, "case.callback.done", now, case_id=case.id,
-                 callback_id=row.id)
-    return CallbackOut(id=row.id, requested_at=row.created_at, number=None,
-                       completed_at=row.completed_at)

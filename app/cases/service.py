@@ -19,6 +19,7 @@ from app.cases.models import (
     RoutingAttempt,
 )
 from app.db import utcnow
+from app.events import bus
 from app.monitoring import metrics
 from app.privacy import crypto
 from app.routing.needs import Need
@@ -102,11 +103,17 @@ def open_case(session: Session, contact: Contact, organisation_id: int) -> Case:
                     need=contact.need, child=contact.child, channel=contact.channel,
                     status=CaseStatus.QUEUED)
         session.add(case)
-    elif priority.rank < case.priority.rank:
-        case.priority = priority
+        created = True
+    else:
+        created = False
+        if priority.rank < case.priority.rank:
+            case.priority = priority
     case.child = case.child or contact.child
     session.flush()
     contact.case_id = case.id
+    if created:
+        bus.publish(session, bus.QueueEvent(organisation_id, bus.EventKind.CASE_CREATED,
+                                            case.id, case.reference))
     return case
 
 
@@ -165,8 +172,10 @@ def request_callback(session: Session, contact: Contact, case: Case, number: str
     if existing is not None:
         return existing
     now = at or utcnow()
+    # In the caller's language: the call-back's first words to them are in it.
     row = CallbackRequest(contact_id=contact.id, case_id=case.id,
                           number_encrypted=crypto.encrypt(encryption_key, number),
+                          language=contact.language or case.language,
                           created_at=now, purge_after=now + timedelta(days=retention_days))
     session.add(row)
     contact.outcome = ContactOutcome.CALLBACK_REQUESTED

@@ -10,11 +10,13 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from app.cases import history, referrals
 from app.cases.casework import CaseNote, CaseScreening, Referral
-from app.cases.models import CallbackRequest, Case, CaseStatus, CloseStatus
+from app.cases.models import Case, CaseStatus, CloseStatus
 from app.cases.screening import ReferralType, Screening
 from app.cases.scrub import Scrubbed, scrub
 from app.config import Settings
+from app.events import bus
 from app.messaging import conversations
 from app.operator_queue import service as queue_service
 from app.organisations.models import Organisation
@@ -34,6 +36,8 @@ class NoteView:
 
 def _working(session: Session, settings: Settings, user: User, case: Case,
              now: datetime) -> None:
+    if case.status is CaseStatus.CLOSED:  # say so, rather than "claim the case first"
+        raise queue_service.Conflict("the case is closed")
     queue_service.require_claim(case, user, now)
     queue_service.touch(settings, case, now)
 
@@ -113,6 +117,7 @@ def refer(session: Session, settings: Settings, user: User, case: Case, to_slug:
     case.status = CaseStatus.REFERRED
     case.claimed_by_id = case.claimed_at = case.claim_expires_at = None
     session.flush()
+    referrals.on_referred(session, user, case, referral, now)
     return referral
 
 
@@ -125,43 +130,20 @@ def reply(session: Session, settings: Settings, user: User, case: Case, body: st
 
 
 def close(session: Session, settings: Settings, user: User, case: Case, status: CloseStatus,
-          now: datetime) -> None:
-    """Close the case: the caller's number kept to reply is forgotten at once."""
+          now: datetime, send_pending: bool = True) -> int:
+    """Close the case. Replies still in the outbox are sent (the number to reply is kept
+    until the outbox is done with them, then forgotten) or, with ``send_pending`` False,
+    cancelled and the number forgotten at once. Returns how many replies were pending."""
     _working(session, settings, user, case, now)
+    pending = conversations.pending_replies(session, case.id)
     case.status = CaseStatus.CLOSED
     case.close_status = status
     case.closed_at = now
     case.claimed_by_id = case.claim_expires_at = None
-    conversations.close_for_case(session, case.id)
-
-
-@dataclass(frozen=True)
-class CallbackView:
-    id: int
-    requested_at: datetime
-    number: str | None  # None once done or purged
-    completed_at: datetime | None
-
-
-def callbacks(session: Session, settings: Settings, user: User, case: Case,
-              now: datetime) -> list[CallbackView]:
-    """The caller's callback requests; the number is shown only to the claiming operator."""
-    _working(session, settings, user, case, now)
-    rows = session.scalars(select(CallbackRequest).where(CallbackRequest.case_id == case.id)
-                           .order_by(CallbackRequest.created_at)).all()
-    return [CallbackView(r.id, r.created_at, crypto.decrypt(settings.encryption_key,
-                                                            r.number_encrypted)
-                         if r.number_encrypted else None, r.completed_at) for r in rows]
-
-
-def complete_callback(session: Session, settings: Settings, user: User, case: Case,
-                      callback_id: int, now: datetime) -> CallbackRequest:
-    """The operator called back: the number is no longer needed, so it is erased."""
-    _working(session, settings, user, case, now)
-    row = session.scalars(select(CallbackRequest).where(
-        CallbackRequest.id == callback_id, CallbackRequest.case_id == case.id)).one_or_none()
-    if row is None:
-        raise queue_service.NotFound(callback_id)
-    row.completed_at = row.completed_at or now
-    row.number_encrypted = None
-    return row
+    conversations.close_for_case(session, case.id, keep_for_outbox=send_pending)
+    history.record(session, case.id, "closed", now, user_id=user.id,
+                   organisation_id=case.organisation_id, status=status.value,
+                   pending_replies=pending, sent=send_pending if pending else None)
+    bus.publish(session, bus.QueueEvent(case.organisation_id, bus.EventKind.CASE_CLOSED,
+                                        case.id, case.reference))
+    return pending

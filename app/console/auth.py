@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -19,6 +20,7 @@ from app.config import Settings
 from app.console.errors import LoginRequired, csrf_refused, forbidden
 from app.console.pages import Viewer
 from app.db import SessionDep
+from app.organisations.models import Organisation
 from app.users.deps import SESSION_COOKIE, cookie_user
 from app.users.models import Role, User
 
@@ -61,13 +63,23 @@ def signed_in(request: Request, session: ConsoleDb, form: Form) -> User:
     except HTTPException:
         raise LoginRequired from None
     csrf_token: str = request.state.csrf_token
-    request.state.viewer = Viewer(user.username, user.role, csrf_token, HOME[user.role])
+    request.state.viewer = Viewer(user.username, user.role, csrf_token, HOME[user.role],
+                                  organisation_timezone(session, user))
     if request.method == "POST" and not same_token(field(form, "csrf_token"), csrf_token):
         raise csrf_refused()
     return user
 
 
 SignedIn = Annotated[User, Depends(signed_in)]
+
+
+def organisation_timezone(session: Session, user: User) -> str:
+    """The zone the console shows this user's times in: their organisation's, or UTC."""
+    if user.organisation_id is None:
+        return "UTC"
+    found = session.scalar(select(Organisation.timezone)
+                           .where(Organisation.id == user.organisation_id))
+    return found or "UTC"
 
 
 def role(*roles: Role) -> Callable[[User], User]:

@@ -16,7 +16,7 @@ from app.audit import service as audit
 from app.cases import work
 from app.cases.models import Case, CloseStatus
 from app.cases.screening import ReferralType
-from app.console import auth, flash, screening_form
+from app.console import auth, casetools, flash, screening_form
 from app.console.errors import ConsoleRoute, FormError
 from app.messaging import conversations
 from app.operator_queue import service as queue_service
@@ -155,6 +155,13 @@ def close(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
         status = CloseStatus(auth.field(form, "status") or CloseStatus.CLOSED.value)
     except ValueError:
         raise FormError(case_path(case_id), "not-open") from None
-    work.close(session, request.app.state.settings, user, case, status, now)
-    audit.record(session, user, "case.close", now, case_id=case.id, status=status.value)
+    choice = auth.field(form, "pending")
+    confirm = casetools.confirm_before_close(request, session, user, case, status, choice, now)
+    if confirm is not None:
+        return confirm
+    send = choice != "cancel"  # replies are sent unless the operator chose to cancel them
+    pending = work.close(session, request.app.state.settings, user, case, status, now,
+                         send_pending=send)
+    audit.record(session, user, "case.close", now, case_id=case.id, status=status.value,
+                 pending_replies=pending, sent=send if pending else None)
     return flash.redirect(case_path(case_id), done="closed")

@@ -108,7 +108,8 @@ class FormError(ConsoleError):
 
 # The services' Conflict messages, as flash codes.
 CONFLICT_CODES = {"claimed by another operator": "taken", "claim the case first": "claim-first",
-                  "the case is already with this organisation": "same-organisation"}
+                  "the case is already with this organisation": "same-organisation",
+                  "the case is closed": "case-closed"}
 
 
 def _as_console_error(exc: Exception, request: Request) -> ConsoleError | None:

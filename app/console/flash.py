@@ -26,6 +26,15 @@ DONE: dict[str, str] = {
     "blocked": N_("The caller is blocked."),
     "unblocked": N_("The block is lifted."),
     "logout": N_("You are signed out."),
+    "assigned": N_("The case is now with your colleague."),
+    "accepted": N_("Referral accepted: the case is in your queue."),
+    "declined": N_("Referral declined: the case went back to the organisation that "
+                   "referred it."),
+    "calling": N_("Your phone will ring now. Answer it and press 1 to call the caller; "
+                  "they will see the hotline's number, not yours."),
+    "callback-done": N_("Call-back marked done; the number is erased."),
+    "duty-on": N_("You are on duty."),
+    "duty-off": N_("You are off duty."),
 }
 
 ERRORS: dict[str, str] = {
@@ -41,6 +50,17 @@ ERRORS: dict[str, str] = {
     "service": N_("Choose the service the case is referred for."),
     "no-number": N_("No reply possible: the caller erased their number or it was deleted."),
     "stopped": N_("No reply possible: the caller texted STOP."),
+    "colleague": N_("Choose an active colleague of your organisation."),
+    "no-referral": N_("There is no referral waiting for an answer."),
+    "case-closed": N_("The case is closed."),
+    "no-duty-phone": N_("Add your own phone to your duty profile first: the hotline rings "
+                        "it, then the caller."),
+    "calls-off": N_("Outbound calls are not configured."),
+    "callback-gone": N_("This call-back is done or its number was erased."),
+    "call-failed": N_("Twilio refused the call; try again in a moment."),
+    "duty-phone": N_("Not saved: give your phone with + and the country code, "
+                     "e.g. +77010000000."),
+    "duty-no-phone": N_("Give the phone you can be reached on while on duty."),
 }
 
 

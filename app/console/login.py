@@ -66,8 +66,9 @@ def login(request: Request, session: auth.ConsoleDb, form: auth.Form) -> Respons
 
 
 @router.post("/logout")
-def logout(request: Request, session: auth.ConsoleDb, _user: auth.SignedIn) -> Response:
-    users.revoke_token(session, request.cookies.get(SESSION_COOKIE, ""))
+def logout(request: Request, session: auth.ConsoleDb, user: auth.SignedIn) -> Response:
+    users.revoke_token(session, user, request.cookies.get(SESSION_COOKIE, ""),
+                       request.app.state.clock())
     response = flash.redirect("/console/login", done="logout")
     auth.clear_session_cookie(response, request.app.state.settings)
     return response

@@ -26,9 +26,12 @@ from app.routing.needs import NEED_LABELS, Need
 from app.users.models import Role
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
-# No scripts, no frames, no third-party anything: the console needs none of them.
+# No frames, no inline script, no third-party anything. The one script (console.js, the
+# live queue) comes from the console itself and talks only to it (connect-src: the event
+# stream and the queue rows); every page works without it.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+                               "script-src 'self'; connect-src 'self'; "
                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -44,6 +47,7 @@ class Viewer:
     role: Role
     csrf_token: str
     home: str  # the page this role starts on
+    timezone: str = "UTC"  # the organisation's; UTC (labelled) for users without one
 
 
 @pass_context
@@ -67,8 +71,10 @@ def _environment() -> Environment:
 ENVIRONMENT = _environment()
 
 
-def helpers(ui: str, translations: NullTranslations) -> dict[str, Callable[..., str]]:
-    """Formatting functions for templates, bound to this request's language."""
+def helpers(ui: str, translations: NullTranslations, zone: str = "UTC"
+            ) -> dict[str, Callable[..., str]]:
+    """Formatting functions for templates, bound to this request's language and the
+    viewer's time zone."""
 
     def label(member: StrEnum) -> str:
         return translations.gettext(screening_labels.label(member))
@@ -87,7 +93,9 @@ def helpers(ui: str, translations: NullTranslations) -> dict[str, Callable[..., 
             "term": lambda member: translations.gettext(term(member)),
             "language_name": lambda code: language.language_name(code, ui),
             "country": lambda code: language.country_name(code, ui),
-            "when": language.when,
+            "when": lambda moment: language.when(moment, zone, ui),
+            "unscrubbed": lambda text: language.translate_markers(text, translations),
+            "ref": language.isolated,
             "removed": lambda counts: flash.describe_removed(counts, translations),
             "t": translations.gettext}
 
@@ -98,7 +106,9 @@ def render(request: Request, template: str, *, viewer: Viewer | None = None,
     translations = language.translations(ui)
     html = ENVIRONMENT.get_template(template).render(
         context, translations=translations, lang=ui, viewer=viewer, path=request.url.path,
-        flashes=flash.messages(request, translations), **helpers(ui, translations))
+        html_lang=language.html_lang(ui), direction=language.direction(ui),
+        languages=language.LANGUAGE_MENU, flashes=flash.messages(request, translations),
+        **helpers(ui, translations, viewer.timezone if viewer else "UTC"))
     response = HTMLResponse(html, status_code=status_code)
     chosen = language.chosen_in_query(request)
     if chosen:

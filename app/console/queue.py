@@ -9,10 +9,11 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.cases import work
+from app.cases import callbacks, work
 from app.cases.models import Case, CloseStatus
 from app.cases.screening import ReferralType
-from app.console import auth, flash, language, screening_form
+from app.console import auth, casetools, duty, flash, language, screening_form
+from app.console.callbacks import OUTCOMES as CALLBACK_OUTCOMES
 from app.console.errors import ConsoleRoute
 from app.console.pages import render
 from app.messaging import conversations
@@ -31,12 +32,27 @@ def waiting(since: datetime, now: datetime, ui: str) -> str:
 
 @router.get("")
 def queue_page(request: Request, session: auth.ConsoleDb, user: auth.OperatorUser) -> Response:
+    rows = queue_rows(request, session, user)
+    return render(request, "queue.html", viewer=auth.viewer(request), rows=rows,
+                  duty=duty.panel(session, request.app.state.settings, user),
+                  **casetools.sent_referrals(session, user, request.app.state.clock()))
+
+
+def queue_rows(request: Request, session: Session, user: User) -> list[tuple[CaseOut, str]]:
+    """The queue's rows and how long each case has waited; a view, audited."""
     now: datetime = request.app.state.clock()
     cases = queue_service.queue(session, user.organisation_id or 0)
     audit.record(session, user, "queue.view", now, count=len(cases))
     ui = language.language_of(request)
-    rows = [(CaseOut.of(c, user, now), waiting(c.created_at, now, ui)) for c in cases]
-    return render(request, "queue.html", viewer=auth.viewer(request), rows=rows)
+    return [(CaseOut.of(c, user, now), waiting(c.created_at, now, ui)) for c in cases]
+
+
+@router.get("/queue/rows")
+def queue_rows_fragment(request: Request, session: auth.ConsoleDb,
+                        user: auth.OperatorUser) -> Response:
+    """The rows alone, as the page shows them: what the live queue swaps in."""
+    return render(request, "_queue_rows.html", viewer=auth.viewer(request),
+                  rows=queue_rows(request, session, user))
 
 
 @router.post("/claim-next")
@@ -69,8 +85,10 @@ def _read_case(session: Session, request: Request, user: User, case: Case, now: 
     if conversation is not None:
         thread = conversations.thread(session, settings, case, case.organisation_id)
         audit.record(session, user, "case.messages.view", now, case_id=case.id)
+    requested = callbacks.view(session, settings, user, case, now)  # audited there
     return {"notes": notes, "screening": screening, "thread": thread,
-            "channel": conversation.channel if conversation else None}
+            "channel": conversation.channel if conversation else None,
+            "callbacks": requested, "callback_outcomes": CALLBACK_OUTCOMES}
 
 
 def _added_note(request: Request, notes: list[work.NoteView]) -> work.NoteView | None:
@@ -94,4 +112,5 @@ def case_page(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
         waiting=waiting(case.created_at, now, ui), added_note=_added_note(request, shown["notes"]),
         screening_fields=screening_form.fields(shown["screening"]),
         targets=referral_targets(session, case) if about.claimed_by_me else [],
-        services=list(ReferralType), close_statuses=list(CloseStatus), **shown)
+        services=list(ReferralType), close_statuses=list(CloseStatus), **shown,
+        **casetools.case_context(session, request, user, case, now))

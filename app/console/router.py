@@ -1,13 +1,16 @@
 """The operators' web console at ``/console``: server-rendered pages and plain forms.
 
-No JavaScript and no external assets, so it works on a phone on a slow connection:
-pages are small, the one style sheet is cached, and the queue never refreshes itself.
+No external assets, so it works on a phone on a slow connection: pages are small, the
+style sheet and the one script are cached, and every page works without the script (it
+only makes the queue live: app.console.live).
 """
 
 from fastapi import APIRouter
 
-from app.console import admin, casework, login, queue, stats
+from app.console import admin, callbacks, casetools, casework, duty, live, login, queue, stats
 
 router = APIRouter()
-for part in (login.router, queue.router, casework.router, admin.router, stats.router):
+for part in (login.router, live.router, queue.router, duty.router, casework.router,
+             callbacks.router, casetools.router, admin.router,
+             stats.router):
     router.include_router(part, prefix="/console", include_in_schema=False)

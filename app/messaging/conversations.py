@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.cases import service as cases
@@ -126,13 +126,37 @@ def erase_caller(session: Session, pseudonym: str, now: datetime) -> int:
     return len(ids)
 
 
-def close_for_case(session: Session, case_id: uuid.UUID) -> None:
-    """The case is closed: forget the numbers to reply to; a new message starts afresh."""
+def pending_replies(session: Session, case_id: uuid.UUID) -> int:
+    """Replies to the case's caller still waiting in the outbox (not yet with Twilio)."""
+    return session.scalar(select(func.count(Outbox.id)).where(
+        Outbox.conversation_id.in_(select(Conversation.id)
+                                   .where(Conversation.case_id == case_id)),
+        Outbox.status.in_(OPEN_OUTBOX))) or 0
+
+
+def close_for_case(session: Session, case_id: uuid.UUID, *,
+                   keep_for_outbox: bool = False) -> None:
+    """The case is closed: forget the numbers to reply to; a new message starts afresh.
+
+    ``keep_for_outbox``: replies still waiting are sent, so a conversation with any keeps
+    its number until the outbox has sent them or given up (``forget_number_when_done``);
+    the retention date still bounds it."""
     ids = list(session.scalars(select(Conversation.id).where(Conversation.case_id == case_id)))
     session.execute(update(Conversation).where(Conversation.id.in_(ids))
-                    .values(number_encrypted=None, number_purge_after=None,
-                            state=ConversationState.CLOSED))
-    _cancel_outbox(session, ids)
+                    .values(state=ConversationState.CLOSED))
+    if not keep_for_outbox:
+        _cancel_outbox(session, ids)
+    for conversation_id in ids:
+        forget_number_when_done(session, conversation_id)
+
+
+def forget_number_when_done(session: Session, conversation_id: uuid.UUID) -> None:
+    """Erase a closed conversation's number once no reply to it is waiting any more."""
+    session.execute(update(Conversation).where(
+        Conversation.id == conversation_id, Conversation.state == ConversationState.CLOSED,
+        ~select(Outbox.id).where(Outbox.conversation_id == conversation_id,
+                                 Outbox.status.in_(OPEN_OUTBOX)).exists())
+        .values(number_encrypted=None, number_purge_after=None))
 
 
 def _cancel_outbox(session: Session, conversation_ids: list[uuid.UUID]) -> None:

@@ -6,6 +6,7 @@ None: no reply). A person is never stuck in a menu: the second reply that is not
 understood takes the menu's first choice and moves on, as the voice line does.
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,10 +16,11 @@ from app import countries, pipeline
 from app.blocklist import refusal
 from app.blocklist import service as blocklist
 from app.cases import service as cases
-from app.cases.models import Channel, Contact, ContactOutcome
+from app.cases.models import Case, Channel, Contact, ContactOutcome
 from app.config import Settings
 from app.detection.country import caller_country, channel_prefix
 from app.detection.language import detect_language
+from app.events import bus
 from app.languages import LANGUAGES
 from app.messaging import conversations, texts
 from app.messaging.keywords import Keyword, keyword_of, menu_number
@@ -88,6 +90,8 @@ def handle(session: Session, settings: Settings, directory: Directory, inbound: 
     conversations.remember_number(conversation, settings, inbound.from_, now)
     conversations.record(session, conversation, settings, direction=Direction.IN,
                          author=Author.CALLER, body=inbound.body, now=now, sid=inbound.sid)
+    if conversation.case_id is not None:  # a new case is announced when it opens
+        _announce(session, conversation.case_id)
     turn = Turn(session, settings, directory, now, conversation, inbound.body)
     reply = _respond(turn, keyword)
     if reply is not None and reply_later:
@@ -97,6 +101,14 @@ def handle(session: Session, settings: Settings, directory: Directory, inbound: 
         conversations.record(session, conversation, settings, direction=Direction.OUT,
                              author=Author.AUTO, body=reply, now=now)
     return reply
+
+
+def _announce(session: Session, case_id: uuid.UUID) -> None:
+    """Tell the case's open console pages that the caller wrote (the event says which
+    case, never what)."""
+    case = session.get_one(Case, case_id)
+    bus.publish(session, bus.QueueEvent(case.organisation_id, bus.EventKind.MESSAGE_INBOUND,
+                                        case.id, case.reference))
 
 
 def reply_without_database(inbound: Inbound, settings: Settings, country: str | None

@@ -1,11 +1,12 @@
 """The durable outbox: every SMS or WhatsApp message we send on our own goes through it.
 
-A worker leases a due row (committed before sending), sends it through an
-``SmsSender``, and records the result. If Twilio is down the row is retried with
-exponential backoff; if the process dies mid-send the lease lapses and another pass
-sends it. That makes delivery at-least-once: a crash in the instant after Twilio
-accepted a message and before we recorded it can send it twice, which is better for a
-person waiting for an answer than never.
+A worker leases a due row (committed before sending), sends it through the
+``Outbound`` interface (which also places call-backs), and records the result. If
+Twilio is down the row is retried with exponential backoff; if the process dies
+mid-send the lease lapses and another pass sends it. That makes delivery
+at-least-once: a crash in the instant after Twilio accepted a message and before we
+recorded it can send it twice, which is better for a person waiting for an answer than
+never.
 """
 
 import logging
@@ -25,7 +26,7 @@ from twilio.rest import Client
 from app.config import Settings
 from app.detection.country import channel_prefix, strip_channel
 from app.messaging import conversations
-from app.messaging.models import Conversation, Message, Outbox, OutboxStatus
+from app.messaging.models import Conversation, Message, Outbox, OutboxKind, OutboxStatus
 from app.privacy import crypto
 from app.workers import PeriodicWorker
 
@@ -35,6 +36,7 @@ FIRST_RETRY = timedelta(seconds=15)
 MAX_RETRY = timedelta(minutes=30)
 BATCH = 20
 OPTED_OUT = 21610  # "Attempt to send to unsubscribed recipient"
+CALL_RING_SECONDS = 30  # the operator's own phone: then it counts as not answered
 
 
 class SendError(Exception):
@@ -50,13 +52,20 @@ class SendError(Exception):
         return self.code == str(OPTED_OUT)
 
 
-class SmsSender(Protocol):
+class Outbound(Protocol):
+    """What the service sends or places on its own: messages, and masked call-backs."""
+
     def send(self, to: str, body: str, status_callback: str) -> str:
         """Hand one message to the provider; return its message SID or raise SendError."""
         ...
 
+    def call(self, to: str, from_: str, url: str, status_callback: str) -> str:
+        """Ring ``to`` showing ``from_``; when it answers, Twilio fetches ``url`` for what
+        to do. Returns the call's SID or raises SendError."""
+        ...
 
-class TwilioSmsSender:
+
+class TwilioOutbound:
     """Twilio's REST API. The only place the service talks to Twilio on its own."""
 
     def __init__(self, account_sid: str, auth_token: str, sender: str,
@@ -80,6 +89,17 @@ class TwilioSmsSender:
             raise SendError(type(exc).__name__, retryable=True) from None
         return str(message.sid)
 
+    def call(self, to: str, from_: str, url: str, status_callback: str) -> str:
+        try:
+            call = self.client.calls.create(
+                to=to, from_=from_, url=url, status_callback=status_callback,
+                status_callback_event=["answered", "completed"], timeout=CALL_RING_SECONDS)
+        except TwilioRestException as exc:
+            raise SendError(str(exc.code or exc.status), retryable=False) from None
+        except (TwilioException, OSError) as exc:
+            raise SendError(type(exc).__name__, retryable=True) from None
+        return str(call.sid)
+
     def _origin(self, to: str) -> dict[str, str]:
         """Send on the channel the person wrote on: Twilio delivers to ``whatsapp:+…`` only
         from the hotline's WhatsApp address. A Messaging Service picks from its own pool."""
@@ -90,11 +110,23 @@ class TwilioSmsSender:
         return {"from_": self.sender}
 
 
-def make_sender(settings: Settings) -> SmsSender | None:
-    if settings.twilio_account_sid and settings.sms_sender:
-        return TwilioSmsSender(settings.twilio_account_sid, settings.twilio_auth_token,
-                               settings.sms_sender)
+# The names from before calls were placed too.
+SmsSender = Outbound
+TwilioSmsSender = TwilioOutbound
+
+
+def make_sender(settings: Settings) -> Outbound | None:
+    """Twilio's REST API once there is an account; None without one (messages wait in the
+    outbox, call-backs answer 503). Messages go out only once there is a sender too."""
+    if settings.twilio_account_sid:
+        return TwilioOutbound(settings.twilio_account_sid, settings.twilio_auth_token,
+                              settings.sms_sender)
     return None
+
+
+def sends_messages(outbound: Outbound) -> bool:
+    """Whether messages can go out: Twilio's needs the hotline's sender (a fake always can)."""
+    return not isinstance(outbound, TwilioOutbound) or bool(outbound.sender)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -150,14 +182,24 @@ def _lease(session: Session, settings: Settings, outbox_id: int, now: datetime
     if taken != 1:
         return None
     row = session.get_one(Outbox, outbox_id)
+    key = settings.encryption_key
+    if row.kind is OutboxKind.ALERT:  # to an operator's own phone: no conversation
+        return _Leased(to=_decrypted(key, row.recipient_encrypted),
+                       body=_decrypted(key, row.body_encrypted), attempts=row.attempts)
     conversation = session.get_one(Conversation, row.conversation_id)
     message = session.get_one(Message, row.message_id)
-    key = settings.encryption_key
     blocked = conversation.opted_out_at is not None or conversation.number_encrypted is None
     return _Leased(
         to=None if blocked else crypto.decrypt(key, conversation.number_encrypted or ""),
         body=crypto.decrypt(key, message.body_encrypted) if message.body_encrypted else None,
         attempts=row.attempts)
+
+
+def _decrypted(key: str, token: str | None) -> str | None:
+    try:
+        return crypto.decrypt(key, token) if token else None
+    except crypto.InvalidToken:  # written under a key since replaced: cancelled, not sent
+        return None
 
 
 def _deliver_one(make_session: Callable[[], Session], sender: SmsSender, settings: Settings,
@@ -186,10 +228,11 @@ def _record_failure(make_session: Callable[[], Session], settings: Settings, out
                     ) -> None:
     logger.warning("outbox %s: attempt %s failed (%s)", outbox_id, attempts, exc.code)
     with make_session() as session, session.begin():
-        if exc.opted_out:
-            row = session.get_one(Outbox, outbox_id)
+        row = session.get_one(Outbox, outbox_id)
+        if exc.opted_out and row.kind is OutboxKind.REPLY:
             conversation = session.get_one(Conversation, row.conversation_id)
             conversations.set_opted_out(session, conversation, now)
+            conversations.forget_number_when_done(session, conversation.id)
             report.cancelled.append(outbox_id)
         elif exc.retryable and attempts < settings.outbox_max_attempts:
             _finish(session, outbox_id, OutboxStatus.PENDING, error=exc.code,
@@ -209,6 +252,10 @@ def _finish(session: Session, outbox_id: int, status: OutboxStatus, *, error: st
         row.last_error = error[:120]
     for name, value in values.items():
         setattr(row, name, value)
+    if status is not OutboxStatus.PENDING and row.conversation_id is not None:
+        # A reply that outlived its case's closing kept the number until now.
+        session.flush()
+        conversations.forget_number_when_done(session, row.conversation_id)
 
 
 class OutboxWorker(PeriodicWorker):

@@ -7,6 +7,7 @@ real outbox, delivered by a sender that prints instead of calling Twilio.
 segments.
 """
 
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 
@@ -26,16 +27,22 @@ from app.telephony.simulate import post_signed, simulated_app
 
 
 class PrintingSender:
-    """An SmsSender that shows what would go to Twilio."""
+    """The outbound interface, showing what would go to Twilio instead of sending it."""
 
     def __init__(self, say: Callable[[str], None]) -> None:
         self.say = say
         self.count = 0
+        self.calls: list[tuple[str, str, str, str]] = []  # what call() was asked to place
 
     def send(self, to: str, body: str, status_callback: str) -> str:
         self.count += 1
         self.say(f'outbox sends to {to}{_size(to, body)}: "{body}"')
         return f"SM{self.count:032d}"
+
+    def call(self, to: str, from_: str, url: str, status_callback: str) -> str:
+        self.calls.append((to, from_, url, status_callback))
+        self.say(f"Twilio rings {to}, showing {from_}")
+        return "CA" + secrets.token_hex(16)  # fresh each time, as Twilio's are
 
 
 def simulate_sms(settings: Settings, number: str, messages: list[str],

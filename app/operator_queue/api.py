@@ -8,14 +8,18 @@ written to the audit log in the same transaction as the change.
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel
 
 from app.audit import service as audit
-from app.cases.models import Case, CasePriority, CaseStatus
-from app.db import SessionDep
+from app.cases import referrals, timeline
+from app.cases import search as case_search
+from app.cases.models import Case, CasePriority, CaseStatus, Channel, CloseStatus
+from app.cases.tools_schemas import EarlierCaseOut, HistoryOut, ReferralOut
+from app.db import MAX_INTEGER_ID, SessionDep
 from app.operator_queue import service as queue_service
 from app.routing.needs import Need
 from app.users.deps import Operator
@@ -39,6 +43,8 @@ class CaseOut(BaseModel):
     claim_expires_at: datetime | None
     opted_out: bool
     reporting_consent: bool  # counted in exports to partners
+    escalation_level: int = 0  # 1: on-duty operators alerted; 2: the regional hub's too
+    escalated_at: datetime | None = None
 
     @classmethod
     def of(cls, case: Case, user: User, now: datetime) -> "CaseOut":
@@ -51,7 +57,27 @@ class CaseOut(BaseModel):
                    claimed_by_me=live and case.claimed_by_id == user.id,
                    claim_expires_at=case.claim_expires_at if live else None,
                    opted_out=case.opted_out_at is not None,
-                   reporting_consent=case.reporting_consent)
+                   reporting_consent=case.reporting_consent,
+                   escalation_level=case.escalation_level, escalated_at=case.escalated_at)
+
+
+class CaseFoundOut(CaseOut):
+    """A case in a list: the queue's fields, and how it came in and ended."""
+
+    channel: Channel | None
+    close_status: CloseStatus | None
+    closed_at: datetime | None
+
+    @classmethod
+    def found(cls, case: Case, user: User, now: datetime) -> "CaseFoundOut":
+        return cls(**CaseOut.of(case, user, now).model_dump(), channel=case.channel,
+                   close_status=case.close_status, closed_at=case.closed_at)
+
+
+class CaseDetailOut(CaseFoundOut):
+    earlier_cases: list[EarlierCaseOut]  # the same caller's other cases with us
+    referral: ReferralOut | None  # the referral to answer, or the decline that sent it back
+    history: list[HistoryOut]
 
 
 @contextmanager
@@ -70,12 +96,40 @@ def now_of(request: Request) -> datetime:
 
 
 @router.get("")
-def list_cases(request: Request, session: SessionDep, user: Operator) -> list[CaseOut]:
-    """The organisation's open cases: child first, then urgent, then normal; oldest first."""
+def list_cases(
+        request: Request, response: Response, session: SessionDep, user: Operator,
+        reference: Annotated[str | None, Query(max_length=16)] = None,
+        case_status: Annotated[CaseStatus | None, Query(alias="status")] = None,
+        created_from: Annotated[date | None, Query(alias="from")] = None,
+        created_to: Annotated[date | None, Query(alias="to")] = None,
+        language: Annotated[str | None, Query(max_length=8)] = None,
+        channel: Channel | None = None, priority: CasePriority | None = None,
+        limit: Annotated[int, Query(ge=1, le=case_search.MAX_PAGE)] = case_search.PAGE,
+        offset: Annotated[int, Query(ge=0, le=MAX_INTEGER_ID)] = 0,
+) -> list[CaseFoundOut]:
+    """Without filters, the organisation's open cases: child first, then urgent, then
+    normal; oldest first. With any filter, a search of all its cases, closed ones too,
+    newest first, a page at a time (``X-Next-Offset`` names the next page). ``from`` and
+    ``to`` are days of creation in the organisation's time zone."""
     now = now_of(request)
-    cases = queue_service.queue(session, user.organisation_id or 0)
-    audit.record(session, user, "queue.view", now, count=len(cases))
-    return [CaseOut.of(c, user, now) for c in cases]
+    filters = case_search.Filters(reference=reference, status=case_status,
+                                  created_from=created_from, created_to=created_to,
+                                  language=language, channel=channel, priority=priority)
+    if not filters.names() and "limit" not in request.query_params and (
+            "offset" not in request.query_params):
+        cases = queue_service.queue(session, user.organisation_id or 0)
+        audit.record(session, user, "queue.view", now, count=len(cases))
+        return [CaseFoundOut.found(c, user, now) for c in cases]
+    try:
+        page = case_search.search(session, user.organisation_id or 0, filters, limit=limit,
+                                  offset=offset)
+    except case_search.InvalidSearch as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    audit.record(session, user, "case.search", now, filters=filters.names(),
+                 count=len(page.cases), offset=offset)
+    if page.next_offset is not None:
+        response.headers["X-Next-Offset"] = str(page.next_offset)
+    return [CaseFoundOut.found(c, user, now) for c in page.cases]
 
 
 @router.post("/claim-next")
@@ -90,12 +144,22 @@ def claim_next(request: Request, session: SessionDep, user: Operator) -> CaseOut
 
 @router.get("/{case_id}")
 def get_case(case_id: uuid.UUID, request: Request, session: SessionDep,
-             user: Operator) -> CaseOut:
+             user: Operator) -> CaseDetailOut:
     now = now_of(request)
     with http_errors():
         case = queue_service.get_case(session, user, case_id)
     audit.record(session, user, "case.view", now, case_id=case.id)
-    return CaseOut.of(case, user, now)
+    earlier = case_search.earlier_cases(session, case)
+    if earlier:  # other cases' references are shown: that is a look at them too
+        audit.record(session, user, "case.earlier.view", now, case_id=case.id,
+                     cases=[str(c.id) for c in earlier])
+    referral = referrals.view(session, request.app.state.settings, case)
+    return CaseDetailOut(
+        **CaseFoundOut.found(case, user, now).model_dump(),
+        earlier_cases=[EarlierCaseOut.of(c) for c in earlier],
+        referral=ReferralOut.of(referral) if referral else None,
+        history=[HistoryOut.of(e) for e in timeline.entries(session, case.id,
+                                                            case.organisation_id)])
 
 
 @router.post("/{case_id}/claim")

@@ -13,8 +13,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Select, case, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.cases import history
 from app.cases.models import Case, CasePriority, CaseStatus
 from app.config import Settings
+from app.events import bus
 from app.users.models import User
 
 OPEN_STATUSES = (CaseStatus.QUEUED, CaseStatus.CLAIMED, CaseStatus.REFERRED)
@@ -66,6 +68,10 @@ def claim(session: Session, settings: Settings, user: User, case_id: uuid.UUID,
     if taken != 1:
         raise Conflict("claimed by another operator" if case_.status is CaseStatus.CLAIMED
                        else f"the case is {case_.status}")
+    history.record(session, case_.id, "claimed", now, user_id=user.id,
+                   organisation_id=case_.organisation_id)
+    bus.publish(session, bus.QueueEvent(case_.organisation_id, bus.EventKind.CASE_CLAIMED,
+                                        case_.id, case_.reference))
     return case_
 
 
@@ -114,4 +120,8 @@ def release(session: Session, user: User, case_id: uuid.UUID, now: datetime) -> 
     require_claim(case_, user, now)
     case_.status = CaseStatus.QUEUED
     case_.claimed_by_id = case_.claimed_at = case_.claim_expires_at = None
+    history.record(session, case_.id, "released", now, user_id=user.id,
+                   organisation_id=case_.organisation_id)
+    bus.publish(session, bus.QueueEvent(case_.organisation_id, bus.EventKind.CASE_RELEASED,
+                                        case_.id, case_.reference))
     return case_

@@ -28,10 +28,13 @@ class Service(StrEnum):
 
 class RingMode(StrEnum):
     """How an organisation's duty numbers are rung: all at once (the first to accept takes
-    the call and Twilio stops the others) or one after another."""
+    the call and Twilio stops the others) or one after another. ``on_duty`` rings the
+    phones of the operators on duty now, all at once, and the duty numbers (all at once)
+    while nobody is on duty."""
 
     SIMULTANEOUS = "simultaneous"
     IN_ORDER = "in_order"
+    ON_DUTY = "on_duty"
 
 
 class Organisation(Base):

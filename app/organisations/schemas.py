@@ -146,7 +146,9 @@ class OrganisationEntry(BaseModel):
     duty_numbers: list[Annotated[str, AfterValidator(_e164)]] = Field(min_length=1,
                                                                        max_length=10)
     ring: RingMode = Field(default=RingMode.SIMULTANEOUS,
-                           description="duty numbers rung 'simultaneous'ly or 'in_order'")
+                           description="duty numbers rung 'simultaneous'ly or 'in_order', "
+                           "or 'on_duty': the on-duty operators' phones at once, the duty "
+                           "numbers while nobody is on duty")
     hub: bool = False
     priority: int = Field(default=100, ge=0, le=1000,
                           description="lower is tried first among equals")

@@ -149,6 +149,7 @@ def to_responder(org: Organisation) -> Responder:
         always_open=org.always_open, is_hub=org.is_hub, priority=org.priority,
         services=frozenset(org.services), languages=frozenset(org.languages),
         duty_numbers=tuple(org.duty_numbers), ring_in_order=org.ring_mode == RingMode.IN_ORDER,
+        ring_on_duty=org.ring_mode == RingMode.ON_DUTY,
         hours=tuple(Interval(h.weekday, h.opens_at, h.closes_at) for h in org.hours),
         exceptions=tuple(DatedException(e.day, e.closed, tuple(map(parse_interval, e.intervals)),
                                         e.name) for e in org.exceptions),

@@ -102,6 +102,7 @@ class Responder:
     languages: frozenset[str]
     duty_numbers: tuple[str, ...]
     ring_in_order: bool = False  # duty numbers one after another, not all at once
+    ring_on_duty: bool = False  # the on-duty operators' phones, else the duty numbers
     hours: tuple[Interval, ...] = field(default=())
     exceptions: tuple[DatedException, ...] = field(default=())
     # The row's id, so recording a dial needs no lookup; None in snapshots saved before it.

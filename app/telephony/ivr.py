@@ -108,7 +108,7 @@ class Ivr:
     # --- connecting -----------------------------------------------------------------
 
     def dial(self, language: str, plan: DialPlan, attempt: int, contact_id: str,
-             need: Need | None, child: bool) -> VoiceResponse:
+             need: Need | None, child: bool, caller_id: str | None = None) -> VoiceResponse:
         """Ring the candidate. The URLs carry what the next steps need to go on without
         the database (need, child, the responder), should it be unreachable by then."""
         response = VoiceResponse()
@@ -116,7 +116,7 @@ class Ivr:
         state = {"lang": language, "attempt": attempt, "need": need.value if need else None,
                  "child": 1 if child else None}
         dial = Dial(action=self.url("/dial", **state),
-                    timeout=self.settings.dial_timeout_seconds)
+                    timeout=self.settings.dial_timeout_seconds, caller_id=caller_id)
         whisper = self.url("/whisper", c=contact_id, o=plan.slug, **state)
         for number in plan.numbers:
             dial.number(number, url=whisper)

@@ -17,25 +17,32 @@ class WebhookReply(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
+def _same(body: str) -> str:
+    return body
+
+
 def reply_once(make_session: Callable[[], Session], key: str, answer: Callable[[Session], str],
-               at: datetime | None = None) -> str:
+               at: datetime | None = None, *, seal: Callable[[str], str] = _same,
+               unseal: Callable[[str], str] = _same) -> str:
     """The reply stored under ``key``, or ``answer``'s, stored with what it changed in one
     transaction. When the same webhook, retried by Twilio onto another request or
-    process, was answered meanwhile, the reply given there wins (the key is unique)."""
+    process, was answered meanwhile, the reply given there wins (the key is unique).
+    ``seal`` turns the reply into what is stored (``unseal`` back): a reply that dials an
+    operator's own phone is stored encrypted."""
     try:
         with make_session() as session, session.begin():
             stored = stored_reply(session, key)
             if stored is not None:
-                return stored
+                return unseal(stored)
             body = answer(session)
-            session.add(WebhookReply(key=key, body=body, created_at=at or utcnow()))
+            session.add(WebhookReply(key=key, body=seal(body), created_at=at or utcnow()))
         return body
     except exc.IntegrityError:
         with make_session() as session:
             stored = stored_reply(session, key)
         if stored is None:
             raise
-        return stored
+        return unseal(stored)
 
 
 def stored_reply(session: Session, key: str) -> str | None:

@@ -50,7 +50,22 @@ PROMPTS: dict[str, str] = {
     "whisper_child": N_("A child may be involved."),
     # To a blocked caller, then the line hangs up: it must not say they are blocked.
     "unavailable": N_("This line cannot take your call."),
+    # A masked call-back, first words to the caller: whoever picks up may not be the caller,
+    # or not alone, so it names no subject (never "trafficking") and no organisation.
+    "callback_question": N_("This is the helpline you asked to call you back. "
+                            "Is it safe to talk now? If it is, press 1."),
+    # To the operator calling back, on their own phone (text-to-speech only).
+    "callback_whisper": N_("Call-back for case {reference}. The caller speaks {language}. "
+                           "Press 1 to call the caller back."),
+    "callback_not_safe": N_("The caller did not say it is safe to talk. "
+                            "The call-back stays pending."),
+    "callback_unreached": N_("The caller could not be reached. The call-back stays pending."),
+    "callback_gone": N_("This call-back is no longer possible: it is done or its number "
+                        "was erased."),
 }
+# Heard by responders and operators, in a language Twilio speaks: never rendered to audio.
+TTS_ONLY = frozenset({"whisper", "callback_whisper", "callback_not_safe",
+                      "callback_unreached", "callback_gone"})
 
 MENU_DIGITS = tuple(str(d) for d in range(1, 10))
 
@@ -63,7 +78,7 @@ def prompt_variants(emergency_numbers: set[str]) -> list[tuple[str, dict[str, st
             variants += [(key, {"digit": digit}) for digit in MENU_DIGITS]
         elif key == "emergency":
             variants += [(key, {"number": number}) for number in sorted(emergency_numbers)]
-        elif key not in ("whisper",):  # the whisper is for responders: TTS only
+        elif key not in TTS_ONLY:
             variants.append((key, {}))
     return variants
 

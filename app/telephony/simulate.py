@@ -147,12 +147,16 @@ class Simulator:
         return "unknown responder"
 
     def hear(self, who: str, verb: ET.Element) -> None:
-        if verb.tag == "Say":
-            self.say(f'{who} ({verb.get("language")}, Twilio voice): "{verb.text}"')
-        elif verb.tag == "Play":
-            language, filename = verb.text.rsplit("/", 2)[-2:]
-            text = prompt_text(language, *parse_audio_name(filename.split(".")[0]))
-            self.say(f'{who} ({language}, audio {filename}): "{text}"')
+        hear(self.say, who, verb)
+
+
+def hear(say: Callable[[str], None], who: str, verb: ET.Element) -> None:
+    if verb.tag == "Say":
+        say(f'{who} ({verb.get("language")}, Twilio voice): "{verb.text}"')
+    elif verb.tag == "Play":
+        language, filename = (verb.text or "").rsplit("/", 2)[-2:]
+        text = prompt_text(language, *parse_audio_name(filename.split(".")[0]))
+        say(f'{who} ({language}, audio {filename}): "{text}"')
 
 
 def simulate_call(settings: Settings, script: Script, say: Callable[[str], None],

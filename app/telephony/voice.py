@@ -26,6 +26,7 @@ from app.config import Settings
 from app.detection.country import parse_number
 from app.journal import Journal
 from app.languages import LANGUAGES
+from app.privacy import crypto
 from app.routing.engine import Query, Tier, reopening, route
 from app.routing.needs import Need
 from app.routing.snapshot import Directory
@@ -34,12 +35,15 @@ from app.telephony.ivr import MORE_DIGIT, NEED_KEYS, SILENT_NEED, Ivr, language_
 from app.telephony.lines import Caller, DatabaseLine, JournalLine, Line
 from app.telephony.models import reply_once
 from app.telephony.signature import TwilioDep, TwilioRequest
+from app.users import duty
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/twilio/voice", tags=["twilio"])
 STEP_FIELDS = ("CallSid", "Digits", "DialCallStatus", "CallStatus")
 Step = Callable[[Line, "Call"], VoiceResponse]
 FINAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
+# A stored reply that dials operators' own phones is kept encrypted (TwiML starts "<?xml").
+SEALED = "sealed:"
 
 
 class Call:
@@ -54,6 +58,7 @@ class Call:
         self.sid = tw.field("CallSid")
         self.digits = tw.optional("Digits")
         self.attempt = _int(tw.query.get("t"), 1)
+        self.dials_operators = False  # the reply holds operators' own phones: seal it
 
     @property
     def language(self) -> str:
@@ -104,8 +109,21 @@ def run_step(request: Request, tw: TwilioRequest, step: Step) -> Response:
 
 
 def _in_database(request: Request, call: Call, key: str, step: Step) -> str:
+    encryption_key = call.settings.encryption_key
+
+    def seal(body: str) -> str:
+        if not call.dials_operators:
+            return body
+        return SEALED + crypto.encrypt(encryption_key, body)
+
+    def unseal(stored: str) -> str:
+        if not stored.startswith(SEALED):
+            return stored
+        return crypto.decrypt(encryption_key, stored.removeprefix(SEALED))
+
     return reply_once(request.app.state.sessionmaker, key,
-                      lambda session: str(step(_database_line(session, call), call)))
+                      lambda session: str(step(_database_line(session, call), call)),
+                      seal=seal, unseal=unseal)
 
 
 def _database_line(session: Session, call: Call) -> DatabaseLine:
@@ -215,13 +233,28 @@ def information(line: Line, call: Call) -> VoiceResponse:
 
 def connect(line: Line, call: Call, attempt: int) -> VoiceResponse:
     query = Query(language=line.language, country=line.country, need=line.need, at=call.now)
-    plans = pipeline.dial_plans(call.directory, query, call.settings.max_dial_attempts)
+    plans = pipeline.dial_plans(call.directory, query, call.settings.max_dial_attempts,
+                                _on_duty_phones(line, call))
     if attempt >= len(plans):
         # No plan at all: nobody is on duty (night, holiday), not just nobody answered.
         return no_responder(line, call, closed=None if plans else query)
     plan = plans[attempt]
     line.attempt(attempt, plan.slug, plan.reasons)
-    return call.ivr.dial(call.language, plan, attempt, str(line.id), line.need, line.child)
+    # An operator's own phone shows the hotline's number, never the caller's (Twilio's
+    # default for a <Dial>).
+    caller_id = (call.settings.voice_caller_id or call.tw.optional("To")) if plan.on_duty \
+        else None
+    call.dials_operators = plan.on_duty
+    return call.ivr.dial(call.language, plan, attempt, str(line.id), line.need, line.child,
+                         caller_id=caller_id)
+
+
+def _on_duty_phones(line: Line, call: Call) -> pipeline.OnDutyPhones | None:
+    # On a JournalLine the database is down: the directory's duty numbers are rung.
+    if not isinstance(line, DatabaseLine):
+        return None
+    session = line.session
+    return lambda ids: duty.phones_to_ring(session, call.settings, ids)
 
 
 def dial_result(line: Line, call: Call) -> VoiceResponse:

@@ -35,7 +35,18 @@ def _resolve(request: Request, session: SessionDep, token: str | None) -> User:
 def current_user(request: Request, session: SessionDep,
                  bearer: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
     """API callers: the bearer token only. The console's cookie is not accepted here,
-    because API requests carry no CSRF token and a cookie is sent by the browser itself."""
+    because API requests carry no CSRF token and a cookie is sent by the browser itself.
+    A user with a one-time password an admin set may only change it."""
+    user = _resolve(request, session, bearer)
+    if user.must_change_password:
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            "choose a new password first: POST /api/auth/password")
+    return user
+
+
+def any_user(request: Request, session: SessionDep,
+             bearer: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+    """Signed in with a bearer token, even with a one-time password still to change."""
     return _resolve(request, session, bearer)
 
 
@@ -44,6 +55,7 @@ def cookie_user(request: Request, session: SessionDep) -> User:
     return _resolve(request, session, request.cookies.get(SESSION_COOKIE))
 
 
+AnyUser = Annotated[User, Depends(any_user)]
 CurrentUser = Annotated[User, Depends(current_user)]
 
 

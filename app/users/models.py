@@ -42,6 +42,8 @@ class User(Base):
     on_duty: Mapped[bool] = mapped_column(default=False, server_default=false())
     duty_phone_encrypted: Mapped[str | None] = mapped_column(String(400))
     duty_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when an admin gives a one-time password: nothing but changing it is allowed.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class AuthToken(Base):

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit
 from app.config import Settings
 from app.organisations.models import Organisation
 from app.users.models import AuthToken, LoginFailure, Role, User
@@ -29,10 +30,15 @@ class TooManyAttempts(Exception):
     """Login refused for a while: too many failures for this account or address."""
 
 
-def create_user(session: Session, username: str, password: str, role: Role,
-                organisation_slug: str | None) -> User:
+def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def create_user(session: Session, username: str, password: str, role: Role,
+                organisation_slug: str | None) -> User:
+    password_hash = hash_password(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise UserError(f"user {username!r} already exists")
     organisation_id = None
@@ -44,7 +50,7 @@ def create_user(session: Session, username: str, password: str, role: Role,
         if organisation_id is None:
             raise UserError(f"no organisation {organisation_slug!r} "
                             "(`hotline directory list --json` lists them)")
-    user = User(username=username, password_hash=_hasher.hash(password), role=role,
+    user = User(username=username, password_hash=password_hash, role=role,
                 organisation_id=organisation_id)
     session.add(user)
     session.flush()
@@ -75,6 +81,10 @@ def authenticate(session: Session, settings: Settings, username: str, password: 
     session.execute(delete(LoginFailure).where(LoginFailure.username == username.lower()))
     user.last_login_at = now
     return user
+
+
+def password_matches(user: User, password: str) -> bool:
+    return _password_matches(user.password_hash, password)
 
 
 def _password_matches(password_hash: str, password: str) -> bool:
@@ -116,8 +126,10 @@ def resolve_token(session: Session, token: str, now: datetime) -> tuple[User, Au
     return user, row
 
 
-def revoke_token(session: Session, token: str) -> None:
+def revoke_token(session: Session, user: User, token: str, now: datetime) -> None:
+    """Sign out this session (audited)."""
     session.execute(delete(AuthToken).where(AuthToken.token_hash == _digest(token)))
+    audit.record(session, user, "auth.logout", now)
 
 
 def list_users(session: Session) -> list[User]:

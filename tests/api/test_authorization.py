@@ -13,6 +13,7 @@ pytestmark = pytest.mark.usefixtures("demo_directory")
 RULES: dict[str, set[Role]] = {
     "/api/auth/me": {Role.OPERATOR, Role.COORDINATOR, Role.ADMIN},
     "/api/cases": {Role.OPERATOR},
+    "/api/referrals": {Role.OPERATOR},
     "/api/audit": {Role.ADMIN},
     "/api/blocklist": {Role.ADMIN},
     "/api/stats": {Role.COORDINATOR, Role.ADMIN},
@@ -82,7 +83,7 @@ def test_another_organisations_case_is_404_on_every_case_route(app, client, sess
         assert response.status_code in (404, 422), (method, path, response.status_code)
         if response.status_code == 422:  # the body was refused before the case was looked up
             valid = {"text": "x", "organisation": "kz-almaty-hub", "service": "Shelter",
-                     "reason": "x", "body": "x", "given": True}
+                     "reason": "x", "body": "x", "given": True, "to": "x"}
             response = client.request(method, path.replace("{case_id}", str(foreign.id)),
                                       headers=person.headers, json=valid)
             assert response.status_code == 404, (method, path, response.text)

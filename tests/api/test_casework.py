@@ -170,8 +170,8 @@ def test_every_view_and_change_is_in_the_audit_log(client, session, operator, cl
     assert session.scalars(select(CaseNote)).one().author_id is not None
 
 
-def test_a_callback_is_shown_to_the_claiming_operator_then_done_and_forgotten(
-        client, session, operator, claimed, settings):
+def test_a_callback_is_listed_masked_then_done_and_forgotten(client, session, operator,
+                                                             claimed, settings):
     from datetime import UTC, datetime, timedelta
 
     from app.cases.models import CallbackRequest, Contact
@@ -182,24 +182,31 @@ def test_a_callback_is_shown_to_the_claiming_operator_then_done_and_forgotten(
     session.add(contact)
     session.flush()
     number = "+77010000000"
-    session.add(CallbackRequest(contact_id=contact.id, case_id=claimed.id,
+    session.add(CallbackRequest(contact_id=contact.id, case_id=claimed.id, language="kk",
                                 number_encrypted=crypto.encrypt(settings.encryption_key, number),
                                 created_at=contact.started_at,
                                 purge_after=contact.started_at + timedelta(days=14)))
     session.commit()
-    listed = client.get(url(claimed, "/callbacks"), headers=operator.headers).json()
-    assert [c["number"] for c in listed] == [number]
+    response = client.get(url(claimed, "/callbacks"), headers=operator.headers)
+    listed = response.json()
+    assert [c["number_masked"] for c in listed] == ["+7 ••• ••• •• 00"]
+    assert number not in response.text and "7010000000" not in response.text
+    assert "number" not in listed[0] and listed[0]["language"] == "kk"
+    assert listed[0]["pending"] and listed[0]["attempts"] == 0
     done = client.post(url(claimed, f"/callbacks/{listed[0]['id']}/done"),
                        headers=operator.headers)
     assert done.status_code == 200 and done.json()["completed_at"]
     stored = session.scalars(select(CallbackRequest)).one()
     session.refresh(stored)
     assert stored.number_encrypted is None and stored.completed_at is not None
-    assert client.get(url(claimed, "/callbacks"), headers=operator.headers
-                      ).json()[0]["number"] is None
+    after = client.get(url(claimed, "/callbacks"), headers=operator.headers).json()[0]
+    assert after["number_masked"] is None and after["pending"] is False
     actions = session.scalars(select(AuditEvent.action).where(
         AuditEvent.case_id == claimed.id)).all()
     assert {"case.callbacks.view", "case.callback.done"} <= set(actions)
     other = make_case(session, HOME)
     session.commit()
-    assert client.get(url(other, "/callbacks"), headers=operator.headers).status_code == 409
+    # Reading needs no claim (nothing but the masked number is shown); marking done does.
+    assert client.get(url(other, "/callbacks"), headers=operator.headers).status_code == 200
+    assert client.post(url(other, f"/callbacks/{listed[0]['id']}/done"),
+                       headers=operator.headers).status_code == 409

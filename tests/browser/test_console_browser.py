@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from app import db
 from app.cases.models import Case
+from app.events import server as events_server
 from app.main import create_app
 from app.organisations import service as organisations
 from app.organisations.models import Organisation
@@ -51,7 +52,9 @@ def live(fresh_database_url) -> Iterator[tuple[str, object]]:
         home = session.get_one(Organisation, case.organisation_id).slug
         users.create_user(session, "aigerim", PASSWORD, Role.OPERATOR, home)
         users.create_user(session, "olga", PASSWORD, Role.OPERATOR, "ru-moscow-shelter")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # The server `hotline serve` runs: it ends the pages' open event streams when it stops.
+    server = events_server.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                                 log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -100,7 +100,8 @@ def test_a_case_from_claim_to_close_with_every_step_visible(app, client, session
         "organisation": ABROAD, "service": "Legal", "reason": "She is in Moscow",
         "share_notes": "on"}, follow=True)
     assert flash_of(page) == "Case referred; it is now in the other organisation's queue."
-    assert case.reference not in page.text
+    assert case_url(case) not in page.text  # out of the queue; a status line stays
+    assert "referred to Moscow Crisis Shelter for Migrants (demo): pending" in page.text
     assert operator.get(case_url(case)).status_code == 404
 
     moscow = sign_in(app, session, "olga", organisation=ABROAD)
@@ -108,6 +109,9 @@ def test_a_case_from_claim_to_close_with_every_step_visible(app, client, session
     page = moscow.post(case_url(case, "/claim"), follow=True)
     assert "Called back from [phone removed]" in page.text  # the shared note travelled
     page = moscow.post(case_url(case, "/close"), {"status": "ClosedReferred"}, follow=True)
+    assert flash_of(page) == "1 reply is still waiting to be sent."  # Almaty's: asked first
+    page = moscow.post(case_url(case, "/close"), {"status": "ClosedReferred",
+                                                  "pending": "send"}, follow=True)
     assert flash_of(page) == "Case closed." and "<dd>closed</dd>" in page.text
     session.expire_all()
     assert session.get(Case, case.id).close_status == "ClosedReferred"

@@ -60,14 +60,15 @@ def test_a_sid_twilio_would_not_send_is_refused(client, settings, path, name, va
     assert send(client, settings, webhook_with(path, name, value)).status_code == 400
 
 
+@pytest.mark.parametrize("action", ["done", "call"])
 @pytest.mark.parametrize("callback_id", [2**31, -(2**31) - 1, 0])
 def test_a_callback_id_outside_postgresql_integer_is_refused(client, session, settings,
-                                                             callback_id):
+                                                             callback_id, action):
     # 2**31 and -2**31-1 were 500 ("integer out of range"); 0 was 404.
     case, organisation = texted_case(client, session, settings)
     operator = make_person(client, session, "aigerim", Role.OPERATOR, organisation)
     client.post(f"/api/cases/{case.id}/claim", headers=operator.headers)
-    response = client.post(f"/api/cases/{case.id}/callbacks/{callback_id}/done",
+    response = client.post(f"/api/cases/{case.id}/callbacks/{callback_id}/{action}",
                            headers=operator.headers)
     assert response.status_code == 422, response.text
 

@@ -1,10 +1,10 @@
-"""A scripted person texting the hotline, and a recording fake of the SMS sender."""
+"""A scripted person texting the hotline, and a recording fake of the outbound interface."""
 
 import itertools
 from dataclasses import dataclass, field
 
 from app.messaging.outbox import SendError
-from tests.twilio import post, twiml
+from tests.twilio import new_call_sid, post, twiml
 
 _sids = itertools.count(1)
 
@@ -52,12 +52,30 @@ class Sent:
 
 
 @dataclass
+class Placed:
+    to: str
+    from_: str
+    url: str
+    status_callback: str
+    sid: str
+
+
+@dataclass
 class FakeSender:
-    """Records what would go to Twilio; ``failures`` are raised first, one per send."""
+    """Records what would go to Twilio (the outbound interface: messages and calls);
+    ``failures`` are raised first, one per send or call."""
 
     sent: list[Sent] = field(default_factory=list)
     failures: list[SendError] = field(default_factory=list)
     attempts: int = 0
+    calls: list[Placed] = field(default_factory=list)
+
+    def call(self, to: str, from_: str, url: str, status_callback: str) -> str:
+        if self.failures:
+            raise self.failures.pop(0)
+        sid = new_call_sid()
+        self.calls.append(Placed(to, from_, url, status_callback, sid))
+        return sid
 
     def send(self, to: str, body: str, status_callback: str) -> str:
         self.attempts += 1

@@ -1,0 +1,121 @@
+"""``/api/users``: admins list users, deactivate and reactivate them, reset passwords and
+change roles; ``/api/auth/password``: anyone changes their own password. An organisation's
+admin sees and manages only its users; a user out of reach answers 404."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Request, status
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from app.db import SessionDep
+from app.organisations.models import Organisation
+from app.users import lifecycle, service
+from app.users.deps import Admin, AnyUser
+from app.users.models import Role, User
+
+router = APIRouter(tags=["users"])
+Username = Annotated[str, Path(max_length=64)]
+
+
+class UserOut(BaseModel):
+    username: str
+    role: Role
+    organisation: str | None
+    active: bool
+    must_change_password: bool
+    last_login_at: datetime | None
+
+
+class PasswordIn(BaseModel):
+    password: str = Field(min_length=service.MIN_PASSWORD_LENGTH, max_length=200)
+    one_time: bool = Field(default=True, description="the user must choose their own "
+                           "password at next sign-in")
+
+
+class RoleIn(BaseModel):
+    role: Role
+    organisation: str | None = Field(default=None, description="the organisation's id (slug); "
+                                     "an organisation's admin keeps users in their own")
+
+
+class OwnPasswordIn(BaseModel):
+    current_password: str = Field(max_length=200)
+    new_password: str = Field(min_length=service.MIN_PASSWORD_LENGTH, max_length=200)
+
+
+def _out(session: SessionDep, user: User) -> UserOut:
+    slug = session.scalar(select(Organisation.slug).where(
+        Organisation.id == user.organisation_id)) if user.organisation_id else None
+    return UserOut(username=user.username, role=user.role, organisation=slug,
+                   active=user.active, must_change_password=user.must_change_password,
+                   last_login_at=user.last_login_at)
+
+
+def _target(session: SessionDep, admin: User, username: str) -> User:
+    try:
+        return lifecycle.find(session, admin, username)
+    except LookupError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+
+
+def _refused(exc: Exception) -> HTTPException:
+    code = (status.HTTP_403_FORBIDDEN if isinstance(exc, lifecycle.NotAllowed)
+            else status.HTTP_422_UNPROCESSABLE_CONTENT)
+    return HTTPException(code, str(exc))
+
+
+@router.get("/api/users")
+def list_users(session: SessionDep, admin: Admin) -> list[UserOut]:
+    return [_out(session, user) for user in lifecycle.manageable(session, admin)]
+
+
+@router.post("/api/users/{username}/deactivate")
+def deactivate(username: Username, request: Request, session: SessionDep,
+               admin: Admin) -> UserOut:
+    """Signs the user out everywhere at once; reactivating does not revive those sessions."""
+    user = _target(session, admin, username)
+    try:
+        lifecycle.deactivate(session, admin, user, request.app.state.clock())
+    except lifecycle.NotAllowed as exc:
+        raise _refused(exc) from None
+    return _out(session, user)
+
+
+@router.post("/api/users/{username}/reactivate")
+def reactivate(username: Username, request: Request, session: SessionDep,
+               admin: Admin) -> UserOut:
+    user = _target(session, admin, username)
+    lifecycle.reactivate(session, admin, user, request.app.state.clock())
+    return _out(session, user)
+
+
+@router.post("/api/users/{username}/password")
+def reset_password(username: Username, body: PasswordIn, request: Request,
+                   session: SessionDep, admin: Admin) -> UserOut:
+    user = _target(session, admin, username)
+    lifecycle.reset_password(session, admin, user, body.password, request.app.state.clock(),
+                             one_time=body.one_time)
+    return _out(session, user)
+
+
+@router.post("/api/users/{username}/role")
+def set_role(username: Username, body: RoleIn, request: Request, session: SessionDep,
+             admin: Admin) -> UserOut:
+    user = _target(session, admin, username)
+    try:
+        lifecycle.set_role(session, admin, user, body.role, body.organisation,
+                           request.app.state.clock())
+    except (lifecycle.NotAllowed, LookupError, service.UserError) as exc:
+        raise _refused(exc) from None
+    return _out(session, user)
+
+
+@router.post("/api/auth/password", status_code=status.HTTP_204_NO_CONTENT)
+def change_own_password(body: OwnPasswordIn, request: Request, session: SessionDep,
+                        user: AnyUser) -> None:
+    """Choose a new password (also the way out of a one-time password an admin set)."""
+    if not service.password_matches(user, body.current_password):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the current password is wrong")
+    lifecycle.change_own_password(session, user, body.new_password, request.app.state.clock())
