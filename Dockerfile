@@ -42,4 +42,4 @@ HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; ur
 VOLUME /var/lib/hotline
 # One worker per core (WEB_CONCURRENCY overrides). uvicorn's own proxy handling is off: the
 # app believes X-Forwarded-For only from HOTLINE_TRUSTED_PROXIES.
-CMD ["sh", "-c", "exec uvicorn app.main:serve_app --factory --host 0.0.0.0 --port 8000 --no-proxy-headers --workers \"${WEB_CONCURRENCY:-$(nproc)}\""]
+CMD ["sh", "-c", "exec uvicorn app.main:serve_app --factory --host 0.0.0.0 --port 8000 --no-proxy-headers --timeout-graceful-shutdown 10 --workers \"${WEB_CONCURRENCY:-$(nproc)}\""]
