@@ -235,7 +235,10 @@ def _language(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="hotline", description="The regional anti-trafficking hotline: serve it, manage "
+        "its users, directory and keys, and try calls and texts without Twilio.",
+        epilog="`hotline COMMAND --help` says more; docs/ in the repository says the rest.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="migrate, load the demo directory if empty, serve")
