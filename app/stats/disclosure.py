@@ -1,7 +1,7 @@
 """Disclosure control: nothing counted leaves the server before passing through here.
 
 A table is one period's counts over at most two dimensions, with its margins (row,
-column and grand totals), following ``../shared/reference/disclosure-control.md``:
+column and grand totals), following the policy in ``docs/statistics.md``:
 rare categories collapse into "other", non-zero cells below k are withheld (shown
 ``<k``), and further cells are withheld until no withheld cell can be worked out from
 what is shown, neither by solving the totals as equations nor by narrowing bounds
