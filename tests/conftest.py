@@ -7,6 +7,7 @@ Set ``HOTLINE_TEST_BACKENDS=sqlite`` to run only SQLite while developing.
 """
 
 import os
+import secrets
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -115,6 +116,23 @@ def session(connection: Connection) -> Iterator[Session]:
     with Session(bind=connection, join_transaction_mode="create_savepoint",
                  expire_on_commit=False) as session:
         yield session
+
+
+def generated_secrets() -> dict[str, str]:
+    """Secrets as `hotline keys new` makes them: production refuses the typed-looking ones
+    make_settings uses."""
+    return {"twilio_auth_token": secrets.token_hex(16),
+            "pseudonym_key": secrets.token_urlsafe(48),
+            "encryption_key": Fernet.generate_key().decode(),
+            "audit_key": secrets.token_urlsafe(48)}
+
+
+def production_environment(**values: str) -> dict[str, str]:
+    """os.environ without any HOTLINE_ setting, plus production with generated secrets."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    chosen = {"env": "production", "public_url": "https://hotline.example.org"}
+    chosen |= generated_secrets() | values
+    return env | {f"HOTLINE_{name.upper()}": value for name, value in chosen.items()}
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:

@@ -91,8 +91,14 @@ def verify(capsys) -> tuple[int, str]:
     return code, capsys.readouterr().out
 
 
+SIGN_INS = ["auth.login"] * 3
+WORK = ["case.view", "case.claim", "case.view", "case.claim", "case.screening",
+        "case.release", "stats.table"]
+
+
 def casework(live: Live) -> list[AuditEvent]:
-    """Two operators view, claim and release cases; a coordinator asks for statistics."""
+    """Three people sign in (each sign-in is audited); two operators view, claim and release
+    cases; a coordinator asks for statistics. Returns every entry, sign-ins first."""
     first, second = live.cases(2)
     aigerim, dana = live.person("aigerim"), live.person("dana")
     coordinator = live.person("gulnara", Role.COORDINATOR)
@@ -128,39 +134,38 @@ def owner(live) -> Iterator[Engine]:
 
 def test_entries_made_through_the_api_form_one_intact_chain(live, capsys):
     entries = casework(live)
-    assert [e.action for e in entries] == [
-        "case.view", "case.claim", "case.view", "case.claim", "case.screening",
-        "case.release", "stats.table"]
+    assert [e.action for e in entries] == SIGN_INS + WORK
     assert entries[0].prev_hash == chain.GENESIS
     assert all(later.prev_hash == earlier.entry_hash
                for earlier, later in pairwise(entries))
     code, out = verify(capsys)
     assert code == 0
-    assert f"audit log intact: 7 entries checked; last #{entries[-1].id}" in out
+    assert f"audit log intact: 10 entries checked; last #{entries[-1].id}" in out
 
 
 def test_an_entry_edited_in_the_database_is_named(live, owner, capsys):
-    entries = casework(live)
+    entries = casework(live)[len(SIGN_INS):]
     claim = entries[3]
     tamper(owner, f"UPDATE audit_events SET username = 'aigerim' WHERE id = {claim.id}")
     code, out = verify(capsys)
     assert code == 1
     assert (f"broken at entry #{claim.id} (2026-11-23T08:00:00.123456+00:00, case.claim): "
             "content changed") in out
-    assert "3 entries checked before it, intact" in out
+    assert "6 entries checked before it, intact" in out
 
 
 def test_an_editor_without_the_key_cannot_reseal_the_chain(live, owner, capsys):
     """Recomputing every hash after the edit, as one could for a plain SHA-256 chain, does
     not hide it: the seal is keyed."""
     entries = casework(live)
-    screening = entries[4]
+    screening = entries[len(SIGN_INS) + 4]
     tamper(owner, f"UPDATE audit_events SET detail = '{{\"fields\": []}}' "
                   f"WHERE id = {screening.id}")
     with live.session() as session:
         edited = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
-    previous = edited[3].entry_hash
-    for entry in edited[4:]:
+    at = len(SIGN_INS) + 4
+    previous = edited[at - 1].entry_hash
+    for entry in edited[at:]:
         entry.prev_hash = previous
         previous = chain.seal(entry, b"")
         tamper(owner, f"UPDATE audit_events SET prev_hash = '{entry.prev_hash}', "
@@ -171,14 +176,14 @@ def test_an_editor_without_the_key_cannot_reseal_the_chain(live, owner, capsys):
 
 
 def test_a_deleted_entry_is_found(live, owner, capsys):
-    entries = casework(live)
+    entries = casework(live)[len(SIGN_INS):]
     tamper(owner, f"DELETE FROM audit_events WHERE id = {entries[2].id}")
     code, out = verify(capsys)
     assert code == 1
     assert f"broken at entry #{entries[3].id} " in out
     assert (f"entry missing: one or more entries between entry #{entries[1].id} and this one "
             "were removed") in out
-    assert "2 entries checked before it, intact" in out
+    assert "5 entries checked before it, intact" in out
 
 
 def test_entries_deleted_from_the_start_are_found(live, owner, capsys):
@@ -191,7 +196,7 @@ def test_entries_deleted_from_the_start_are_found(live, owner, capsys):
 
 
 def test_a_changed_link_is_told_apart_from_changed_content(live, owner, capsys):
-    entries = casework(live)
+    entries = casework(live)[len(SIGN_INS):]
     tamper(owner, f"UPDATE audit_events SET prev_hash = '{'f' * 64}' "
                   f"WHERE id = {entries[5].id}")
     code, out = verify(capsys)
@@ -208,7 +213,7 @@ def test_entries_of_a_rolled_back_transaction_are_never_written(live, capsys):
         session.rollback()
         audit.record(session, user, "queue.view", AT, count=0)
         session.commit()
-    assert [e.action for e in live.entries()] == ["queue.view"]
+    assert [e.action for e in live.entries()] == ["auth.login", "queue.view"]
     assert verify(capsys)[0] == 0
 
 

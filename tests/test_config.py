@@ -2,17 +2,15 @@
 
 import base64
 import json
-import secrets
 import stat
 
 import pytest
 from cryptography.fernet import Fernet
 
 from app.config import ConfigurationError, Settings, resolve
+from tests.conftest import generated_secrets
 
-GOOD = {"twilio_auth_token": secrets.token_hex(16), "pseudonym_key": secrets.token_urlsafe(40),
-        "encryption_key": Fernet.generate_key().decode(), "audit_key": secrets.token_urlsafe(40),
-        "public_url": "https://hotline.example.org/"}
+GOOD = generated_secrets() | {"public_url": "https://hotline.example.org/"}
 ZERO_KEY = base64.urlsafe_b64encode(bytes(32)).decode()
 
 

@@ -1,8 +1,6 @@
 """What can be checked of the deployment without a Docker daemon: the compose file, the
 Dockerfile's choices, and the image's entry commands in a clean virtual environment."""
 
-import os
-import secrets
 import shlex
 import site
 import subprocess
@@ -11,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cryptography.fernet import Fernet
 
+from tests.conftest import production_environment
 from tests.test_cli import free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,16 +75,8 @@ def clean_venv(tmp_path_factory) -> Path:
 
 
 def production_env(tmp_path: Path, database: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
-    return env | {
-        "HOTLINE_ENV": "production", "HOTLINE_HOME": str(ROOT),
-        "HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_DATABASE_URL": f"sqlite:///{database}",
-        "HOTLINE_PUBLIC_URL": "https://hotline.example.org",
-        "HOTLINE_TWILIO_AUTH_TOKEN": secrets.token_hex(16),
-        "HOTLINE_PSEUDONYM_KEY": secrets.token_urlsafe(48),
-        "HOTLINE_AUDIT_KEY": secrets.token_urlsafe(48),
-        "HOTLINE_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-    }
+    return production_environment(home=str(ROOT), data_dir=str(tmp_path),
+                                  database_url=f"sqlite:///{database}")
 
 
 def test_the_images_commands_run_from_an_installed_package(clean_venv, tmp_path):

@@ -12,7 +12,6 @@ PostgreSQL is the only state the processes share, so this runs on PostgreSQL onl
 import asyncio
 import itertools
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -27,7 +26,6 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx2 as httpx
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from app import db
@@ -40,7 +38,7 @@ from app.privacy.pseudonym import pseudonymise
 from app.users import service as users
 from app.users.models import Role, User
 from tests.api.people import PASSWORD
-from tests.conftest import BACKENDS, DatabaseFactory
+from tests.conftest import BACKENDS, DatabaseFactory, generated_secrets, production_environment
 from tests.twilio import sign
 
 pytestmark = pytest.mark.parametrize(
@@ -49,10 +47,9 @@ pytestmark = pytest.mark.parametrize(
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_URL = "https://hotline.example.org"
 HOTLINE_NUMBER = "+77270009999"
-AUTH_TOKEN = secrets.token_hex(16)  # production refuses typed-looking secrets
-PSEUDONYM_KEY = secrets.token_urlsafe(48)
-ENCRYPTION_KEY = Fernet.generate_key().decode()  # one key: each host reads the other's rows
-AUDIT_KEY = secrets.token_urlsafe(48)  # one key: both hosts extend one audit chain
+# One set for both hosts: each reads the other's rows and both extend one audit chain.
+SECRETS = generated_secrets()
+AUTH_TOKEN, PSEUDONYM_KEY = SECRETS["twilio_auth_token"], SECRETS["pseudonym_key"]
 CONNECTED_CALLS, UNANSWERED_CALLS, TEXTERS = 10, 10, 10
 OPERATORS_PER_HOST = 2
 FIRST_SMS = ("Сәлеметсіз бе, маған көмек керек", "1", "2")  # Kazakh; danger; no child
@@ -88,13 +85,8 @@ def free_port() -> int:
 
 
 def production_env(database_url: str, data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
-    return env | {"HOTLINE_ENV": "production", "HOTLINE_DATABASE_URL": database_url,
-                  "HOTLINE_PUBLIC_URL": PUBLIC_URL, "HOTLINE_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-                  "HOTLINE_PSEUDONYM_KEY": PSEUDONYM_KEY,
-                  "HOTLINE_ENCRYPTION_KEY": ENCRYPTION_KEY, "HOTLINE_AUDIT_KEY": AUDIT_KEY,
-                  "HOTLINE_DATA_DIR": str(data_dir),
-                  "HOTLINE_AUDIO_DIR": str(data_dir / "audio")}
+    return production_environment(**SECRETS, database_url=database_url, public_url=PUBLIC_URL,
+                                  data_dir=str(data_dir), audio_dir=str(data_dir / "audio"))
 
 
 def start_host(name: str, database_url: str, tmp_path: Path, workers: int) -> Host:

@@ -141,18 +141,25 @@ class Dialling:
     operator_phone: str
 
 
-def start(session: Session, settings: Settings, user: User, case: Case, callback_id: int,
-          now: datetime) -> Dialling:
-    """A new attempt at calling the caller back through the operator's own phone (needs the
-    claim; audited). The caller is dialled only once the operator answers and presses 1."""
+def callable_request(session: Session, user: User, case: Case, callback_id: int,
+                     now: datetime) -> CallbackRequest:
+    """The request, if this operator may call it back now; otherwise why not, as an error."""
     queue_service.require_claim(case, user, now)
-    queue_service.touch(settings, case, now)
     row = _request(session, case, callback_id)
     if row.completed_at is not None or row.number_encrypted is None:
         raise NotCallable("the call-back is done or its number was erased")
     if not user.duty_phone_encrypted:
         raise NoDutyPhone("no phone on your duty profile: add your own phone number to it "
                           "to be rung for call-backs")
+    return row
+
+
+def start(session: Session, settings: Settings, user: User, case: Case, callback_id: int,
+          now: datetime) -> Dialling:
+    """A new attempt at calling the caller back through the operator's own phone (needs the
+    claim; audited). The caller is dialled only once the operator answers and presses 1."""
+    row = callable_request(session, user, case, callback_id, now)
+    queue_service.touch(settings, case, now)
     attempt = CallbackAttempt(callback_id=row.id, case_id=case.id, user_id=user.id,
                               outcome=CallbackOutcome.DIALLING_OPERATOR, started_at=now)
     session.add(attempt)

@@ -56,6 +56,9 @@ def place(session: Session, settings: Settings, outbound: Outbound | None, user:
           case: Case, callback_id: int, now: datetime) -> CallbackAttempt:
     """Ring the operator's own phone for a call-back (the API and the console share this).
     An attempt Twilio refused comes back ended as ``failed``; nothing is counted."""
+    # What the operator can mend (claim, a phone on the profile) is said before what only
+    # an administrator can.
+    callbacks.callable_request(session, user, case, callback_id, now)
     hotline = callbacks.caller_id(settings)
     if outbound is None or hotline is None:
         raise NotConfigured("outbound calls are not configured")

@@ -84,6 +84,13 @@ def sign_in(browser: Browser, base: str, username: str) -> Page:
     return page
 
 
+def queue_settled(page: Page) -> None:
+    """Wait for console.js's first fetch of the rows after connecting: it swaps the table
+    under a test that measures it."""
+    expect(page.locator("#queue-rows")).to_have_attribute("data-refreshed", re.compile(r"\d"),
+                                                          timeout=10_000)
+
+
 def submit(page: Page, action: str) -> None:
     """Post the form and wait for the page it redirects to (Post/Redirect/Get)."""
     with page.expect_navigation(wait_until="load"):
@@ -150,6 +157,7 @@ def test_on_a_phone_each_queue_cell_says_what_it_is(live, browser):
     carries its label; on a wide screen the header row says it once."""
     base, _app = live
     page = sign_in(browser, base, "aigerim")
+    queue_settled(page)
     expect(page.locator(".cards thead")).to_be_hidden()
     assert before_each_cell(page) == ["none", '"Priority: "', '"Language: "', '"Need: "',
                                       '"Child: "', '"Waiting: "', '"Handled by: "']

@@ -10,7 +10,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.api.people import PASSWORD
-from tests.browser.test_console_browser import browser, live  # noqa: F401 - fixtures
+from tests.browser.test_console_browser import (  # noqa: F401 - fixtures
+    browser,
+    live,
+    queue_settled,
+)
 
 WIDE = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -28,6 +32,7 @@ def persian(live, browser) -> Iterator[Page]:  # noqa: F811 - the fixtures impor
     page.fill("input[name=password]", PASSWORD)
     with page.expect_navigation(wait_until="load"):
         page.click("form[action='/console/login'] button")
+    queue_settled(page)
     yield page
     context.close()
 

@@ -80,3 +80,13 @@ def texted_case(client, session, settings, number: str = "+77010000601") -> tupl
 
 def case_url(case: Case, action: str = "") -> str:
     return f"/console/cases/{case.id}{action}"
+
+
+OWN_SCRIPT = '<script src="/console/console.js" defer></script>'
+
+
+def without_own_script(html: str) -> str:
+    """The page without the console's one script (the live queue), which every signed-in
+    page loads; any other script tag is a failure."""
+    assert html.count(OWN_SCRIPT) == 1, "the console's script is missing or doubled"
+    return html.replace(OWN_SCRIPT, "")

@@ -20,6 +20,7 @@ from tests.console.helpers import (
     make_user,
     sign_in,
     texted_case,
+    without_own_script,
 )
 from tests.factories import make_case
 from tests.telephony.test_voice_safety import dump_all_tables
@@ -191,16 +192,6 @@ def test_a_form_without_the_session_csrf_token_is_refused_and_changes_nothing(
     accepted = user.post(url, VALID_FORMS[path])
     assert accepted.status_code == 303 and "error=" not in accepted.headers["location"]
     assert dump_all_tables(session) != before  # the same form with the token does change it
-
-
-OWN_SCRIPT = '<script src="/console/console.js" defer></script>'
-
-
-def without_own_script(html: str) -> str:
-    """The page without the console's one script (the live queue), which every signed-in
-    page loads; any other script tag is a failure."""
-    assert html.count(OWN_SCRIPT) == 1, "the console's script is missing or doubled"
-    return html.replace(OWN_SCRIPT, "")
 
 
 def test_hostile_text_is_escaped_everywhere_it_is_shown(app, session):

@@ -14,8 +14,7 @@ from app.audit.models import AuditEvent
 from app.cases.models import AttemptResult, Contact, RoutingAttempt
 from app.console.stats import window_sums
 from app.users.models import Role
-from tests.console.helpers import HOME, login_post, make_user, sign_in
-from tests.console.test_console import without_own_script
+from tests.console.helpers import HOME, login_post, make_user, sign_in, without_own_script
 from tests.stats.people import add_people, organisation_id
 
 pytestmark = pytest.mark.usefixtures("demo_directory")

@@ -6,8 +6,7 @@ from sqlalchemy import select
 
 from app.cases.models import Case
 from app.organisations.models import Organisation
-from tests.console.helpers import case_url, sign_in
-from tests.console.test_console import without_own_script
+from tests.console.helpers import case_url, sign_in, without_own_script
 from tests.messaging.texting import Texter
 
 pytestmark = pytest.mark.usefixtures("demo_directory")

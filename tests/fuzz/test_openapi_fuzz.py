@@ -20,8 +20,10 @@ from schemathesis import GenerationMode
 
 from app.users.models import Role
 from tests.api.people import make_person
+from tests.conftest import make_settings
 from tests.console.helpers import ABROAD, texted_case
 from tests.fuzz.webhooks import rolled_back
+from tests.messaging.texting import FakeSender
 
 
 def conforms_unless_error(ctx, response, case):
@@ -57,7 +59,15 @@ def api_schema(app):
 
 
 @pytest.fixture
-def scene(client, session, settings, demo_directory) -> Scene:
+def settings(database_url, audio_dir):
+    """A hotline number to show on call-backs, as a deployment that places them has."""
+    return make_settings(database_url, audio_dir_override=audio_dir,
+                         voice_caller_id="+77270009999")
+
+
+@pytest.fixture
+def scene(app, client, session, settings, demo_directory) -> Scene:
+    app.state.sms_sender = FakeSender()  # records outbound texts and calls, never sends
     case, organisation = texted_case(client, session, settings)
     operator = make_person(client, session, "fuzz-operator", Role.OPERATOR, organisation)
     claimed = client.post(f"/api/cases/{case.id}/claim", headers=operator.headers)

@@ -14,7 +14,7 @@ from app.organisations import service as organisations
 from app.privacy import crypto, rotation
 from app.users import service as users
 from app.users.models import Role
-from tests.conftest import make_settings
+from tests.conftest import make_settings, production_environment
 from tests.factories import make_case
 
 NOTES = ("first note", "second note", "third note", "fourth note", "fifth note")
@@ -132,11 +132,10 @@ def test_the_command_in_production_asks_for_a_new_key_first(fresh_database_url, 
     from app import cli
     from app.config import get_settings
 
-    settings = make_settings(fresh_database_url)
-    for name in ("database_url", "twilio_auth_token", "pseudonym_key", "encryption_key",
-                 "audit_key", "public_url"):
-        monkeypatch.setenv(f"HOTLINE_{name.upper()}", str(getattr(settings, name)))
-    monkeypatch.setenv("HOTLINE_ENV", "production")
+    environment = production_environment(database_url=fresh_database_url)
+    for name, value in environment.items():
+        if name.startswith("HOTLINE_"):
+            monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     try:
         assert cli.main(["keys", "rotate-encryption"]) == 2
