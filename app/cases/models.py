@@ -128,6 +128,7 @@ class Contact(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    line: Mapped[str | None] = mapped_column(String(20))  # the hotline number it came in on
 
     case: Mapped[Case | None] = relationship(back_populates="contacts", lazy="raise")
 

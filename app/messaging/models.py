@@ -52,6 +52,7 @@ class Conversation(Base):
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_inbound_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    line: Mapped[str | None] = mapped_column(String(20))  # the hotline number written to
 
 
 class Direction(StrEnum):

@@ -12,6 +12,8 @@ from sqlalchemy import (
     String,
     Time,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -62,6 +64,8 @@ class Organisation(Base):
     ring_mode: Mapped[str] = mapped_column(String(20), default=RingMode.SIMULTANEOUS,
                                            server_default=RingMode.SIMULTANEOUS.value)
     active: Mapped[bool] = mapped_column(default=True)
+    # Operators must use two-factor login too (admins and coordinators always must).
+    require_2fa: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -120,3 +124,23 @@ class OpeningException(Base):
     name: Mapped[str | None] = mapped_column(String(100))
 
     organisation: Mapped[Organisation] = relationship(back_populates="exceptions", lazy="raise")
+
+
+class NationalLine(Base):
+    """One of the hotline's own numbers (the ``To`` of a call or text): the country it
+    serves, the languages its menu offers first, and the number replies leave from."""
+
+    __tablename__ = "national_lines"
+    __table_args__ = (
+        CheckConstraint("length(country) = 2", name="country_alpha2"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
+    country: Mapped[str] = mapped_column(String(2))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sms_sender: Mapped[str | None] = mapped_column(String(32))  # None: the number itself
+    label: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

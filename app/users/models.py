@@ -7,7 +7,7 @@ sees aggregates only; an admin manages the directory, users and the audit log.
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, false
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.cases.models import db_enum
@@ -44,6 +44,24 @@ class User(Base):
     duty_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when an admin gives a one-time password: nothing but changing it is allowed.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Two-factor login (TOTP): the secret is encrypted; it counts only once confirmed by a
+    # first code. The last time step used makes each code good for one login.
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(String(400))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RecoveryCode(Base):
+    """One single-use recovery code for a lost authenticator; only its hash is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuthToken(Base):
