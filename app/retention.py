@@ -35,9 +35,9 @@ def purge_once(make_session: Callable[[], Session], settings: Settings,
             logger.info("purge skipped: another process is purging")
             return None
         report = purge_expired(session, settings, now)
-    logger.info("purge erased %d numbers, %d message bodies, %d callback numbers and "
-                "%d stored webhook replies", report.numbers, report.bodies,
-                report.callback_numbers, report.webhook_replies,
+    logger.info("purge erased %d numbers, %d message bodies, %d callback numbers, "
+                "%d stored webhook replies and %d sent alerts' addresses", report.numbers,
+                report.bodies, report.callback_numbers, report.webhook_replies, report.alerts,
                 extra={"purged": dataclasses.asdict(report)})
     return report
 

@@ -217,7 +217,7 @@ def test_purge_reports_what_it_erased(hotline):
     code, out, _ = hotline("purge")
     assert code == 0
     assert json.loads(out) == {"numbers": 0, "bodies": 0, "callback_numbers": 0,
-                               "webhook_replies": 0}
+                               "webhook_replies": 0, "alerts": 0}
 
 
 def test_user_create_reads_the_password_from_stdin_and_names_bad_organisations(

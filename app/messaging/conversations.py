@@ -20,6 +20,7 @@ from app.messaging.models import (
     Direction,
     Message,
     Outbox,
+    OutboxKind,
     OutboxStatus,
 )
 from app.monitoring import metrics
@@ -46,16 +47,18 @@ def current(session: Session, pseudonym: str, channel: Channel) -> Conversation 
 
 
 def start(session: Session, *, sid: str, channel: Channel, pseudonym: str,
-          country: str | None, now: datetime) -> Conversation:
-    """A new conversation, remembering an opt-out the caller has not yet revoked."""
+          country: str | None, now: datetime, line: str | None = None) -> Conversation:
+    """A new conversation, remembering an opt-out the caller has not yet revoked; ``line``
+    is the hotline number written to (E.164), which its replies leave from."""
     previous = session.scalars(
         select(Conversation).where(Conversation.caller_pseudonym == pseudonym,
                                    Conversation.channel == channel)
         .order_by(Conversation.created_at.desc()).limit(1)).one_or_none()
     contact = cases.start_contact(session, sid=sid, channel=channel, pseudonym=pseudonym,
                                   country=country, at=now)
+    contact.line = line
     conversation = Conversation(
-        channel=channel, caller_pseudonym=pseudonym, caller_country=country,
+        channel=channel, caller_pseudonym=pseudonym, caller_country=country, line=line,
         state=ConversationState.LANGUAGE, contact_id=contact.id, created_at=now,
         last_inbound_at=now, opted_out_at=previous.opted_out_at if previous else None)
     session.add(conversation)
@@ -167,6 +170,10 @@ def _cancel_outbox(session: Session, conversation_ids: list[uuid.UUID]) -> None:
 
 # Twilio retries a webhook within minutes; a stored reply is not needed for long.
 WEBHOOK_REPLY_RETENTION = timedelta(days=2)
+# An escalation alert holds an operator's own phone number and the case it was about; once
+# sent, failed or cancelled, a couple of days is enough to answer "did the alert go out?"
+# (the case history and audit keep that it did, without the number).
+ALERT_RETENTION = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -175,6 +182,7 @@ class PurgeReport:
     bodies: int
     callback_numbers: int
     webhook_replies: int
+    alerts: int = 0
 
 
 def purge_expired(session: Session, settings: Settings, now: datetime) -> PurgeReport:
@@ -191,8 +199,12 @@ def purge_expired(session: Session, settings: Settings, now: datetime) -> PurgeR
         .values(number_encrypted=None)).rowcount
     replies = session.execute(delete(WebhookReply).where(
         WebhookReply.created_at < now - WEBHOOK_REPLY_RETENTION)).rowcount
+    alerts = session.execute(update(Outbox).where(
+        Outbox.kind == OutboxKind.ALERT, Outbox.status.not_in(OPEN_OUTBOX),
+        Outbox.recipient_encrypted.is_not(None), Outbox.created_at < now - ALERT_RETENTION)
+        .values(recipient_encrypted=None, body_encrypted=None)).rowcount
     return PurgeReport(numbers=numbers, bodies=bodies, callback_numbers=callbacks,
-                       webhook_replies=replies)
+                       webhook_replies=replies, alerts=alerts)
 
 
 def for_case(session: Session, case_id: uuid.UUID) -> Conversation | None:

@@ -2,21 +2,16 @@
 uvicorn server on its own database. No skip: a missing browser is a failure."""
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 
 from app import db
 from app.cases.models import Case
-from app.events import server as events_server
 from app.main import create_app
 from app.organisations import service as organisations
 from app.organisations.models import Organisation
@@ -24,15 +19,10 @@ from app.users import service as users
 from app.users.models import Role
 from tests.api.people import PASSWORD
 from tests.conftest import make_settings
+from tests.events.live import free_port, serving
 from tests.messaging.texting import Texter
 
 CHROMIUM = Path("/usr/bin/chromium")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -53,16 +43,8 @@ def live(fresh_database_url) -> Iterator[tuple[str, object]]:
         users.create_user(session, "aigerim", PASSWORD, Role.OPERATOR, home)
         users.create_user(session, "olga", PASSWORD, Role.OPERATOR, "ru-moscow-shelter")
     # The server `hotline serve` runs: it ends the pages' open event streams when it stops.
-    server = events_server.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                                 log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", app
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, port) as running:
+        yield running.url, app
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from app.audit.models import AuditEvent
 from app.cases.models import Case, CaseEvent
 from app.events import bus
 from app.events.bus import EventKind
-from app.messaging import outbox
+from app.messaging import conversations, outbox
 from app.messaging.models import Outbox, OutboxKind, OutboxStatus
 from app.operator_queue import service as queue_service
 from app.operator_queue.escalation import escalate_due, escalation_worker
@@ -296,3 +296,25 @@ def test_after_a_restart_nothing_is_sent_again(fresh_database_url):
         assert escalate_due(session, settings, minutes(10)).escalated == [("HL-RACE1", 2)]
     assert _committed_alerts(make_session) == 3
     engine.dispose()
+
+
+def test_two_days_after_sending_an_alerts_number_and_text_are_erased(app, session, settings,
+                                                                      staff):
+    """The operator's phone number does not stay in the outbox; an alert still waiting to be
+    sent keeps it, or it could never go out."""
+    make_case(session, HOME, priority="child", created_at=T0)
+    escalate_due(session, settings, minutes(5))
+    session.commit()
+    outbox.deliver_due(app.state.sessionmaker, FakeSender(), settings, minutes(5))
+    make_case(session, HOME, priority="urgent", created_at=T0 + timedelta(days=3))
+    escalate_due(session, settings, minutes(5) + timedelta(days=3))
+    session.commit()
+    purge = conversations.purge_expired(session, settings, minutes(6) + timedelta(days=3))
+    assert purge.alerts == 2
+    session.expire_all()
+    rows = session.scalars(select(Outbox).where(Outbox.kind == OutboxKind.ALERT)).all()
+    erased = {(r.status, r.recipient_encrypted is None, r.body_encrypted is None)
+              for r in rows}
+    assert erased == {(OutboxStatus.SENT, True, True), (OutboxStatus.PENDING, False, False)}
+    assert conversations.purge_expired(session, settings,
+                                       minutes(6) + timedelta(days=3)).alerts == 0
