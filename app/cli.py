@@ -12,17 +12,19 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from app import db, i18n
+from app import db, doctor, i18n
 from app.audit import chain as audit_chain
 from app.config import ConfigurationError, Settings, get_settings
+from app.events import bus
 from app.messaging import conversations
 from app.messaging import simulate as sms_simulate
 from app.monitoring import logs
+from app.organisations import export
 from app.organisations import service as organisations
 from app.privacy import keys_cli
 from app.routing.engine import Candidate, Query, route
 from app.routing.needs import Need
-from app.telephony import audio, simulate, simulate_callback
+from app.telephony import audio, simulate, simulate_callback, twilio_setup
 from app.users import cli as users_cli
 from app.users import service as users
 from app.users.models import Role
@@ -82,8 +84,21 @@ def cmd_directory_import(args: argparse.Namespace) -> int:
         return 1
     with session_scope() as session:
         report = organisations.import_directory(session, directory, replace=args.replace)
+        # Running servers on PostgreSQL reload at once (LISTEN/NOTIFY); on SQLite, at their
+        # next periodic refresh. No organisation: it is nobody's queue event.
+        bus.publish(session, bus.QueueEvent(0, bus.EventKind.DIRECTORY_CHANGED))
     print(json.dumps({"created": report.created, "updated": report.updated,
                       "deactivated": report.deactivated}, indent=2))
+    return 0
+
+
+def cmd_directory_export(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        text = export.export_directory(session)
+    if args.file:
+        Path(args.file).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -256,6 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--replace", action="store_true",
                           help="deactivate organisations that are not in the file")
     importer.set_defaults(handler=cmd_directory_import)
+    exporter = directory_commands.add_parser(
+        "export", help="write the directory as a file `directory import` reads back")
+    exporter.add_argument("file", nargs="?", help="where to write it (stdout if left out)")
+    exporter.set_defaults(handler=cmd_directory_export)
     lister = directory_commands.add_parser("list", help="list active organisations")
     lister.add_argument("--json", action="store_true")
     lister.set_defaults(handler=cmd_directory_list)
@@ -330,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     i18n_commands.add_parser("compile", help="compile .po catalogs to .mo").set_defaults(
         handler=cmd_i18n_compile)
     keys_cli.add_commands(commands)
+    twilio_setup.add_commands(commands)
+    doctor.add_commands(commands)
     return parser
 
 

@@ -30,6 +30,7 @@ from app.operator_queue import escalation
 from app.organisations import service as organisations
 from app.routing.cache import DirectoryCache
 from app.routing.snapshot import Directory
+from app.security_headers import SecurityHeaders
 from app.stats import api as stats_api
 from app.telephony import audio, lane, voice
 from app.telephony import callback as callback_calls
@@ -38,6 +39,7 @@ from app.telephony.speech import Speaker
 from app.users import admin_api as users_api
 from app.users import api as auth_api
 from app.users import duty_api
+from app.users.deps import secure_cookies
 from app.workers import PeriodicWorker
 
 logger = logging.getLogger(__name__)
@@ -76,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lambda: _load_directory(app), settings.directory_refresh_seconds,
         settings.journal_dir / "directory.json",
         database_usable=lambda: app.state.journal.database_usable)
+    # An edit in the console reloads it at once, here and (LISTEN/NOTIFY) in every process.
+    app.state.events.on_directory_changed(lambda: app.state.directory.refresh())
     app.state.journal = Journal(settings.journal_dir, settings.journal_retry_seconds)
     app.state.webhook_lane = lane.make(settings.webhook_threads)
     app.state.ivr = Ivr(settings, Speaker(settings.audio_dir, settings.public_url))
@@ -99,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(console_router)
     app.include_router(monitoring_api.router)
     app.add_middleware(metrics.WebhookTimer)
+    app.add_middleware(SecurityHeaders, https=secure_cookies(settings))
     # Outermost: the client address (for login limits) and scheme come from the
     # X-Forwarded-* headers only when the direct peer is one of our own proxies.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)

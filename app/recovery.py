@@ -92,7 +92,8 @@ def _apply_voice(session: Session, app: FastAPI, record: Record, at: datetime) -
             raise NotYet(f"contact of {record['key'][:12]} not replayed yet")
         line = DatabaseLine.for_contact(session, contact, at, settings)
     else:
-        caller = Caller(record["sid"], record["pseudonym"], record["country"])
+        caller = Caller(record["sid"], record["pseudonym"], record["country"],
+                        record.get("line"))  # records written before lines have none
         line = DatabaseLine.for_caller(session, caller, at, settings)
     line.directory = _directory(app)
     for name, arguments in record["operations"]:
@@ -110,7 +111,8 @@ def _apply_message(session: Session, app: FastAPI, record: Record, at: datetime)
     inbound = intake.Inbound(
         sid=record["sid"], from_=crypto.decrypt(settings.encryption_key, record["number"]),
         body=crypto.decrypt(settings.encryption_key, record["body"]),
-        from_country=record.get("from_country"), opt_out_type=record.get("opt_out_type"))
+        from_country=record.get("from_country"), opt_out_type=record.get("opt_out_type"),
+        to=record.get("to"))
     # The caller already had the journal's short reply; the intake's own goes out by SMS.
     intake.handle(session, settings, _directory(app), inbound, at, reply_later=True)
 

@@ -179,7 +179,9 @@ def app(settings: Settings, connection: Connection) -> FastAPI:
 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
+    # https, as the public URL: the console's cookies are Secure and httpx sends those
+    # only over https.
+    with TestClient(app, base_url="https://testserver") as test_client:
         yield test_client
 
 

@@ -57,7 +57,8 @@ def _cmd(dockerfile: str) -> str:
 def test_the_docs_give_the_commands_of_a_first_start():
     docs = (ROOT / "docs" / "operations.md").read_text()
     for command in ("docker compose up -d", "docker compose run --rm migrate hotline user "
-                    "create --role admin", "hotline directory import"):
+                    "create --role admin", "hotline directory import",
+                    "hotline twilio setup", "hotline doctor"):
         assert command in docs, command
 
 

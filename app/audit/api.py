@@ -26,9 +26,9 @@ class AuditOut(BaseModel):
 
 
 @router.get("")
-def list_audit(session: SessionDep, _admin: Admin, case_id: uuid.UUID | None = None,
+def list_audit(session: SessionDep, admin: Admin, case_id: uuid.UUID | None = None,
                before_id: Annotated[int | None, Query(ge=1, le=MAX_INTEGER_ID)] = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[AuditOut]:
     return [AuditOut.model_validate(e, from_attributes=True)
-            for e in service.entries(session, case_id=case_id, limit=limit,
+            for e in service.entries(admin, session, case_id=case_id, limit=limit,
                                      before_id=before_id)]

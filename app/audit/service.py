@@ -33,9 +33,13 @@ def record_system(session: Session, action: str, now: datetime, *,
     return entry
 
 
-def entries(session: Session, *, case_id: uuid.UUID | None = None, limit: int = 200,
-            before_id: int | None = None) -> list[AuditEvent]:
+def entries(reader: User, session: Session, *, case_id: uuid.UUID | None = None,
+            limit: int = 200, before_id: int | None = None) -> list[AuditEvent]:
+    """Newest first. An organisation's admin reads what its own people did; the hotline's
+    admins (no organisation) read everything."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if reader.organisation_id is not None:
+        query = query.where(AuditEvent.organisation_id == reader.organisation_id)
     if case_id is not None:
         query = query.where(AuditEvent.case_id == case_id)
     if before_id is not None:

@@ -12,21 +12,36 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Response
+from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.config import Settings
-from app.console.errors import LoginRequired, csrf_refused, forbidden
+from app.console.errors import ConsoleError, LoginRequired, csrf_refused, forbidden
 from app.console.pages import Viewer
 from app.db import SessionDep
 from app.organisations.models import Organisation
-from app.users.deps import SESSION_COOKIE, cookie_user
+from app.users import two_factor
+from app.users.deps import (
+    SESSION_COOKIE,
+    cookie_name,
+    cookie_session_user,
+    secure_cookies,
+    session_cookie,
+)
 from app.users.models import Role, User
 
 LOGIN_CSRF_COOKIE = "hotline_login_csrf"
 HOME: dict[Role, str] = {Role.OPERATOR: "/console", Role.ADMIN: "/console/admin",
                          Role.COORDINATOR: "/console/coordinator"}
+# A user with a one-time password an admin set may reach only this page (and sign out).
+PASSWORD_PATH = "/console/password"
+OPEN_WITH_ONE_TIME_PASSWORD = {PASSWORD_PATH, "/console/logout"}
+# A user who must use two-factor login and has not enrolled may reach only these.
+TWO_FACTOR_PATH = "/console/two-factor"
+OPEN_BEFORE_TWO_FACTOR = {TWO_FACTOR_PATH, f"{TWO_FACTOR_PATH}/begin",
+                          f"{TWO_FACTOR_PATH}/confirm", PASSWORD_PATH, "/console/logout"}
 
 
 async def posted_form(request: Request) -> FormData:
@@ -56,10 +71,10 @@ ConsoleDb = Annotated[Session, Depends(console_db)]
 
 
 def signed_in(request: Request, session: ConsoleDb, form: Form) -> User:
-    if not request.cookies.get(SESSION_COOKIE):
+    if not session_cookie(request):
         raise LoginRequired
     try:
-        user = cookie_user(request, session)
+        user = cookie_session_user(request, session)
     except HTTPException:
         raise LoginRequired from None
     csrf_token: str = request.state.csrf_token
@@ -67,7 +82,25 @@ def signed_in(request: Request, session: ConsoleDb, form: Form) -> User:
                                   organisation_timezone(session, user))
     if request.method == "POST" and not same_token(field(form, "csrf_token"), csrf_token):
         raise csrf_refused()
+    if user.must_change_password and request.url.path not in OPEN_WITH_ONE_TIME_PASSWORD:
+        raise PasswordChangeRequired
+    if request.url.path not in OPEN_BEFORE_TWO_FACTOR and two_factor.must_enrol(session, user):
+        raise TwoFactorEnrolmentRequired
     return user
+
+
+class PasswordChangeRequired(ConsoleError):
+    """Every other page sends a user with a one-time password to choose their own."""
+
+    def response(self, request: Request) -> Response:
+        return RedirectResponse(PASSWORD_PATH, status_code=303)
+
+
+class TwoFactorEnrolmentRequired(ConsoleError):
+    """Signed in with the password only: the user must set up two-factor login first."""
+
+    def response(self, request: Request) -> Response:
+        return RedirectResponse(TWO_FACTOR_PATH, status_code=303)
 
 
 SignedIn = Annotated[User, Depends(signed_in)]
@@ -101,27 +134,45 @@ def viewer(request: Request) -> Viewer:
     return found
 
 
+# Cookies follow the public URL (app.users.deps.cookie_name): under https they are Secure
+# and __Host- prefixed, which also requires Path=/ for the login form's own cookies.
+
+
 def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
-    response.set_cookie(SESSION_COOKIE, token, max_age=settings.session_hours * 3600, path="/",
-                        httponly=True, samesite="lax", secure=settings.is_production)
+    response.set_cookie(cookie_name(settings, SESSION_COOKIE), token,
+                        max_age=settings.session_hours * 3600, path="/", httponly=True,
+                        samesite="lax", secure=secure_cookies(settings))
 
 
 def clear_session_cookie(response: Response, settings: Settings) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
-                           secure=settings.is_production)
+    response.delete_cookie(cookie_name(settings, SESSION_COOKIE), path="/", httponly=True,
+                           samesite="lax", secure=secure_cookies(settings))
+
+
+def login_cookie_path(settings: Settings) -> str:
+    return "/" if secure_cookies(settings) else "/console/login"
 
 
 def login_csrf_token(request: Request) -> str:
     """The login form's token: the one already in the cookie (other tabs keep working)."""
-    existing = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    existing = request.cookies.get(cookie_name(request.app.state.settings, LOGIN_CSRF_COOKIE),
+                                   "")
     return existing if len(existing) == 43 and existing.isascii() else secrets.token_urlsafe(32)
 
 
 def set_login_csrf_cookie(response: Response, settings: Settings, token: str) -> None:
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, path="/console/login",
-                        httponly=True, samesite="lax", secure=settings.is_production)
+    response.set_cookie(cookie_name(settings, LOGIN_CSRF_COOKIE), token, max_age=3600,
+                        path=login_cookie_path(settings), httponly=True, samesite="lax",
+                        secure=secure_cookies(settings))
+
+
+def clear_login_cookie(response: Response, settings: Settings, name: str) -> None:
+    response.delete_cookie(cookie_name(settings, name), path=login_cookie_path(settings),
+                           httponly=True, samesite="lax", secure=secure_cookies(settings))
 
 
 def check_login_csrf(request: Request, form: FormData) -> None:
-    if not same_token(field(form, "csrf_token"), request.cookies.get(LOGIN_CSRF_COOKIE, "")):
+    expected = request.cookies.get(cookie_name(request.app.state.settings, LOGIN_CSRF_COOKIE),
+                                   "")
+    if not same_token(field(form, "csrf_token"), expected):
         raise csrf_refused()

@@ -23,6 +23,13 @@ DONE: dict[str, str] = {
     "referred": N_("Case referred; it is now in the other organisation's queue."),
     "closed": N_("Case closed."),
     "user": N_("User created."),
+    "user-deactivated": N_("The user is deactivated and signed out everywhere."),
+    "user-reactivated": N_("The user is active again and can sign in."),
+    "user-password": N_("Password reset: the user must choose their own at the next sign-in."),
+    "user-role": N_("Role changed."),
+    "user-two-factor": N_("Two-factor login is reset: the user is signed out and sets it up "
+                          "again at the next sign-in."),
+    "password": N_("Your password is changed."),
     "blocked": N_("The caller is blocked."),
     "unblocked": N_("The block is lifted."),
     "logout": N_("You are signed out."),
@@ -35,9 +42,17 @@ DONE: dict[str, str] = {
     "callback-done": N_("Call-back marked done; the number is erased."),
     "duty-on": N_("You are on duty."),
     "duty-off": N_("You are off duty."),
+    "2fa-off": N_("Two-factor login is off."),
+    "organisation-created": N_("The organisation is in the directory."),
+    "organisation-saved": N_("Saved: calls are routed by the new details from now on."),
 }
 
 ERRORS: dict[str, str] = {
+    "login-expired": N_("The sign-in took too long. Enter your username and password again."),
+    "2fa-code": N_("That code is wrong or was already used. Enter the code your app shows "
+                   "now."),
+    "2fa-on": N_("Two-factor login is already on."),
+    "2fa-required": N_("Two-factor login is required for you and cannot be turned off."),
     "taken": N_("Another operator has claimed this case."),
     "claim-first": N_("Claim the case first (your claim may have lapsed)."),
     "not-open": N_("This case is not open for that."),

@@ -3,15 +3,15 @@
 from datetime import datetime
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 
-from app.console import auth, flash, language
+from app.console import auth, flash, language, pending
 from app.console.errors import ConsoleRoute
 from app.console.pages import render
 from app.i18n import N_
 from app.users import service as users
-from app.users.api import login as api_login
-from app.users.deps import SESSION_COOKIE
+from app.users.api import Attempt, Outcome, attempt
+from app.users.deps import session_cookie
 
 router = APIRouter(route_class=ConsoleRoute)
 STYLE_SHEET = (Path(__file__).with_name("static") / "console.css").read_bytes()
@@ -20,6 +20,8 @@ LOGIN_FAILURES = {
     status.HTTP_429_TOO_MANY_REQUESTS: N_("Too many failed sign-ins. Wait 15 minutes and "
                                           "try again, or ask an administrator."),
 }
+RETRY_AFTER = "900"  # the login window (15 minutes), as the API says it
+SECOND_STEP = "/console/login/code"
 
 
 @router.get("/console.css")
@@ -49,25 +51,41 @@ def login_form(request: Request) -> Response:
 def login(request: Request, session: auth.ConsoleDb, form: auth.Form) -> Response:
     auth.check_login_csrf(request, form)
     username = auth.field(form, "username").strip()[:64]
-    try:
-        issued = api_login(request, username, auth.field(form, "password"))
-    except HTTPException as exc:
-        return _login_page(request, status_code=exc.status_code, username=username,
-                           error=LOGIN_FAILURES.get(exc.status_code, LOGIN_FAILURES[401]),
-                           retry_after=(exc.headers or {}).get("Retry-After"))
+    found = attempt(request, username, auth.field(form, "password"), None)
+    if found.outcome is Outcome.CODE_REQUIRED and found.user_id is not None:
+        # The password was right; no session until the code is too (app.console.two_factor).
+        response = flash.redirect(SECOND_STEP)
+        pending.set_pending(response, request.app.state.settings,
+                            pending.Pending(found.user_id, found.password_stamp),
+                            request.app.state.clock())
+        return response
+    return finish_login(request, session, found, username)
+
+
+def finish_login(request: Request, session: auth.ConsoleDb, found: Attempt,
+                 username: str = "") -> Response:
+    """The session cookie and the user's start page, or the login form saying why not."""
+    if found.outcome is Outcome.LIMITED:
+        return _login_page(request, status_code=429, username=username,
+                           error=LOGIN_FAILURES[429], retry_after=RETRY_AFTER)
     now: datetime = request.app.state.clock()
-    found = users.resolve_token(session, issued.token, now)
-    if found is None:  # deactivated in the instant since: treat as a failed login
-        return _login_page(request, status_code=401, error=LOGIN_FAILURES[401])
-    response = flash.redirect(auth.HOME[found[0].role])
-    auth.set_session_cookie(response, request.app.state.settings, issued.token)
-    response.delete_cookie(auth.LOGIN_CSRF_COOKIE, path="/console/login")
+    issued = found.issued
+    resolved = users.resolve_token(session, issued.token, now) if issued else None
+    if issued is None or resolved is None:  # refused, or deactivated in the instant since
+        return _login_page(request, status_code=401, username=username,
+                           error=LOGIN_FAILURES[401])
+    settings = request.app.state.settings
+    response = flash.redirect(auth.TWO_FACTOR_PATH if found.enrol
+                              else auth.HOME[resolved[0].role])
+    auth.set_session_cookie(response, settings, issued.token)
+    auth.clear_login_cookie(response, settings, auth.LOGIN_CSRF_COOKIE)
+    pending.clear_pending(response, settings)
     return response
 
 
 @router.post("/logout")
 def logout(request: Request, session: auth.ConsoleDb, user: auth.SignedIn) -> Response:
-    users.revoke_token(session, user, request.cookies.get(SESSION_COOKIE, ""),
+    users.revoke_token(session, user, session_cookie(request) or "",
                        request.app.state.clock())
     response = flash.redirect("/console/login", done="logout")
     auth.clear_session_cookie(response, request.app.state.settings)

@@ -23,6 +23,7 @@ from app.console import flash, language
 from app.console.screening_form import Option
 from app.console.terms import term
 from app.routing.needs import NEED_LABELS, Need
+from app.users.deps import secure_cookies
 from app.users.models import Role
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -114,7 +115,7 @@ def render(request: Request, template: str, *, viewer: Viewer | None = None,
     if chosen:
         response.set_cookie(language.LANG_COOKIE, chosen, max_age=language.LANG_COOKIE_SECONDS,
                             path="/console", httponly=True, samesite="lax",
-                            secure=request.app.state.settings.is_production)
+                            secure=secure_cookies(request.app.state.settings))
     return harden(response)
 
 

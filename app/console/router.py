@@ -7,10 +7,25 @@ only makes the queue live: app.console.live).
 
 from fastapi import APIRouter
 
-from app.console import admin, callbacks, casetools, casework, duty, live, login, queue, stats
+from app.console import (
+    admin,
+    callbacks,
+    casetools,
+    casework,
+    directory,
+    duty,
+    live,
+    login,
+    queue,
+    stats,
+    two_factor,
+    users,
+)
 
 router = APIRouter()
-for part in (login.router, live.router, queue.router, duty.router, casework.router,
-             callbacks.router, casetools.router, admin.router,
+for part in (login.router, two_factor.router, live.router, queue.router, duty.router,
+             casework.router,
+             callbacks.router, casetools.router, admin.router, users.router,
+             directory.router,
              stats.router):
     router.include_router(part, prefix="/console", include_in_schema=False)

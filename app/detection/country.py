@@ -52,6 +52,15 @@ def parse_number(address: str) -> phonenumbers.PhoneNumber | None:
         return None
 
 
+def line_number(address: str | None) -> str | None:
+    """The hotline number a call or text came in on (``To``), as E.164 without the channel
+    (``whatsapp:+7717…`` -> ``+7717…``); None if it is not a phone number."""
+    number = parse_number(address or "")
+    if number is None or not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def caller_country(address: str, from_country_hint: str | None = None) -> CountryGuess:
     number = parse_number(address)
     if number is None:

@@ -46,6 +46,9 @@ class EventKind(StrEnum):
     CASE_ESCALATED = "case.escalated"
     MESSAGE_INBOUND = "message.inbound"
     DUTY_CHANGED = "duty.changed"         # an operator went on or off duty
+    # The responder directory changed: every process reloads its routing snapshot. Not a
+    # queue event: the hub hands it to its directory hooks, never to the queue streams.
+    DIRECTORY_CHANGED = "directory.changed"
 
 
 @dataclass(frozen=True)

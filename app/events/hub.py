@@ -8,12 +8,15 @@ many apps in one process and each must see only its own streams.
 """
 
 import asyncio
+import logging
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from app.events.bus import QueueEvent
+from app.events.bus import EventKind, QueueEvent
+
+logger = logging.getLogger(__name__)
 
 # What a subscriber's queue can hold besides events: the hub is closing (the server is
 # shutting down: end the stream), or events may have been missed (fetch everything again).
@@ -47,7 +50,13 @@ class Hub:
         self.origin = uuid.uuid4().hex
         self._lock = threading.Lock()
         self._subscriptions: set[Subscription] = set()
+        self._directory_hooks: list[Callable[[], object]] = []
         self.closed = False
+
+    def on_directory_changed(self, hook: Callable[[], object]) -> None:
+        """Run ``hook`` (reload the routing snapshot) on every ``directory.changed``, from
+        whichever thread delivers it, and after a resync (one may have been missed)."""
+        self._directory_hooks.append(hook)
 
     def subscribe(self, organisation_id: int) -> Subscription:
         """From a coroutine on the loop that will read the subscription."""
@@ -70,11 +79,24 @@ class Hub:
 
     def dispatch(self, event: QueueEvent) -> None:
         """Deliver to the organisation's subscribers; safe from any thread."""
+        if event.kind is EventKind.DIRECTORY_CHANGED:
+            # Operators' pages would take it for a queue change: only routing needs it.
+            self._directory_changed()
+            return
         self._send(lambda s: s.organisation_id == event.organisation_id, event)
 
     def resync(self) -> None:
-        """Events may have been lost (the listener reconnected): every page fetches again."""
+        """Events may have been lost (the listener reconnected): every page fetches again,
+        and the directory is reloaded."""
         self._send(lambda _s: True, RESYNC)
+        self._directory_changed()
+
+    def _directory_changed(self) -> None:
+        for hook in list(self._directory_hooks):
+            try:
+                hook()
+            except Exception:  # the listener thread and a committed request must go on
+                logger.exception("directory reload after a change failed")
 
     def close(self) -> None:
         """End every stream, now and for any that starts later (server shutdown)."""

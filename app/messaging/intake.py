@@ -18,7 +18,7 @@ from app.blocklist import service as blocklist
 from app.cases import service as cases
 from app.cases.models import Case, Channel, Contact, ContactOutcome
 from app.config import Settings
-from app.detection.country import caller_country, channel_prefix
+from app.detection.country import caller_country, channel_prefix, line_number
 from app.detection.language import detect_language
 from app.events import bus
 from app.languages import LANGUAGES
@@ -41,6 +41,13 @@ class Inbound:
     body: str
     from_country: str | None = None
     opt_out_type: str | None = None
+    to: str | None = None  # the hotline address written to (``To``)
+
+    @property
+    def line(self) -> str | None:
+        """The hotline number written to, as E.164 (a WhatsApp ``To`` without its
+        ``whatsapp:``, as ``From`` is stored)."""
+        return line_number(self.to)
 
     @property
     def channel(self) -> Channel:
@@ -59,6 +66,7 @@ class Turn:
     now: datetime
     conversation: Conversation
     text: str
+    line_languages: tuple[str, ...] = ()  # offered first: the sender's number said nothing
 
     @property
     def language(self) -> str:
@@ -83,16 +91,20 @@ def handle(session: Session, settings: Settings, directory: Directory, inbound: 
     if block is not None:
         return refusal.refuse_message(session, block, inbound, now)
     conversation = conversations.current(session, pseudonym, inbound.channel)
+    own_country = caller_country(inbound.from_, inbound.from_country).country
+    dialled = directory.line(inbound.line) if own_country is None else None
     if conversation is None:
-        country = caller_country(inbound.from_, inbound.from_country).country
+        country = own_country or (dialled.country if dialled else None)
         conversation = conversations.start(session, sid=inbound.sid, channel=inbound.channel,
-                                           pseudonym=pseudonym, country=country, now=now)
+                                           pseudonym=pseudonym, country=country, now=now,
+                                           line=inbound.line)
     conversations.remember_number(conversation, settings, inbound.from_, now)
     conversations.record(session, conversation, settings, direction=Direction.IN,
                          author=Author.CALLER, body=inbound.body, now=now, sid=inbound.sid)
     if conversation.case_id is not None:  # a new case is announced when it opens
         _announce(session, conversation.case_id)
-    turn = Turn(session, settings, directory, now, conversation, inbound.body)
+    turn = Turn(session, settings, directory, now, conversation, inbound.body,
+                dialled.languages if dialled else ())
     reply = _respond(turn, keyword)
     if reply is not None and reply_later:
         conversations.send_later(session, settings, conversation, reply, now, Author.AUTO)
@@ -138,10 +150,11 @@ def _respond(turn: Turn, keyword: Keyword | None) -> str | None:
     if conversation.opted_out_at is not None:
         return None  # Twilio would refuse it (error 21610)
     if keyword is Keyword.HELP:
-        conversation.language = conversation.language or _menu_order(conversation)[0]
+        conversation.language = (conversation.language
+                                 or _menu_order(conversation, (), turn.line_languages)[0])
         return texts.help_text(conversation.language, turn.emergency())
     if keyword is Keyword.LANG:
-        return _language_menu(conversation, ())
+        return _language_menu(conversation, (), turn.line_languages)
     return STATES[conversation.state](turn)
 
 
@@ -154,7 +167,7 @@ def on_language(turn: Turn) -> str | None:
         detection = detect_language(turn.text, conversation.caller_country)
         if detection.language is not None:
             return _choose_language(turn, detection.language)
-        return _language_menu(conversation, detection.candidates)
+        return _language_menu(conversation, detection.candidates, turn.line_languages)
     menu = conversation.menu.split(",")
     number = menu_number(turn.text)
     if number is not None and 1 <= number <= len(menu):
@@ -164,7 +177,7 @@ def on_language(turn: Turn) -> str | None:
         return _choose_language(turn, detection.language)
     if _not_understood(conversation):
         return _choose_language(turn, menu[0])
-    return _language_menu(conversation, tuple(menu))
+    return _language_menu(conversation, tuple(menu), turn.line_languages)
 
 
 def on_need(turn: Turn) -> str | None:
@@ -215,17 +228,20 @@ def _choose_language(turn: Turn, language: str) -> str:
     return texts.text(language, "need")
 
 
-def _language_menu(conversation: Conversation, first: tuple[str, ...]) -> str:
-    order = _menu_order(conversation, first)
+def _language_menu(conversation: Conversation, first: tuple[str, ...],
+                   line_languages: tuple[str, ...] = ()) -> str:
+    order = _menu_order(conversation, first, line_languages)
     conversation.state = ConversationState.LANGUAGE
     conversation.menu = ",".join(order)
     return "\n".join(f"{n} {LANGUAGES[code].native_name}" for n, code in enumerate(order, 1))
 
 
-def _menu_order(conversation: Conversation, first: tuple[str, ...] = ()) -> list[str]:
-    """The detector's candidates, then the caller's country's languages, then the rest."""
+def _menu_order(conversation: Conversation, first: tuple[str, ...] = (),
+                line_languages: tuple[str, ...] = ()) -> list[str]:
+    """The detector's candidates, then the line's languages when the sender's number said
+    nothing, then the caller's country's languages, then the rest."""
     order = countries.language_menu_order(conversation.caller_country)
-    return list(dict.fromkeys([*first, *order]))
+    return list(dict.fromkeys([*first, *line_languages, *order]))
 
 
 def _confirmation(turn: Turn) -> str:

@@ -23,10 +23,12 @@ from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from app.cases.models import Channel
 from app.config import Settings
 from app.detection.country import channel_prefix, strip_channel
 from app.messaging import conversations
 from app.messaging.models import Conversation, Message, Outbox, OutboxKind, OutboxStatus
+from app.organisations.models import NationalLine
 from app.privacy import crypto
 from app.workers import PeriodicWorker
 
@@ -55,8 +57,11 @@ class SendError(Exception):
 class Outbound(Protocol):
     """What the service sends or places on its own: messages, and masked call-backs."""
 
-    def send(self, to: str, body: str, status_callback: str) -> str:
-        """Hand one message to the provider; return its message SID or raise SendError."""
+    def send(self, to: str, body: str, status_callback: str, origin: str | None = None
+             ) -> str:
+        """Hand one message to the provider, from ``origin`` (a number, ``whatsapp:+…`` or a
+        Messaging Service SID; None: the hotline's configured sender); return its message
+        SID or raise SendError."""
         ...
 
     def call(self, to: str, from_: str, url: str, status_callback: str) -> str:
@@ -77,11 +82,12 @@ class TwilioOutbound:
         self.client = Client(account_sid, auth_token, http_client=http_client)
         self.sender = sender
 
-    def send(self, to: str, body: str, status_callback: str) -> str:
+    def send(self, to: str, body: str, status_callback: str, origin: str | None = None
+             ) -> str:
         try:
             message = self.client.messages.create(to=to, body=body,
                                                   status_callback=status_callback,
-                                                  **self._origin(to))
+                                                  **self._origin(to, origin or self.sender))
         except TwilioRestException as exc:
             retryable = exc.status == 429 or exc.status >= 500
             raise SendError(str(exc.code or exc.status), retryable=retryable) from None
@@ -100,14 +106,15 @@ class TwilioOutbound:
             raise SendError(type(exc).__name__, retryable=True) from None
         return str(call.sid)
 
-    def _origin(self, to: str) -> dict[str, str]:
+    @staticmethod
+    def _origin(to: str, sender: str) -> dict[str, str]:
         """Send on the channel the person wrote on: Twilio delivers to ``whatsapp:+…`` only
         from the hotline's WhatsApp address. A Messaging Service picks from its own pool."""
-        if self.sender.startswith("MG"):
-            return {"messaging_service_sid": self.sender}
+        if sender.startswith("MG"):
+            return {"messaging_service_sid": sender}
         if channel_prefix(to) == "whatsapp":
-            return {"from_": "whatsapp:" + strip_channel(self.sender)}
-        return {"from_": self.sender}
+            return {"from_": "whatsapp:" + strip_channel(sender)}
+        return {"from_": strip_channel(sender)}
 
 
 # The names from before calls were placed too.
@@ -170,6 +177,21 @@ class _Leased:
     to: str | None
     body: str | None
     attempts: int
+    origin: str | None = None  # None: the hotline's configured sender
+
+
+def reply_origin(session: Session, conversation: Conversation) -> str | None:
+    """Where a conversation's replies leave from: its line's sms_sender, else the number
+    the person wrote to (on WhatsApp its ``whatsapp:`` address); None for conversations
+    from before lines were recorded (the configured sender)."""
+    if conversation.line is None:
+        return None
+    sender = session.scalar(select(NationalLine.sms_sender)
+                            .where(NationalLine.number == conversation.line))
+    if sender is not None and sender.startswith("MG"):
+        return sender
+    number = sender or conversation.line
+    return f"whatsapp:{number}" if conversation.channel is Channel.WHATSAPP else number
 
 
 def _lease(session: Session, settings: Settings, outbox_id: int, now: datetime
@@ -192,7 +214,7 @@ def _lease(session: Session, settings: Settings, outbox_id: int, now: datetime
     return _Leased(
         to=None if blocked else crypto.decrypt(key, conversation.number_encrypted or ""),
         body=crypto.decrypt(key, message.body_encrypted) if message.body_encrypted else None,
-        attempts=row.attempts)
+        attempts=row.attempts, origin=reply_origin(session, conversation))
 
 
 def _decrypted(key: str, token: str | None) -> str | None:
@@ -214,7 +236,7 @@ def _deliver_one(make_session: Callable[[], Session], sender: SmsSender, setting
         return
     callback = f"{settings.public_url}/twilio/sms/status"
     try:
-        sid = sender.send(leased.to or "", leased.body or "", callback)
+        sid = sender.send(leased.to or "", leased.body or "", callback, leased.origin)
     except SendError as exc:
         _record_failure(make_session, settings, outbox_id, leased.attempts, exc, now, report)
         return

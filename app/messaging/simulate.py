@@ -34,7 +34,8 @@ class PrintingSender:
         self.count = 0
         self.calls: list[tuple[str, str, str, str]] = []  # what call() was asked to place
 
-    def send(self, to: str, body: str, status_callback: str) -> str:
+    def send(self, to: str, body: str, status_callback: str, origin: str | None = None
+             ) -> str:
         self.count += 1
         self.say(f'outbox sends to {to}{_size(to, body)}: "{body}"')
         return f"SM{self.count:032d}"

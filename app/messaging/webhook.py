@@ -52,7 +52,8 @@ def _inbound(request: Request, tw: TwilioRequest) -> Response:
     message = intake.Inbound(sid=tw.field("MessageSid"), from_=tw.field("From"),
                              body=tw.form.get("Body", ""),
                              from_country=tw.optional("FromCountry"),
-                             opt_out_type=tw.optional("OptOutType"))
+                             opt_out_type=tw.optional("OptOutType"),
+                             to=tw.optional("To"))
     key = hashlib.sha256(f"sms\x1f{message.sid}".encode()).hexdigest()
     now: datetime = request.app.state.clock()
     return _xml(recovery.database_or_journal(
@@ -71,13 +72,17 @@ def _in_journal(request: Request, message: intake.Inbound, key: str, now: dateti
     """Keep the message, encrypted, for the database; reply without knowing the
     conversation: that a person will write back, in the language the text is in."""
     settings: Settings = request.app.state.settings
-    country = caller_country(message.from_, message.from_country).country
+    # The dialled line from the snapshot in memory: the database is down.
+    dialled = request.app.state.directory.current.line(message.line)
+    country = (caller_country(message.from_, message.from_country).country
+               or (dialled.country if dialled else None))
     body = _twiml(intake.reply_without_database(message, settings, country))
     request.app.state.journal.append({
         "v": 1, "channel": message.channel.value, "key": key, "at": now.isoformat(),
         "sid": message.sid, "number": crypto.encrypt(settings.encryption_key, message.from_),
         "body": crypto.encrypt(settings.encryption_key, message.body),
         "from_country": message.from_country, "opt_out_type": message.opt_out_type,
+        "to": message.to,
         "reply": body})
     return body
 

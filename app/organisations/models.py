@@ -139,7 +139,7 @@ class NationalLine(Base):
     number: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
     country: Mapped[str] = mapped_column(String(2))
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
-    sms_sender: Mapped[str | None] = mapped_column(String(32))  # None: the number itself
+    sms_sender: Mapped[str | None] = mapped_column(String(64))  # None: the number itself
     label: Mapped[str | None] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

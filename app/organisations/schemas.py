@@ -19,6 +19,7 @@ from app.organisations.models import RingMode, Service
 from app.routing.snapshot import DatedException
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MESSAGING_SERVICE = re.compile(r"^MG[0-9a-fA-F]{32}$")  # a Twilio Messaging Service SID
 INTERVAL = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 ALWAYS = "24/7"
 CLOSED = "closed"
@@ -62,6 +63,13 @@ def _e164(value: str) -> str:
     if not phonenumbers.is_possible_number(number):
         raise ValueError(f"{value!r} is not a possible phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _country_code(value: str) -> str:
+    code = value.strip().upper()
+    if code not in _territories():
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+    return code
 
 
 def _dates(key: str) -> list[date]:
@@ -152,14 +160,13 @@ class OrganisationEntry(BaseModel):
     hub: bool = False
     priority: int = Field(default=100, ge=0, le=1000,
                           description="lower is tried first among equals")
+    require_2fa: bool = Field(default=False, description="its operators must sign in with "
+                              "a second factor too (admins and coordinators always must)")
 
     @field_validator("country")
     @classmethod
     def _country(cls, value: str) -> str:
-        code = value.strip().upper()
-        if code not in _territories():
-            raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
-        return code
+        return _country_code(value)
 
     @field_validator("timezone")
     @classmethod
@@ -228,10 +235,48 @@ class OrganisationEntry(BaseModel):
         return dated_exceptions(self.exceptions)
 
 
+def _sms_sender(value: str) -> str:
+    """A number replies leave from, or a Twilio Messaging Service (``MG`` + 32 hex)."""
+    if MESSAGING_SERVICE.match(value.strip()):
+        return value.strip()
+    return _e164(value)
+
+
+def _hotline_language(value: str) -> str:
+    code = normalise_language(value)
+    if code not in LANGUAGES:
+        raise ValueError(f"{value!r} is not a language the hotline speaks; use one of "
+                         f"{', '.join(LANGUAGES)}")
+    return code
+
+
+class LineEntry(BaseModel):
+    """One of the hotline's own numbers: the country it serves, the languages its menu
+    offers first (in that order), and what replies to texts sent to it leave from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: Annotated[str, AfterValidator(_e164)]
+    country: Annotated[str, AfterValidator(_country_code)]
+    languages: list[Annotated[str, AfterValidator(_hotline_language)]] = Field(min_length=1)
+    sms_sender: Annotated[str, AfterValidator(_sms_sender)] | None = Field(
+        default=None, description="the number (or Messaging Service 'MG…') replies leave "
+        "from; the line's own number when left out")
+    label: str | None = Field(default=None, min_length=1, max_length=100)
+
+    @field_validator("languages")
+    @classmethod
+    def _unique_languages(cls, values: list[str]) -> list[str]:
+        return list(dict.fromkeys(values))
+
+
 class DirectoryFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     organisations: list[OrganisationEntry] = Field(min_length=1)
+    lines: list[LineEntry] = Field(default_factory=list, description="the hotline's own "
+                                   "numbers; a call or text to one not listed is taken as "
+                                   "before (the caller's number alone)")
 
     @model_validator(mode="after")
     def _unique_ids(self) -> "DirectoryFile":
@@ -240,4 +285,9 @@ class DirectoryFile(BaseModel):
             if entry.id in seen:
                 raise ValueError(f"organisation id {entry.id!r} appears twice")
             seen.add(entry.id)
+        numbers: set[str] = set()
+        for line in self.lines:
+            if line.number in numbers:
+                raise ValueError(f"line number {line.number!r} appears twice")
+            numbers.add(line.number)
         return self

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
+from app.organisations import lines
 from app.organisations.models import OpeningException, OpeningHours, Organisation, RingMode
 from app.organisations.schemas import (
     ALWAYS,
@@ -70,6 +71,12 @@ def _describe(error: Any, raw: Any, source: str) -> str:
         entry_id = entry.get("id") if isinstance(entry, dict) else None
         where += f": organisations[{index}]" + (f" (id {entry_id!r})" if entry_id else "")
         loc = loc[2:]
+    elif len(loc) >= 2 and loc[0] == "lines" and isinstance(loc[1], int):
+        index = loc[1]
+        line = raw["lines"][index] if isinstance(raw, dict) else None
+        number = line.get("number") if isinstance(line, dict) else None
+        where += f": lines[{index}]" + (f" (number {number!r})" if number else "")
+        loc = loc[2:]
     field = ".".join(str(part) for part in loc if not str(part).startswith("function-"))
     message = error["msg"].removeprefix("Value error, ")
     return f"{where}: {field or 'file'}: {message}"
@@ -103,6 +110,7 @@ def import_directory(session: Session, directory: DirectoryFile,
             if slug not in listed and org.active:
                 org.active = False
                 deactivated.append(slug)
+    lines.import_lines(session, directory.lines, replace)
     session.flush()
     return ImportReport(created, updated, deactivated)
 
@@ -118,6 +126,7 @@ def _apply(org: Organisation, entry: OrganisationEntry) -> None:
     org.languages = list(entry.languages)
     org.duty_numbers = list(entry.duty_numbers)
     org.ring_mode = entry.ring.value
+    org.require_2fa = entry.require_2fa
     org.active = True
     org.hours = [OpeningHours(weekday=day, opens_at=opens, closes_at=closes)
                  for day, opens, closes in entry.weekly_intervals()]
@@ -160,4 +169,4 @@ def to_responder(org: Organisation) -> Responder:
 def snapshot(session: Session, now: datetime | None = None) -> Directory:
     """The active directory as an immutable snapshot for the routing engine."""
     return Directory(tuple(to_responder(org) for org in list_organisations(session)),
-                     loaded_at=now or utcnow())
+                     loaded_at=now or utcnow(), lines=lines.snapshot_lines(session))

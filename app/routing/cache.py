@@ -20,7 +20,7 @@ from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
-from app.routing.snapshot import DatedException, Directory, Interval, Responder
+from app.routing.snapshot import DatedException, Directory, HotlineNumber, Interval, Responder
 
 logger = logging.getLogger(__name__)
 
@@ -91,9 +91,11 @@ class DirectoryCache:
 
 def write(path: Path, directory: Directory) -> None:
     """Replace the saved snapshot whole (write aside, then rename), never half-written."""
-    data = [dataclasses.asdict(r) | {"services": sorted(r.services),
-                                     "languages": sorted(r.languages)}
-            for r in directory.responders]
+    responders = [dataclasses.asdict(r) | {"services": sorted(r.services),
+                                           "languages": sorted(r.languages)}
+                  for r in directory.responders]
+    data = {"responders": responders,
+            "lines": [dataclasses.asdict(line) for line in directory.lines]}
     path.parent.mkdir(parents=True, exist_ok=True)
     # One file aside per process: uvicorn's workers share the folder, and with one name
     # a worker's rename could find the other's file gone, or half-written.
@@ -106,7 +108,11 @@ def read(path: Path) -> Directory:
     """The saved snapshot, or an empty directory if there is none or it is unreadable."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Directory(tuple(_responder(item) for item in data))
+        if isinstance(data, list):  # saved before national lines: responders only
+            data = {"responders": data, "lines": []}
+        return Directory(tuple(_responder(item) for item in data["responders"]),
+                         lines=tuple(HotlineNumber(**item | {"languages": tuple(
+                             item["languages"])}) for item in data["lines"]))
     except (OSError, ValueError, KeyError, TypeError):
         logger.warning("no usable saved directory snapshot", exc_info=True)
         return Directory(())

@@ -175,9 +175,27 @@ class Responder:
 
 
 @dataclass(frozen=True)
+class HotlineNumber:
+    """One of the hotline's own numbers (a national line): the ``To`` of a call or text."""
+
+    number: str  # E.164
+    country: str
+    languages: tuple[str, ...]  # in the order its callers hear them
+    sms_sender: str | None = None  # None: replies leave from ``number`` itself
+    label: str | None = None
+
+
+@dataclass(frozen=True)
 class Directory:
     responders: tuple[Responder, ...]
     loaded_at: datetime | None = None
+    lines: tuple[HotlineNumber, ...] = ()
+
+    def line(self, number: str | None) -> HotlineNumber | None:
+        """The national line with this E.164 number, if it is one; None for anything else
+        (a responder's phone on the whisper leg, a number not in the directory)."""
+        return next((line for line in self.lines if line.number == number), None) \
+            if number else None
 
     def by_slug(self, slug: str) -> Responder | None:
         return next((r for r in self.responders if r.slug == slug), None)

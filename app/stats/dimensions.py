@@ -42,21 +42,24 @@ class Dimension:
 
 DIMENSIONS: dict[str, Dimension] = {d.name: d for d in (
     Dimension("country"), Dimension("language"), Dimension("channel"), Dimension("need"),
-    Dimension("outcome"), Dimension("child"), Dimension("organisation"),
+    Dimension("outcome"), Dimension("child"), Dimension("organisation"), Dimension("line"),
     Dimension("gender", screening=True), Dimension("age_band", screening=True),
     Dimension("citizenship", multi=True, screening=True),
     Dimension("exploitation", multi=True, screening=True),
 )}
 
 
-def categories(name: str, source: Source, organisations: list[str]) -> list[str]:
-    """The fixed category list of a dimension, ``other`` and ``unknown`` last."""
+def categories(name: str, source: Source, organisations: list[str],
+               lines: list[str] | None = None) -> list[str]:
+    """The fixed category list of a dimension, ``other`` and ``unknown`` last; ``lines``
+    are the directory's national line numbers (the hotline's own, not callers')."""
     fixed: dict[str, list[str]] = {
         "country": [*COUNTRIES, OTHER], "citizenship": [*COUNTRIES, OTHER],
         "language": list(LANGUAGES), "channel": [c.value for c in Channel],
         "need": [n.value for n in Need], "child": ["yes", "no"],
         "outcome": _outcomes(source),
-        "organisation": organisations, "gender": list(GENDER_GROUPS),
+        "organisation": organisations, "line": [*(lines or []), OTHER],
+        "gender": list(GENDER_GROUPS),
         "age_band": [a.value for a in AgeBand if a is not AgeBand.UNKNOWN],
         "exploitation": [e.value for e in ExploitationType if e is not ExploitationType.UNKNOWN]
         + ["none"],
@@ -72,10 +75,13 @@ def _outcomes(source: Source) -> list[str]:
     return [o.value for o in ContactOutcome if (o is blocked) == (source is Source.BLOCKED)]
 
 
-def category(name: str, raw: Any, organisations: dict[int, str]) -> str:
+def category(name: str, raw: Any, organisations: dict[int, str],
+             lines: frozenset[str] = frozenset()) -> str:
     """A raw column value as one of the dimension's categories."""
     if raw is None:
         return UNKNOWN
+    if name == "line":  # a number not (or no longer) in the directory: other
+        return raw if raw in lines else OTHER
     if name == "child":
         return "yes" if raw else "no"
     if name == "organisation":

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.organisations.lines import line_numbers
 from app.organisations.models import Organisation
 from app.stats import disclosure, noise, sources
 from app.stats.dimensions import COUNTRIES, DIMENSIONS, Period, Source, categories
@@ -113,15 +114,17 @@ def release(session: Session, query: StatsQuery, settings: Settings,
     """Both tables (contacts and cases) of one question, protected; ``consented_only``
     (exports to partners) counts only cases with reporting consent and their contacts."""
     slugs = organisation_slugs(session)
+    lines = line_numbers(session)
     window = window_of(query)
     share = settings.epsilon / len(Source) if settings.epsilon else None
     tables, privacy = {}, {}
     for source in Source:
         counts = sources.count(session, source, list(query.dimensions), query.period,
-                               window, list(query.countries), slugs, consented_only)
+                               window, list(query.countries), slugs, consented_only,
+                               frozenset(lines))
         persons = _persons(session, source, query, window, slugs, consented_only)
         table, applied = _table(query, source, counts, persons, settings.k, share,
-                                sorted(slugs.values()))
+                                sorted(slugs.values()), lines)
         tables[source.value] = table
         if applied:
             privacy[source.value] = applied
@@ -140,9 +143,10 @@ def _persons(session: Session, source: Source, query: StatsQuery, window: source
 
 def _table(query: StatsQuery, source: Source, counts: Counter[Key],
            persons: Counter[Key] | None, k: int, epsilon: float | None,
-           organisations: list[str]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+           organisations: list[str], lines: list[str] | None = None
+           ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     periods = periods_of(query)
-    fixed = [categories(n, source, organisations) for n in query.dimensions]
+    fixed = [categories(n, source, organisations, lines) for n in query.dimensions]
     applied = None
     if epsilon is not None:
         counts, persons, applied = _add_noise(query, counts, persons, periods, fixed, epsilon)

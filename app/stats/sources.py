@@ -38,10 +38,20 @@ def _columns(source: Source) -> dict[str, Any]:
         "country": row.caller_country, "language": row.language, "channel": row.channel,
         "need": row.need, "child": row.child,
         "outcome": Case.status if source is Source.CASES else Contact.outcome,
-        "organisation": Case.organisation_id, "gender": CaseScreening.gender,
+        "organisation": Case.organisation_id, "line": _line(source),
+        "gender": CaseScreening.gender,
         "age_band": CaseScreening.age_band, "citizenship": CaseScreening.citizenship,
         "exploitation": CaseScreening.exploitation_types,
     }
+
+
+def _line(source: Source) -> Any:
+    """The national line a contact came in on; a case's is its first contact's."""
+    if source is not Source.CASES:
+        return Contact.line
+    first = aliased(Contact)
+    return (select(first.line).where(first.case_id == Case.id)
+            .order_by(first.started_at, first.id).limit(1).scalar_subquery())
 
 
 def period_expression(dialect: str, column: Any, period: Period) -> ColumnElement[str]:
@@ -101,7 +111,8 @@ def _kept(source: Source, row: Any) -> list[ColumnElement[bool]]:
 
 def count(session: Session, source: Source, names: list[str], period: Period,
           window: Window, countries: list[str], organisations: dict[int, str],
-          consented_only: bool = False) -> Counter[tuple[str, ...]]:
+          consented_only: bool = False, lines: frozenset[str] = frozenset()
+          ) -> Counter[tuple[str, ...]]:
     """People per (period, category, ...) over the window. Stored figures count everyone,
     so ``consented_only`` (exports to partners) is always counted live."""
     split = (rollup.split(window.start, window.end)
@@ -112,7 +123,7 @@ def count(session: Session, source: Source, names: list[str], period: Period,
             else _stored_rows(session, source, names, split))
     counts: Counter[tuple[str, ...]] = Counter()
     for period_label, *values, n in rows:
-        for key in _keys(names, values, organisations):
+        for key in _keys(names, values, organisations, lines):
             counts[(period_label, *key)] += n
     return counts
 
@@ -157,9 +168,9 @@ def _add_cells(cells: list[list[Any]], more: list[list[Any]]) -> list[list[Any]]
     return [[*values, n] for values, n in total.items()]
 
 
-def _keys(names: list[str], values: list[Any],
-          organisations: dict[int, str]) -> list[tuple[str, ...]]:
+def _keys(names: list[str], values: list[Any], organisations: dict[int, str],
+          lines: frozenset[str] = frozenset()) -> list[tuple[str, ...]]:
     if names and dimensions.DIMENSIONS[names[0]].multi:
         return [(c,) for c in dimensions.multi_categories(names[0], values[0])]
-    return [tuple(dimensions.category(n, v, organisations) for n, v in zip(names, values,
-                                                                          strict=True))]
+    return [tuple(dimensions.category(n, v, organisations, lines)
+                  for n, v in zip(names, values, strict=True))]

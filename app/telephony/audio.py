@@ -60,18 +60,27 @@ def espeak_available() -> bool:
     return shutil.which("espeak-ng") is not None
 
 
+def played_languages() -> list[str]:
+    """The languages Twilio cannot speak: their prompts are played from audio files."""
+    return [c for c in LANGUAGES if VOICES[c].mode is Mode.PLAY]
+
+
+def needed_prompts() -> list[tuple[str, str, dict[str, str]]]:
+    """(file name, prompt key, parameters) of every prompt variant a call may play."""
+    emergency = set(countries.EMERGENCY_NUMBERS.values()) | {countries.DEFAULT_EMERGENCY_NUMBER}
+    return [(audio_name(key, params), key, params) for key, params in prompt_variants(emergency)]
+
+
 def render_all(audio_dir: Path, languages: list[str] | None = None) -> RenderReport:
     """Render every prompt variant of every <Play> language with espeak-ng."""
     report = RenderReport()
-    emergency = set(countries.EMERGENCY_NUMBERS.values()) | {countries.DEFAULT_EMERGENCY_NUMBER}
     manifests: dict[str, dict[str, str]] = {}
     jobs: list[tuple[str, str, str, str]] = []
-    for language in languages or [c for c in LANGUAGES if VOICES[c].mode is Mode.PLAY]:
+    for language in languages or played_languages():
         folder = audio_dir / language
         folder.mkdir(parents=True, exist_ok=True)
         manifest = manifests[language] = _read_manifest(folder)
-        for key, params in prompt_variants(emergency):
-            name = audio_name(key, params)
+        for name, key, params in needed_prompts():
             text = prompt_text(language, key, params)
             digest = hashlib.sha256(f"{VOICES[language].espeak_voice}|{text}".encode()
                                     ).hexdigest()

@@ -45,8 +45,8 @@ class Ivr:
     # --- language -------------------------------------------------------------------
 
     def language_menu(self, country: str | None, page: int, attempt: int,
-                      welcome: bool = False) -> VoiceResponse:
-        pages = language_pages(country)
+                      welcome: bool = False, first: tuple[str, ...] = ()) -> VoiceResponse:
+        pages = language_pages(country, first)
         languages = pages[page]
         response = VoiceResponse()
         if welcome:
@@ -179,9 +179,11 @@ class Ivr:
         return response
 
 
-def language_pages(country: str | None) -> list[tuple[str, ...]]:
-    """Page 0: the country's likely languages; then the rest, eight to a page."""
-    likely = countries.likely_languages(country)
+def language_pages(country: str | None, first: tuple[str, ...] = ()
+                   ) -> list[tuple[str, ...]]:
+    """Page 0: ``first`` (the dialled line's languages) or else the country's likely
+    languages; then the rest, eight to a page."""
+    likely = first or countries.likely_languages(country)
     rest = [code for code in countries.language_menu_order(country) if code not in likely]
     return [likely] + [tuple(rest[i:i + PAGE_SIZE]) for i in range(0, len(rest), PAGE_SIZE)]
 

@@ -23,7 +23,7 @@ from app.organisations.models import Organisation
 from app.privacy import crypto
 from app.privacy.pseudonym import pseudonymise
 from app.routing.needs import Need
-from app.routing.snapshot import Directory
+from app.routing.snapshot import Directory, HotlineNumber
 
 Operation = list[Any]  # [method name, keyword arguments]
 
@@ -65,12 +65,17 @@ class Caller:
     sid: str
     pseudonym: str
     country: str | None
+    line: str | None = None  # the hotline number dialled (E.164)
 
     @classmethod
-    def of(cls, settings: Settings, sid: str, from_: str, from_country: str | None
-           ) -> "Caller":
-        return cls(sid, pseudonymise(from_, settings.pseudonym_key),
-                   caller_country(from_, from_country).country)
+    def of(cls, settings: Settings, sid: str, from_: str, from_country: str | None,
+           line: str | None = None, dialled: HotlineNumber | None = None) -> "Caller":
+        """The caller's own number says the country when it can; a withheld or unknown
+        one takes the dialled national line's (a Tajik SIM on the Russian line is still
+        a Tajik caller: routing follows the person, not the number they found)."""
+        own = caller_country(from_, from_country).country
+        country = own or (dialled.country if dialled is not None else None)
+        return cls(sid, pseudonymise(from_, settings.pseudonym_key), country, line)
 
 
 class DatabaseLine:
@@ -96,6 +101,7 @@ class DatabaseLine:
         contact = cases.new_contact(session, sid=caller.sid, channel=Channel.VOICE,
                                     pseudonym=caller.pseudonym, country=caller.country,
                                     at=at, contact_id=contact_id(caller.sid))
+        contact.line = caller.line
         return cls(session, contact, at, settings)
 
     @classmethod

@@ -48,7 +48,8 @@ class PrintingOutbound:
     say: Callable[[str], None]
     calls: list[tuple[str, str, str, str, str]] = field(default_factory=list)
 
-    def send(self, to: str, body: str, status_callback: str) -> str:
+    def send(self, to: str, body: str, status_callback: str, origin: str | None = None
+             ) -> str:
         self.say(f'outbox sends to {to}: "{body}"')
         return "SM" + secrets.token_hex(16)
 

@@ -23,7 +23,7 @@ from app.blocklist import service as blocklist
 from app.cases import service as cases
 from app.cases.models import ContactOutcome
 from app.config import Settings
-from app.detection.country import parse_number
+from app.detection.country import caller_country, line_number, parse_number
 from app.journal import Journal
 from app.languages import LANGUAGES
 from app.privacy import crypto
@@ -59,6 +59,9 @@ class Call:
         self.digits = tw.optional("Digits")
         self.attempt = _int(tw.query.get("t"), 1)
         self.dials_operators = False  # the reply holds operators' own phones: seal it
+        # The national line dialled, from the snapshot: no database on the way.
+        self.line_number = line_number(tw.optional("To"))
+        self.dialled = self.directory.line(self.line_number)
 
     @property
     def language(self) -> str:
@@ -68,7 +71,16 @@ class Call:
     @property
     def caller(self) -> Caller:
         return Caller.of(self.settings, self.sid, self.tw.field("From"),
-                         self.tw.optional("FromCountry"))
+                         self.tw.optional("FromCountry"), self.line_number, self.dialled)
+
+    @property
+    def first_languages(self) -> tuple[str, ...]:
+        """The dialled line's languages, for a caller whose own number says nothing of
+        where they are; () keeps the menu of the caller's country."""
+        if self.dialled is None or caller_country(
+                self.tw.field("From"), self.tw.optional("FromCountry")).country is not None:
+            return ()
+        return self.dialled.languages
 
     @property
     def responder_leg(self) -> uuid.UUID | None:
@@ -148,6 +160,7 @@ def _in_journal(journal: Journal, call: Call, key: str, step: Step) -> str:
                     "sid": call.sid, "contact": str(contact) if contact else None,
                     "pseudonym": caller.pseudonym if caller else None,
                     "country": caller.country if caller else None,
+                    "line": caller.line if caller else None,
                     "operations": line.operations, "reply": body})
     return body
 
@@ -180,7 +193,8 @@ def incoming(line: Line, call: Call) -> VoiceResponse:
     if _blocked(line, call):
         line.set(outcome=ContactOutcome.BLOCKED)
         return call.ivr.unavailable(line.country)
-    return call.ivr.language_menu(line.country, page=0, attempt=1, welcome=True)
+    return call.ivr.language_menu(line.country, page=0, attempt=1, welcome=True,
+                                  first=call.first_languages)
 
 
 def _blocked(line: Line, call: Call) -> bool:
@@ -191,18 +205,19 @@ def _blocked(line: Line, call: Call) -> bool:
 
 
 def choose_language(line: Line, call: Call) -> VoiceResponse:
-    pages = language_pages(line.country)
+    first = call.first_languages  # the same pages as the menu the caller heard
+    pages = language_pages(line.country, first)
     page = min(_int(call.tw.query.get("page"), 0), len(pages) - 1)
     languages, digits = pages[page], call.digits
     if digits is None and call.attempt >= 2:
         digits = "1"  # silence twice: the first (most likely) language
     if digits is None or digits == "*":
-        return call.ivr.language_menu(line.country, page, call.attempt + 1)
+        return call.ivr.language_menu(line.country, page, call.attempt + 1, first=first)
     if digits == MORE_DIGIT and page + 1 < len(pages):
-        return call.ivr.language_menu(line.country, page + 1, 1)
+        return call.ivr.language_menu(line.country, page + 1, 1, first=first)
     index = _int(digits, 0) - 1
     if not 0 <= index < len(languages):
-        return call.ivr.language_menu(line.country, page, call.attempt)
+        return call.ivr.language_menu(line.country, page, call.attempt, first=first)
     line.set(language=languages[index])
     return call.ivr.need_menu(languages[index], attempt=1)
 

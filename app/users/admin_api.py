@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.db import SessionDep
 from app.organisations.models import Organisation
-from app.users import lifecycle, service
+from app.users import lifecycle, service, two_factor
 from app.users.deps import Admin, AnyUser
 from app.users.models import Role, User
 
@@ -25,6 +25,7 @@ class UserOut(BaseModel):
     organisation: str | None
     active: bool
     must_change_password: bool
+    two_factor: bool
     last_login_at: datetime | None
 
 
@@ -50,6 +51,7 @@ def _out(session: SessionDep, user: User) -> UserOut:
         Organisation.id == user.organisation_id)) if user.organisation_id else None
     return UserOut(username=user.username, role=user.role, organisation=slug,
                    active=user.active, must_change_password=user.must_change_password,
+                   two_factor=user.totp_confirmed_at is not None,
                    last_login_at=user.last_login_at)
 
 
@@ -91,6 +93,18 @@ def reactivate(username: Username, request: Request, session: SessionDep,
     return _out(session, user)
 
 
+@router.post("/api/users/{username}/two-factor/reset")
+def reset_two_factor(username: Username, request: Request, session: SessionDep,
+                     admin: Admin) -> UserOut:
+    """After a lost phone: the user's sessions end; they enrol again at the next sign-in."""
+    user = _target(session, admin, username)
+    try:
+        two_factor.reset(session, admin, user, request.app.state.clock())
+    except lifecycle.NotAllowed as exc:
+        raise _refused(exc) from None
+    return _out(session, user)
+
+
 @router.post("/api/users/{username}/password")
 def reset_password(username: Username, body: PasswordIn, request: Request,
                    session: SessionDep, admin: Admin) -> UserOut:
@@ -118,4 +132,5 @@ def change_own_password(body: OwnPasswordIn, request: Request, session: SessionD
     """Choose a new password (also the way out of a one-time password an admin set)."""
     if not service.password_matches(user, body.current_password):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the current password is wrong")
-    lifecycle.change_own_password(session, user, body.new_password, request.app.state.clock())
+    lifecycle.change_own_password(session, user, body.new_password, request.app.state.clock(),
+                                  keep_session=request.state.auth_token_id)

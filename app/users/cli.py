@@ -1,4 +1,4 @@
-"""``hotline user list|deactivate|reactivate|reset-password|set-role``: managing users
+"""``hotline user list|deactivate|reactivate|reset-password|set-role|reset-2fa``: managing users
 from the server's command line (trusted like a hotline admin; every change audited)."""
 
 import argparse
@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from app.users import lifecycle, service
+from app.users import lifecycle, service, two_factor
 from app.users.models import Role, User
 
 Change = Callable[[Session, User, argparse.Namespace, datetime], str]
@@ -24,7 +24,9 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
             ("reactivate", _reactivate, "let a deactivated user sign in again"),
             ("reset-password", _reset_password, "set a new password (asked, or --password-"
              "stdin); --one-time makes the user choose their own at next sign-in"),
-            ("set-role", _set_role, "change a user's role (and organisation)")):
+            ("set-role", _set_role, "change a user's role (and organisation)"),
+            ("reset-2fa", _reset_two_factor, "clear a user's two-factor login (a lost "
+             "phone): their sessions end and they enrol again at next sign-in")):
         parser = commands.add_parser(name, help=helptext)
         parser.add_argument("username")
         parser.set_defaults(handler=_runner(change))
@@ -46,7 +48,8 @@ def cmd_list(_args: argparse.Namespace) -> int:
             print(json.dumps({"username": user.username, "role": user.role.value,
                               "organisation_id": user.organisation_id,
                               "active": user.active,
-                              "must_change_password": user.must_change_password}))
+                              "must_change_password": user.must_change_password,
+                              "two_factor": two_factor.enabled(user)}))
     return 0
 
 
@@ -89,6 +92,12 @@ def _reset_password(session: Session, user: User, args: argparse.Namespace,
 def _set_role(session: Session, user: User, args: argparse.Namespace, now: datetime) -> str:
     lifecycle.set_role(session, None, user, Role(args.role), args.org, now)
     return f"{user.username} is now {args.role}"
+
+
+def _reset_two_factor(session: Session, user: User, _args: argparse.Namespace,
+                      now: datetime) -> str:
+    two_factor.reset(session, None, user, now)
+    return f"{user.username}: two-factor login cleared; sessions ended"
 
 
 def _read_password(from_stdin: bool) -> str:

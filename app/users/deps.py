@@ -7,11 +7,31 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
+from app.config import Settings
 from app.db import SessionDep
-from app.users import service
+from app.users import service, two_factor
 from app.users.models import Role, User
 
 SESSION_COOKIE = "hotline_session"
+ENROL_FIRST = "two-factor login is required for you: enrol first: POST /api/auth/2fa/enrol"
+
+
+def secure_cookies(settings: Settings) -> bool:
+    """Under an https public URL, in every mode: the browser then sends the cookies only
+    over https. A local run on http://127.0.0.1 keeps plain cookies, or it could not
+    sign in at all."""
+    return settings.public_url.startswith("https://")
+
+
+def cookie_name(settings: Settings, name: str) -> str:
+    """``__Host-`` makes the browser refuse the cookie unless it is Secure, for this host
+    only and for the whole site (Path=/, no Domain): a neighbouring subdomain cannot plant
+    a session of its own choosing."""
+    return f"__Host-{name}" if secure_cookies(settings) else name
+
+
+def session_cookie(request: Request) -> str | None:
+    return request.cookies.get(cookie_name(request.app.state.settings, SESSION_COOKIE))
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
@@ -29,6 +49,7 @@ def _resolve(request: Request, session: SessionDep, token: str | None) -> User:
         raise _unauthorised()
     user, auth_token = found
     request.state.csrf_token = auth_token.csrf_token
+    request.state.auth_token_id = auth_token.id  # this session, kept on a password change
     return user
 
 
@@ -36,7 +57,17 @@ def current_user(request: Request, session: SessionDep,
                  bearer: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
     """API callers: the bearer token only. The console's cookie is not accepted here,
     because API requests carry no CSRF token and a cookie is sent by the browser itself.
-    A user with a one-time password an admin set may only change it."""
+    A user with a one-time password an admin set may only change it; one who must use
+    two-factor login and has not enrolled yet may only enrol."""
+    user = enrolling_user(request, session, bearer)
+    if two_factor.must_enrol(session, user):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, ENROL_FIRST)
+    return user
+
+
+def enrolling_user(request: Request, session: SessionDep,
+                   bearer: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+    """Signed in, with their own password, perhaps not enrolled in two-factor login yet."""
     user = _resolve(request, session, bearer)
     if user.must_change_password:
         raise HTTPException(status.HTTP_403_FORBIDDEN,
@@ -50,12 +81,24 @@ def any_user(request: Request, session: SessionDep,
     return _resolve(request, session, bearer)
 
 
+def cookie_session_user(request: Request, session: SessionDep) -> User:
+    """Console pages: the session cookie (their forms carry the CSRF token). The console
+    sends a user who has a password to change or two-factor login to set up to that page
+    itself (app.console.auth)."""
+    return _resolve(request, session, session_cookie(request))
+
+
 def cookie_user(request: Request, session: SessionDep) -> User:
-    """Console pages: the session cookie (their forms carry the CSRF token)."""
-    return _resolve(request, session, request.cookies.get(SESSION_COOKIE))
+    """The session cookie outside the console pages (the live queue's event stream): no
+    more than the API would allow the same user."""
+    user = cookie_session_user(request, session)
+    if user.must_change_password or two_factor.must_enrol(session, user):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "finish signing in in the console first")
+    return user
 
 
 AnyUser = Annotated[User, Depends(any_user)]
+EnrollingUser = Annotated[User, Depends(enrolling_user)]
 CurrentUser = Annotated[User, Depends(current_user)]
 
 

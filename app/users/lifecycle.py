@@ -64,11 +64,15 @@ def reset_password(session: Session, actor: User | None, user: User, password: s
     _audit(session, actor, "user.password_reset", now, user, one_time=one_time)
 
 
-def change_own_password(session: Session, user: User, new_password: str,
-                        now: datetime) -> None:
+def change_own_password(session: Session, user: User, new_password: str, now: datetime,
+                        keep_session: int | None = None) -> None:
+    """Every other session of the user ends (whoever knew the old password is out); the
+    one the change was made from, ``keep_session``, goes on."""
     user.password_hash = service.hash_password(new_password)
     user.must_change_password = False
-    audit.record(session, user, "user.password_change", now)
+    ended = session.execute(delete(AuthToken).where(
+        AuthToken.user_id == user.id, AuthToken.id != (keep_session or 0))).rowcount
+    audit.record(session, user, "user.password_change", now, sessions_ended=ended)
 
 
 def set_role(session: Session, actor: User | None, user: User, role: Role,

@@ -61,10 +61,9 @@ def _window_start(settings: Settings, now: datetime) -> datetime:
     return now - timedelta(minutes=settings.login_window_minutes)
 
 
-def authenticate(session: Session, settings: Settings, username: str, password: str,
-                 address: str, now: datetime) -> User | None:
-    """The active user with this password, or None. Raises TooManyAttempts first if the
-    account or the address has failed too often recently."""
+def check_rate_limit(session: Session, settings: Settings, username: str, address: str,
+                     now: datetime) -> None:
+    """Raises TooManyAttempts if the account or the address failed too often recently."""
     since = _window_start(settings, now)
     by_account = session.scalar(select(func.count()).where(
         LoginFailure.username == username.lower(), LoginFailure.at >= since)) or 0
@@ -73,14 +72,31 @@ def authenticate(session: Session, settings: Settings, username: str, password: 
     if (by_account >= settings.login_max_failures_per_account
             or by_address >= settings.login_max_failures_per_address):
         raise TooManyAttempts
+
+
+def record_failure(session: Session, username: str, address: str, now: datetime) -> None:
+    """A wrong password or a wrong second-factor code: both count towards the limit."""
+    session.add(LoginFailure(username=username.lower()[:64], address=address[:64], at=now))
+
+
+def authenticate(session: Session, settings: Settings, username: str, password: str,
+                 address: str, now: datetime) -> User | None:
+    """The active user with this password, or None. Raises TooManyAttempts first if the
+    account or the address has failed too often recently. The password alone does not
+    clear the failures: complete_login() does, once any second factor is right too, or
+    a right password would reset the count of wrong codes."""
+    check_rate_limit(session, settings, username, address, now)
     user = session.scalars(select(User).where(User.username == username)).one_or_none()
     if not _password_matches(user.password_hash if user else _DUMMY_HASH, password) or (
             user is None or not user.active):
-        session.add(LoginFailure(username=username.lower()[:64], address=address[:64], at=now))
+        record_failure(session, username, address, now)
         return None
-    session.execute(delete(LoginFailure).where(LoginFailure.username == username.lower()))
-    user.last_login_at = now
     return user
+
+
+def complete_login(session: Session, user: User, now: datetime) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.username == user.username.lower()))
+    user.last_login_at = now
 
 
 def password_matches(user: User, password: str) -> bool:

@@ -52,7 +52,7 @@ def upgrade() -> None:
     sa.Column('number', sa.String(length=20), nullable=False),
     sa.Column('country', sa.String(length=2), nullable=False),
     sa.Column('languages', sa.JSON(), nullable=False),
-    sa.Column('sms_sender', sa.String(length=32), nullable=True),
+    sa.Column('sms_sender', sa.String(length=64), nullable=True),
     sa.Column('label', sa.String(length=100), nullable=True),
     sa.Column('active', sa.Boolean(), server_default=sa.true(), nullable=False),
     sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),

@@ -14,6 +14,7 @@ RULES: dict[str, set[Role]] = {
     "/api/auth/me": {Role.OPERATOR, Role.COORDINATOR, Role.ADMIN},
     "/api/auth/password": {Role.OPERATOR, Role.COORDINATOR, Role.ADMIN},
     "/api/auth/logout": {Role.OPERATOR, Role.COORDINATOR, Role.ADMIN},
+    "/api/auth/2fa": {Role.OPERATOR, Role.COORDINATOR, Role.ADMIN},
     "/api/users": {Role.ADMIN},
     "/api/me/duty": {Role.OPERATOR},
     "/api/events": {Role.OPERATOR},
@@ -77,7 +78,7 @@ def test_the_console_cookie_does_not_open_the_api(client, session):
     make_case(session, "kz-almaty-shelter")
     person = make_person(client, session, "aigerim")
     token = person.headers["Authorization"].split()[1]
-    client.cookies.set("hotline_session", token)
+    client.cookies.set("__Host-hotline_session", token)  # as under the https public URL
     assert client.get("/api/cases").status_code == 401
     assert client.post("/api/cases/claim-next").status_code == 401
 

@@ -11,10 +11,15 @@ from app.organisations.models import Organisation
 from app.users import service as users
 from app.users.models import Role
 from tests.messaging.texting import Texter
+from tests.users import authenticator
 
 PASSWORD = "correct horse battery staple"
 HOME, ABROAD = "kz-almaty-shelter", "ru-moscow-shelter"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+SECOND_STEP = "/console/login/code"
+# The tests' public URL is https, so the console's cookies are Secure: a browser (and
+# httpx) sends them only over https.
+BASE_URL = "https://testserver"
 
 
 def form_token(html: str) -> str:
@@ -24,9 +29,19 @@ def form_token(html: str) -> str:
 
 
 def login_post(client: TestClient, username: str, password: str = PASSWORD, **headers: str):
+    """Sign in through the form, and its second step with the user's next two-factor
+    code where they have one (users who must have one are enrolled first)."""
+    with client.app.state.sessionmaker() as session:
+        authenticator.enrol_if_required(session, client.app, username)
     token = form_token(client.get("/console/login").text)
-    return client.post("/console/login", headers=headers, follow_redirects=False,
-                       data={"username": username, "password": password, "csrf_token": token})
+    response = client.post("/console/login", headers=headers, follow_redirects=False,
+                           data={"username": username, "password": password,
+                                 "csrf_token": token})
+    if response.headers.get("location") != SECOND_STEP:
+        return response
+    code = authenticator.code_for(client.app, username)
+    return client.post(SECOND_STEP, headers=headers, follow_redirects=False,
+                       data={"code": code, "csrf_token": token})
 
 
 @dataclass
@@ -61,7 +76,7 @@ def sign_in(app, session, username: str, role: Role = Role.OPERATOR,
             organisation: str | None = HOME) -> Console:
     """A new user, signed in through the form in a browser of their own."""
     make_user(session, username, role, organisation)
-    client = TestClient(app)
+    client = TestClient(app, base_url=BASE_URL)
     response = login_post(client, username)
     assert response.status_code == 303, response.text
     home = client.get(response.headers["location"])

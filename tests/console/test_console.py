@@ -13,6 +13,7 @@ from app.users.models import AuthToken, Role
 from tests.conftest import WEEKDAY_MORNING, make_settings
 from tests.console.helpers import (
     ABROAD,
+    BASE_URL,
     HOME,
     case_url,
     form_token,
@@ -38,10 +39,10 @@ def test_login_sets_a_safe_session_cookie_and_opens_the_queue(client, session):
     make_user(session, "aigerim")
     response = login_post(client, "aigerim")
     assert (response.status_code, response.headers["location"]) == (303, "/console")
-    cookie = cookie_header(response, "hotline_session").lower()
-    for flag in ("httponly", "samesite=lax", "path=/;", f"max-age={12 * 3600}"):
-        assert flag in cookie + ";"
-    assert "secure" not in cookie  # development runs on plain http
+    cookie = cookie_header(response, "__Host-hotline_session").lower()
+    for flag in ("httponly", "samesite=lax", "path=/;", f"max-age={12 * 3600}", "secure"):
+        assert flag in cookie + ";"  # Secure: the public URL is https, even in development
+    assert "domain" not in cookie
     assert client.get("/console").status_code == 200
 
 
@@ -57,7 +58,7 @@ def test_the_session_cookie_is_secure_in_production(database_url, connection, se
     browser = TestClient(app, base_url="https://testserver")
     response = login_post(browser, "aigerim")
     assert response.status_code == 303
-    assert "; secure" in cookie_header(response, "hotline_session").lower()
+    assert "; secure" in cookie_header(response, "__Host-hotline_session").lower()
 
 
 def test_a_wrong_password_is_said_plainly_and_signs_nobody_in(client, session):
@@ -98,7 +99,7 @@ def test_the_login_form_needs_its_double_submit_token(client, session):
 def test_every_page_sends_a_stranger_to_the_login_form(client, session, path):
     case = make_case(session, HOME)
     session.commit()
-    for cookies in ({}, {"hotline_session": "not-a-session"}):
+    for cookies in ({}, {"__Host-hotline_session": "not-a-session"}):
         client.cookies.clear()
         client.cookies.update(cookies)
         response = client.get(path.format(case=case.id), follow_redirects=False)
@@ -111,7 +112,7 @@ def test_logout_revokes_the_session_and_clears_the_cookie(app, session):
     response = aigerim.post("/console/logout")
     assert response.status_code == 303 and response.headers["location"].startswith(
         "/console/login")
-    assert 'hotline_session=""' in cookie_header(response, "hotline_session")
+    assert '__Host-hotline_session=""' in cookie_header(response, "__Host-hotline_session")
     assert session.scalars(select(AuthToken)).all() == []
     assert aigerim.get("/console", follow_redirects=False).status_code == 303
 
@@ -126,7 +127,7 @@ def test_each_role_starts_on_its_page_and_is_refused_the_others(app, session, ro
                                                                  refused):
     case = make_case(session, HOME)
     make_user(session, "someone", role)
-    browser = TestClient(app)
+    browser = TestClient(app, base_url=BASE_URL)
     assert login_post(browser, "someone").headers["location"] == home
     assert browser.get(home).status_code == 200
     for path in refused:
@@ -161,7 +162,24 @@ VALID_FORMS = {
     "/console/cases/{case_id}/callbacks/{callback_id}/done": None,
     "/console/admin/users": {"username": "new-operator", "password": "a long passphrase",
                              "role": "operator", "organisation": HOME},
+    # Tested in tests/console/test_console_users.py (need a user to act on).
+    "/console/admin/users/{user_id}/deactivate": None,
+    "/console/admin/users/{user_id}/reactivate": None,
+    "/console/admin/users/{user_id}/password": None,
+    "/console/admin/users/{user_id}/role": None,
+    "/console/admin/users/{user_id}/two-factor/reset": None,
+    "/console/password": {"current_password": "correct horse battery staple",
+                          "new_password": "a brand new passphrase",
+                          "new_password_again": "a brand new passphrase"},
+    # Tested in tests/console/test_console_two_factor.py (the login's cookie; a code).
+    "/console/login/code": None,
+    "/console/two-factor/begin": {},
+    "/console/two-factor/confirm": None,
+    "/console/two-factor/disable": None,
     "/console/admin/blocks": None,  # tested in tests/test_blocklist.py (needs a block)
+    # Tested in tests/console/test_console_directory.py (a whole organisation's form).
+    "/console/admin/directory/new": None,
+    "/console/admin/directory/{slug}/edit": None,
     "/console/admin/blocks/{block_id}/lift": None,
 }
 

@@ -72,7 +72,7 @@ def test_a_note_is_dated_in_local_time(app, session):
 def test_users_without_an_organisation_read_utc_labelled(app, session):
     app.state.clock = lambda: LATE_EVENING
     admin = sign_in(app, session, "root", Role.ADMIN)
-    page = admin.get("/console/admin").text
+    page = admin.get("/console/admin/users").text
     assert ">Dec 2, 2026, 22:53 UTC</time>" in page  # the admin's own last sign-in
 
 

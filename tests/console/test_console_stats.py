@@ -14,7 +14,14 @@ from app.audit.models import AuditEvent
 from app.cases.models import AttemptResult, Contact, RoutingAttempt
 from app.console.stats import window_sums
 from app.users.models import Role
-from tests.console.helpers import HOME, login_post, make_user, sign_in, without_own_script
+from tests.console.helpers import (
+    BASE_URL,
+    HOME,
+    login_post,
+    make_user,
+    sign_in,
+    without_own_script,
+)
 from tests.stats.people import add_people, organisation_id
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
@@ -121,7 +128,7 @@ def test_the_page_is_for_coordinators_and_admins_only(app, client, session):
 
 def test_coordinators_land_on_the_statistics_page(app, session):
     make_user(session, "gulnara", Role.COORDINATOR)
-    browser = TestClient(app)
+    browser = TestClient(app, base_url=BASE_URL)
     home = login_post(browser, "gulnara").headers["location"]
     landing = browser.get(home, follow_redirects=False)
     assert (landing.status_code, landing.headers["location"]) == (303, "/console/stats")

@@ -107,7 +107,7 @@ def test_a_worker_that_dies_mid_send_is_replaced_and_the_message_still_goes(
         """The process is killed while Twilio is being called."""
 
     class DyingSender(FakeSender):
-        def send(self, to, body, status_callback):
+        def send(self, to, body, status_callback, origin=None):
             raise Crash
 
     with pytest.raises(Crash):
@@ -133,11 +133,11 @@ def test_each_message_of_a_slow_batch_is_leased_from_when_it_is_taken(
     other = FakeSender()
 
     class SlowSender(FakeSender):
-        def send(self, to, body, status_callback):
+        def send(self, to, body, status_callback, origin=None):
             if body == "two":
                 deliver(app, other, settings, T0 + timedelta(seconds=elapsed[0] + 1))
             elapsed[0] += 180
-            return super().send(to, body, status_callback)
+            return super().send(to, body, status_callback, origin)
 
     slow = SlowSender()
     deliver(app, slow, settings, T0)

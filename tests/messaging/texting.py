@@ -49,6 +49,7 @@ class Sent:
     body: str
     status_callback: str
     sid: str
+    origin: str | None = None  # what it leaves from; None: the configured sender
 
 
 @dataclass
@@ -77,10 +78,11 @@ class FakeSender:
         self.calls.append(Placed(to, from_, url, status_callback, sid))
         return sid
 
-    def send(self, to: str, body: str, status_callback: str) -> str:
+    def send(self, to: str, body: str, status_callback: str, origin: str | None = None
+             ) -> str:
         self.attempts += 1
         if self.failures:
             raise self.failures.pop(0)
         sid = new_message_sid()  # unique across senders, as Twilio's are
-        self.sent.append(Sent(to, body, status_callback, sid))
+        self.sent.append(Sent(to, body, status_callback, sid, origin))
         return sid

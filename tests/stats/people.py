@@ -21,7 +21,8 @@ def add_people(session: Session, n: int, *, day: str = "2026-03-10", country: st
                child: bool = False, outcome: str = "connected", status: str = "queued",
                organisation: str = "kz-almaty-shelter", contacts_each: int = 1,
                case: bool = True, screening: dict | None = None,
-               pseudonyms: list[str] | None = None, consent: bool = False) -> list[str]:
+               pseudonyms: list[str] | None = None, consent: bool = False,
+               line: str | None = None) -> list[str]:
     """n people, each with ``contacts_each`` contacts on ``day`` (at 09:00 unless it gives
     a time; a minute apart) and (optionally) a case, with reporting consent if
     ``consent``."""
@@ -48,7 +49,7 @@ def add_people(session: Session, n: int, *, day: str = "2026-03-10", country: st
                                 caller_pseudonym=pseudonym, caller_country=country,
                                 language=language, need=need, child=child,
                                 outcome=ContactOutcome(outcome),
-                                case_id=found.id if found else None,
+                                case_id=found.id if found else None, line=line,
                                 started_at=at + timedelta(seconds=j)))
     session.flush()
     return names

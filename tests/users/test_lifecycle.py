@@ -9,6 +9,7 @@ from app.audit.models import AuditEvent
 from app.users import service as users
 from app.users.models import Role, User
 from tests.api.people import PASSWORD, Person, make_person
+from tests.users import authenticator
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 NEW_PASSWORD = "a brand new passphrase 42"
@@ -25,7 +26,11 @@ def bearer(response) -> dict[str, str]:
 def org_admin(client, session, username: str, organisation: str) -> Person:
     users.create_user(session, username, PASSWORD, Role.ADMIN, organisation)
     session.commit()
-    return Person(username, Role.ADMIN, organisation, bearer(login(client, username)))
+    authenticator.enrol_if_required(session, client.app, username)  # admins must
+    answer = client.post("/api/auth/token", data={
+        "username": username, "password": PASSWORD,
+        "otp": authenticator.code_for(client.app, username)})
+    return Person(username, Role.ADMIN, organisation, bearer(answer))
 
 
 def actions(session, username: str) -> list[str]:
@@ -71,6 +76,19 @@ def test_a_one_time_password_must_be_changed_before_any_work(client, session):
     assert "user.password_change" in [e.action for e in session.scalars(select(AuditEvent))]
 
 
+def test_changing_ones_password_ends_every_other_session(client, session):
+    aigerim = make_person(client, session, "aigerim")
+    phone = bearer(login(client, "aigerim"))  # signed in on a second device too
+    changed = client.post("/api/auth/password", headers=aigerim.headers,
+                          json={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    assert changed.status_code == 204
+    assert client.get("/api/auth/me", headers=aigerim.headers).status_code == 200
+    assert client.get("/api/auth/me", headers=phone).status_code == 401
+    [entry] = session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "user.password_change"))
+    assert entry.detail == {"sessions_ended": 1}
+
+
 def test_roles_change_and_the_last_hotline_admin_stays(client, session):
     admin = make_person(client, session, "root", Role.ADMIN)
     make_person(client, session, "aigerim")
@@ -103,6 +121,38 @@ def test_an_organisations_admin_manages_only_its_users(client, session):
     moved = client.post("/api/users/aigerim/role", headers=local.headers,
                         json={"role": "admin", "organisation": "ru-moscow-shelter"})
     assert moved.json()["organisation"] == "kz-almaty-shelter"  # stays in the admin's own
+
+
+def test_an_admin_resets_a_lost_phones_two_factor_login(client, session, app):
+    local = org_admin(client, session, "kz-admin", "kz-almaty-shelter")
+    aigerim = make_person(client, session, "aigerim")
+    olga = make_person(client, session, "olga", organisation="ru-moscow-shelter")
+    for person in (aigerim, olga):
+        user = session.scalars(select(User).where(User.username == person.username)).one()
+        authenticator.enrol(session, app.state.settings, user, app.state.clock())
+    session.commit()
+    assert client.post("/api/users/olga/two-factor/reset",
+                       headers=local.headers).status_code == 404  # not the admin's to reset
+    answer = client.post("/api/users/aigerim/two-factor/reset", headers=local.headers)
+    assert answer.status_code == 200 and answer.json()["two_factor"] is False
+    assert client.get("/api/auth/me", headers=aigerim.headers).status_code == 401
+    assert login(client, "aigerim").status_code == 200  # the password alone, until enrolled
+    assert login(client, "olga").status_code == 401     # Moscow's still needs the code
+    assert client.post("/api/users/kz-admin/two-factor/reset",
+                       headers=local.headers).status_code == 403  # not one's own
+    [entry] = session.scalars(select(AuditEvent).where(AuditEvent.action == "auth.2fa.reset"))
+    assert (entry.username, entry.detail["username"]) == ("kz-admin", "aigerim")
+
+
+def test_an_organisations_admin_reads_only_its_own_peoples_audit_entries(client, session):
+    local = org_admin(client, session, "kz-admin", "kz-almaty-shelter")
+    root = make_person(client, session, "root", Role.ADMIN)
+    make_person(client, session, "aigerim")
+    make_person(client, session, "olga", organisation="ru-moscow-shelter")
+    everyone = {e["username"] for e in client.get("/api/audit", headers=root.headers).json()}
+    assert {"kz-admin", "root", "aigerim", "olga"} <= everyone
+    own = {e["username"] for e in client.get("/api/audit", headers=local.headers).json()}
+    assert own == {"kz-admin", "aigerim"}
 
 
 def test_operators_cannot_manage_users(client, session):
