@@ -255,10 +255,10 @@ def connect(line: Line, call: Call, attempt: int) -> VoiceResponse:
         return no_responder(line, call, closed=None if plans else query)
     plan = plans[attempt]
     line.attempt(attempt, plan.slug, plan.reasons)
-    # An operator's own phone shows the hotline's number, never the caller's (Twilio's
-    # default for a <Dial>).
-    caller_id = (call.settings.voice_caller_id or call.tw.optional("To")) if plan.on_duty \
-        else None
+    # Every phone we ring (an operator's own, an NGO's duty line) shows the hotline's
+    # number, never the caller's (Twilio's default for a <Dial>): a caller's number is not
+    # to be kept anywhere, and an NGO calls back through the masked call-back instead.
+    caller_id = call.settings.voice_caller_id or call.tw.optional("To")
     call.dials_operators = plan.on_duty
     return call.ivr.dial(call.language, plan, attempt, str(line.id), line.need, line.child,
                          caller_id=caller_id)

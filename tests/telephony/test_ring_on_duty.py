@@ -105,7 +105,8 @@ def test_nobody_on_duty_rings_the_directorys_duty_numbers(app, client, settings,
     on_duty(session, settings, "gone", OFF, stay=False)
     dial = choose(Caller(client, settings, TAJIK_NUMBER), "TJ", "tg", "1")
     assert dial.dialled_numbers() == DUTY
-    assert dial.find("Dial").get("callerId") is None  # as before: unchanged for duty lines
+    # The NGO's duty line too sees the hotline's number, never the caller's.
+    assert dial.find("Dial").get("callerId") == HOTLINE
 
 
 def test_other_ring_modes_never_look_up_who_is_on_duty(app, client, settings, session,
