@@ -10,6 +10,7 @@ Dari; the last three machine-made, awaiting native review), kept apart so
 that a console string never leaves a caller catalog incomplete.
 """
 
+import os
 from functools import cache
 from pathlib import Path
 
@@ -43,8 +44,12 @@ def compile_catalogs() -> list[Path]:
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parent.parent.name)
         mo_path = po_path.with_suffix(".mo")
-        with mo_path.open("wb") as mo_file:
+        # Written aside, then renamed: another process (a worker, a parallel test run) may
+        # be reading the catalog at this moment, and must never see half a file.
+        aside = mo_path.with_name(f"{mo_path.name}.{os.getpid()}.tmp")
+        with aside.open("wb") as mo_file:
             write_mo(mo_file, catalog)
+        os.replace(aside, mo_path)
         written.append(mo_path)
     translations.cache_clear()
     domain_translations.cache_clear()

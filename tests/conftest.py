@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -27,6 +28,12 @@ from app.config import Settings
 from app.main import create_app
 from app.organisations import service as organisations
 from app.telephony import audio
+from app.users import service as users_service
+
+# The service hashes with argon2's recommended cost (about 0.1 s a hash). The tests sign in
+# thousands of times and check that secrets are hashed and verified, not how slowly: they
+# use argon2's lowest cost. Processes the tests start (the CLI, servers) keep the real one.
+users_service.use_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 pytest_plugins = ["tests.log_guard"]
 BACKENDS = os.environ.get("HOTLINE_TEST_BACKENDS", "sqlite,postgresql").split(",")

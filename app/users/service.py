@@ -33,7 +33,27 @@ class TooManyAttempts(Exception):
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
-    return _hasher.hash(password)
+    return hash_secret(password)
+
+
+def hash_secret(secret: str) -> str:
+    """Argon2, for passwords and recovery codes alike."""
+    return _hasher.hash(secret)
+
+
+def secret_matches(secret_hash: str, secret: str) -> bool:
+    try:
+        return _hasher.verify(secret_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Other argon2 costs. Only the tests call this: they sign in thousands of times, and
+    check that secrets are hashed and verified, not how slowly."""
+    global _hasher, _DUMMY_HASH
+    _hasher = hasher
+    _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
 
 
 def create_user(session: Session, username: str, password: str, role: Role,
@@ -104,10 +124,7 @@ def password_matches(user: User, password: str) -> bool:
 
 
 def _password_matches(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    return secret_matches(password_hash, password)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,6 @@ from datetime import datetime
 import pyotp
 import qrcode
 import qrcode.image.svg
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -23,7 +21,7 @@ from app.audit import service as audit
 from app.config import Settings
 from app.organisations.models import Organisation
 from app.privacy import crypto
-from app.users import lifecycle
+from app.users import lifecycle, service
 from app.users.models import AuthToken, RecoveryCode, Role, User
 
 ISSUER = "Hotline"
@@ -32,7 +30,6 @@ VALID_WINDOW = 1  # steps either side of now
 RECOVERY_CODES = 10
 # No 0/o, 1/l/i: read off paper and typed on a phone.
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-_hasher = PasswordHasher()  # the same argon2 parameters as passwords (app.users.service)
 
 
 class TwoFactorError(ValueError):
@@ -194,8 +191,8 @@ def _matching_step(settings: Settings, user: User, code: str, now: datetime) -> 
 def _new_recovery_codes(session: Session, user: User, now: datetime) -> list[str]:
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
-    session.add_all(RecoveryCode(user_id=user.id, code_hash=_hasher.hash(code), created_at=now)
-                    for code in codes)
+    session.add_all(RecoveryCode(user_id=user.id, code_hash=service.hash_secret(code),
+                                 created_at=now) for code in codes)
     session.flush()
     return codes
 
@@ -222,19 +219,12 @@ def _use_recovery_code(session: Session, user: User, code: str, now: datetime) -
         return False
     unused = _unused_codes(session, user)
     for row in unused:
-        if _hash_matches(row.code_hash, typed):
+        if service.secret_matches(row.code_hash, typed):
             row.used_at = now
             audit.record(session, user, "auth.2fa.recovery_used", now,
                          remaining=len(unused) - 1)
             return True
     return False
-
-
-def _hash_matches(code_hash: str, code: str) -> bool:
-    try:
-        return _hasher.verify(code_hash, code)
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def _clear(session: Session, user: User) -> None:
