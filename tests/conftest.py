@@ -142,6 +142,15 @@ def production_environment(**values: str) -> dict[str, str]:
     return env | {f"HOTLINE_{name.upper()}": value for name, value in chosen.items()}
 
 
+def configure_cli(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    """`hotline …` run in-process (app.cli.main) reads these settings from the environment,
+    as on a server; call get_settings.cache_clear() around it."""
+    for field in ("database_url", "twilio_auth_token", "pseudonym_key", "encryption_key",
+                  "audit_key"):
+        monkeypatch.setenv(f"HOTLINE_{field.upper()}", str(getattr(settings, field)))
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(settings.data_dir))
+
+
 def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url,

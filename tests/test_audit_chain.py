@@ -33,7 +33,7 @@ from app.organisations import service as organisations
 from app.users import service as users
 from app.users.models import Role, User
 from tests.api.people import PASSWORD, Person, make_person
-from tests.conftest import make_settings
+from tests.conftest import configure_cli, make_settings
 from tests.factories import make_case
 
 KEY = "audit-key-for-the-tests-" + "k" * 32
@@ -71,10 +71,7 @@ def live(fresh_database_url, monkeypatch, tmp_path) -> Iterator[Live]:
     """The service on a database of its own, and ``hotline`` configured for it."""
     db.upgrade(fresh_database_url)
     settings = make_settings(fresh_database_url, audit_key=KEY, data_dir=tmp_path)
-    for field in ("database_url", "twilio_auth_token", "pseudonym_key", "encryption_key",
-                  "audit_key"):
-        monkeypatch.setenv(f"HOTLINE_{field.upper()}", str(getattr(settings, field)))
-    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
+    configure_cli(monkeypatch, settings)
     get_settings.cache_clear()
     app = create_app(settings)
     app.state.clock = lambda: AT

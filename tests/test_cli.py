@@ -15,7 +15,7 @@ import yaml
 from app import cli
 from app.config import get_settings
 from app.organisations.service import DEMO_DIRECTORY, read_directory_file
-from tests.conftest import make_settings
+from tests.conftest import configure_cli, make_settings
 
 WORKDAY_ALMATY = "2026-11-23T11:00+05:00"
 
@@ -24,9 +24,7 @@ WORKDAY_ALMATY = "2026-11-23T11:00+05:00"
 def hotline(fresh_database_url, monkeypatch, capsys, tmp_path, audio_dir):
     """Run ``hotline ...`` in-process against a fresh database; returns (code, out, err)."""
     settings = make_settings(fresh_database_url, data_dir=tmp_path)
-    for field in ("database_url", "twilio_auth_token", "pseudonym_key", "encryption_key"):
-        monkeypatch.setenv(f"HOTLINE_{field.upper()}", str(getattr(settings, field)))
-    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
+    configure_cli(monkeypatch, settings)
     monkeypatch.setenv("HOTLINE_AUDIO_DIR", str(audio_dir))
     get_settings.cache_clear()
 

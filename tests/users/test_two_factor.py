@@ -160,12 +160,10 @@ def test_the_command_line_resets_two_factor(fresh_database_url, monkeypatch, cap
     from app import cli, db
     from app.config import get_settings
     from app.organisations import service as organisations
-    from tests.conftest import make_settings
+    from tests.conftest import configure_cli, make_settings
 
     settings = make_settings(fresh_database_url, data_dir=tmp_path)
-    for name in ("database_url", "twilio_auth_token", "pseudonym_key", "encryption_key",
-                 "audit_key"):
-        monkeypatch.setenv(f"HOTLINE_{name.upper()}", str(getattr(settings, name)))
+    configure_cli(monkeypatch, settings)
     get_settings.cache_clear()
     db.upgrade(fresh_database_url)
     engine = db.make_engine(fresh_database_url)
