@@ -58,6 +58,15 @@ class EventReader:
     lines: Iterator[str]
     raw: list[str] = field(default_factory=list)
 
+    def subscribed(self) -> "EventReader":
+        """Wait for the stream's opening comment: the server sends it once subscribed, so
+        an event published after this is one the stream receives."""
+        for line in self.lines:
+            self.raw.append(line)
+            if line == ": live":
+                return self
+        raise EOFError("the stream ended before it opened")
+
     def next(self) -> tuple[str, dict]:
         """The next event (kind, data), skipping comments and retry advice."""
         kind, data = "message", None

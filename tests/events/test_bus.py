@@ -144,7 +144,8 @@ def test_each_organisation_sees_its_own_events_and_nothing_of_the_caller(hotline
     with hotline.stream(home) as mine, hotline.stream(abroad) as theirs:
         assert mine.status_code == 200
         assert mine.headers["content-type"].startswith("text/event-stream")
-        reader, other = EventReader(mine.iter_lines()), EventReader(theirs.iter_lines())
+        reader = EventReader(mine.iter_lines()).subscribed()
+        other = EventReader(theirs.iter_lines()).subscribed()
         texter = hotline.text()
         with hotline.app.state.sessionmaker() as session:
             case = session.scalars(select(Case)).one()
@@ -176,7 +177,7 @@ def test_the_console_session_cookie_opens_the_stream(hotline):
                                         "csrf_token": form_token(page.text)})
     with client.stream("GET", "/api/events", timeout=TIMEOUT) as response:
         assert response.status_code == 200
-        reader = EventReader(response.iter_lines())
+        reader = EventReader(response.iter_lines()).subscribed()
         hotline.text()
         assert reader.until("case.created")[-1][0] == "case.created"
 
@@ -230,8 +231,8 @@ def test_an_event_of_one_app_reaches_the_streams_of_another(fresh_database_url):
         headers = token(client_one, "aigerim")
         with client_one.stream("GET", "/api/events", headers=headers) as at_one, \
                 client_two.stream("GET", "/api/events", headers=headers) as at_two:
-            reader_one = EventReader(at_one.iter_lines())
-            reader_two = EventReader(at_two.iter_lines())
+            reader_one = EventReader(at_one.iter_lines()).subscribed()
+            reader_two = EventReader(at_two.iter_lines()).subscribed()
             claimed = QueueEvent(home, EventKind.CASE_CLAIMED, uuid.uuid4(), "HL-FIRST1")
             with first.state.sessionmaker() as session, session.begin():
                 bus.publish(session, claimed)
