@@ -129,6 +129,7 @@ class Contact(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     line: Mapped[str | None] = mapped_column(String(20))  # the hotline number it came in on
+    media: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # count only
 
     case: Mapped[Case | None] = relationship(back_populates="contacts", lazy="raise")
 

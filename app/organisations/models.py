@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
     Time,
     UniqueConstraint,
     false,
@@ -143,4 +144,24 @@ class NationalLine(Base):
     label: Mapped[str | None] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CountryInformation(Base):
+    """One message of the information line for one country and language, in order: what
+    a caller there needs (embassies, local rules, emergency numbers). A country with no
+    rows in a language gets the generic messages."""
+
+    __tablename__ = "country_information"
+    __table_args__ = (
+        CheckConstraint("length(country) = 2", name="country_alpha2"),
+        UniqueConstraint("country", "language", "position",
+                         name="uq_country_information_message"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+    language: Mapped[str] = mapped_column(String(8))
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
