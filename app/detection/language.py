@@ -4,10 +4,13 @@ First messages are short ("help, they took my passport"), so a statistical class
 alone is unreliable: it confuses Kazakh with Kyrgyz, reads Turkish typed without Turkish
 letters as Esperanto, and cannot tell Dari from Persian at all. Letters that only one of
 the hotline's languages uses are decisive; the library then only chooses among the
-languages the script leaves possible. Where phones lack those letters, a few everyday words
-stand in, and text in Latin letters is also read back into Cyrillic, because Russian,
-Kazakh, Kyrgyz and Tajik are often typed that way. When nothing is sure, ``language`` is
-``None`` and the SMS layer asks, offering ``candidates`` first.
+languages the script leaves possible. Where phones lack those letters, everyday words and
+grammar endings stand in (``markers``), first; the library decides only where no marker
+word is found, and text in Latin letters is also read back into Cyrillic, because Russian
+is often typed that way. The number's country breaks a tie between close languages and
+lowers the library's bar for its own; it never overrides what the text says. When nothing
+is sure, ``language`` is ``None`` and the SMS layer asks, offering ``candidates`` first.
+Measured by ``bench/detection.py`` on a labelled corpus.
 
 Nothing here logs or returns the message: ``reason`` is built from constants, language
 codes, probabilities and single letters only.
@@ -27,6 +30,7 @@ from functools import cache
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from app.countries import LIKELY_LANGUAGES, likely_languages
+from app.detection import markers
 from app.languages import LANGUAGES
 
 # Tuned on the corpus in tests/test_language_detection.py. py3langid divides its scores
@@ -58,29 +62,23 @@ UZBEK_CYRILLIC_LETTERS = frozenset("ў")
 KYRGYZ_KAZAKH_LETTERS = frozenset("ңөү")
 KAZAKH_TAJIK_UZBEK_LETTERS = frozenset("ғқ")
 TAJIK_UZBEK_LETTERS = frozenset("ҳ")
-# Everyday words that tell Kazakh, Kyrgyz and Tajik apart when typed on a Russian keyboard
-# without ә ң ҳ and the like, where the library takes plain Kazakh for Kyrgyz and plain
-# Tajik for Uzbek. Spelled without the special letters (маған -> маган); words of five or
-# more letters also match as stems (ресейдемин, саламатсызбы).
-PLAIN_WORDS = {
-    # Not жана, учун, кажет: plain Kazakh жаңа, Uzbek учун and Kyrgyz кажет look the same.
-    "kk": frozenset({"салеметсиз", "маган", "комек", "жане", "ушин", "емес", "ресей",
-                     "жумыс"}),
-    "ky": frozenset({"саламатсыз", "мага", "жардам", "эмес", "орусия", "жумуш", "жатышат"}),
-    # Persian function words; not ба, which is also the Kazakh question particle.
-    "tg": frozenset({"ман", "аст", "маро", "дар", "барои", "шумо", "хастам"}),
-}
-STEM_LENGTH = 5
 # Latin letters typed inside Cyrillic words: the Latin i stands for Kazakh і, which Russian
 # keyboards lack; the others look like the Cyrillic letter and would break the n-grams.
 CYRILLIC_LOOKALIKES = str.maketrans("aceiopxy", "асеіорху")
 
-# Latin letters: ə is only Azerbaijani, ä ň ý ž only Turkmen; ı ğ are Turkish and
-# Azerbaijani; ç ş ö ü also Turkmen. Uzbek writes none of them (it uses oʻ gʻ sh ch).
+# Latin letters: ə is only Azerbaijani, ň ý ž only Turkmen, ñ ū only Kazakh (its 2021
+# Latin alphabet); ä is Turkmen and Kazakh, which alone of the two also writes q ı ğ.
+# ı ğ are Turkish, Azerbaijani and Kazakh; ç ş ö ü also Turkmen. Uzbek writes none of
+# them (it uses oʻ gʻ sh ch).
 AZERBAIJANI_LETTERS = frozenset("ə")
-TURKMEN_LETTERS = frozenset("äňýž")
+TURKMEN_LETTERS = frozenset("ňýž")
+KAZAKH_LATIN_LETTERS = frozenset("ñū")
+TURKMEN_KAZAKH_LETTERS = frozenset("ä")
+NOT_TURKMEN_LETTERS = frozenset("qığ")
 TURKISH_AZERBAIJANI_LETTERS = frozenset("ığ")
 TURKIC_LATIN_LETTERS = frozenset("çşöü")
+# Every language people type in Latin letters, their own script or not.
+TYPED_IN_LATIN = ("en", "ru", "tr", "az", "tk", "uz", "kk", "ky", "tg", "fa", "prs")
 # "I", "to me", "my" and "help" in Azerbaijani, Turkmen and Uzbek typed without their
 # letters; Turkish says ben, bana, benim and yardım. The library takes such text for
 # Turkish when Turkish letters are missing too.
@@ -220,39 +218,47 @@ def _cyrillic(text: str, country: str | None) -> Detection:
 def _cyrillic_shared(text: str, found: set[str], country: str | None) -> Detection:
     """No letter of a single language: narrow down with letters two or three share."""
     if found & TAJIK_UZBEK_LETTERS:
-        return _choose(text, ("tg", "uz"), country, "script: ҳ, ")
+        return _words_or_library(text, ("tg", "uz"), country, "script: ҳ, ")
     kyrgyz = found & KYRGYZ_KAZAKH_LETTERS
     if found & KAZAKH_TAJIK_UZBEK_LETTERS:
         if kyrgyz:
             return _certain("kk", "script: Kazakh letters ғ/қ with ң/ө/ү")
-        return _choose(text, ("kk", "tg", "uz"), country, "script: ғ/қ, ")
+        return _words_or_library(text, ("kk", "tg", "uz"), country, "script: ғ/қ, ")
     if kyrgyz:
+        # Kazakh typed with some of its letters (үйге) has ң ө ү without ә қ і.
+        kazakh = markers.best(markers.cyrillic_counts(text), ("kk", "ky")) == ("kk",)
+        if kazakh:
+            return _certain("kk", f"script: letters {_show(kyrgyz)}, Kazakh words")
         return _certain("ky", f"script: Kyrgyz letters {_show(kyrgyz)}")
-    return _plain_cyrillic(text, country)
+    return _words_or_library(text, CYRILLIC_LANGUAGES, country, "script: Cyrillic, ")
 
 
-def _plain_cyrillic(text: str, country: str | None) -> Detection:
-    ranked = _rank(CYRILLIC_LANGUAGES, text)
-    marked = _marked_language(text)
-    # The words decide unless the library all but rules their language out (a Russian
-    # message quoting one Kazakh word stays Russian).
-    if marked and dict(ranked)[marked] >= PLAUSIBLE:
-        return Detection(marked, _candidates(marked, ranked, country, CYRILLIC_LANGUAGES),
-                         f"script: Cyrillic, {_name(marked)} words")
-    return _decide(ranked, country, CYRILLIC_LANGUAGES, "script: Cyrillic, ")
+def _words_or_library(text: str, pool: tuple[str, ...], country: str | None,
+                      prefix: str) -> Detection:
+    """Cyrillic whose letters leave ``pool``: the language with most marker words, else
+    the library. A Russian message quoting one Kazakh word has more Russian words."""
+    ranked = _rank(pool, text)
+    return (_by_words(markers.best(markers.cyrillic_counts(text), pool), ranked, country,
+                      pool, prefix)
+            or _decide(ranked, country, pool, prefix))
 
 
-def _marked_language(text: str) -> str | None:
-    """The one language whose PLAIN_WORDS occur in ``text``, if exactly one's do."""
-    words = text.split()
-    marked = [lang for lang, markers in PLAIN_WORDS.items()
-              if any(_matches(word, markers, STEM_LENGTH) for word in words)]
-    return marked[0] if len(marked) == 1 else None
-
-
-def _matches(word: str, markers: frozenset[str], stem_length: int) -> bool:
-    return word in markers or any(
-        word.startswith(marker) for marker in markers if len(marker) >= stem_length)
+def _by_words(best: tuple[str, ...], ranked: Ranking, country: str | None,
+              possible: tuple[str, ...], prefix: str) -> Detection | None:
+    """The language whose marker words lead; between tied languages the main language of
+    the caller's country, if it is one of them: the number is a prior between close
+    languages, never a verdict against the text. Tied otherwise: ask, those first. No
+    marker words at all: None, for the library to decide."""
+    if not best:
+        return None
+    home = _home(country)
+    lang = best[0] if len(best) == 1 else home if home in best else None
+    if lang:
+        return Detection(lang, _candidates(lang, ranked, country, possible),
+                         f"{prefix}{_name(lang)} words")
+    return Detection(None, tuple(dict.fromkeys(best + _candidates(None, ranked, country,
+                                                                   possible))),
+                     f"{prefix}mixed words")
 
 
 # --- Latin -----------------------------------------------------------------------------
@@ -268,18 +274,34 @@ def _latin(raw: str, text: str, country: str | None) -> Detection:
 
 def _latin_rules(raw: str, text: str, country: str | None) -> Detection:
     found = set(text)
-    az, tk = found & AZERBAIJANI_LETTERS, found & TURKMEN_LETTERS
-    if az or tk:
-        lang, hits = ("az", az) if len(az) >= len(tk) else ("tk", tk)
-        return _certain(lang, f"script: {_name(lang)} letters {_show(hits)}")
+    letters = {"az": found & AZERBAIJANI_LETTERS, "tk": found & TURKMEN_LETTERS,
+               "kk": found & KAZAKH_LATIN_LETTERS}
+    if any(letters.values()):
+        lang = max(letters, key=lambda code: len(letters[code]))
+        return _certain(lang, f"script: {_name(lang)} letters {_show(letters[lang])}")
+    if found & TURKMEN_KAZAKH_LETTERS:
+        if found & NOT_TURKMEN_LETTERS:
+            return _certain("kk", "script: Kazakh letters ä with q/ı/ğ")
+        return _latin_words(text, ("tk", "kk"), country, "script: ä, ") or _certain(
+            "tk", "script: Turkmen letters ä")
     if found & TURKISH_AZERBAIJANI_LETTERS:
-        return _choose(text, ("tr", "az"), country, "script: ı/ğ, ")
+        return (_latin_words(text, ("tr", "az", "kk"), country, "script: ı/ğ, ")
+                or _choose(text, ("tr", "az"), country, "script: ı/ğ, "))
     if found & TURKIC_LATIN_LETTERS:
-        return _choose(text, ("tr", "az", "tk"), country, "script: ç/ş/ö/ü, ")
+        return (_latin_words(text, ("tr", "az", "tk", "kk"), country, "script: ç/ş/ö/ü, ")
+                or _choose(text, ("tr", "az", "tk"), country, "script: ç/ş/ö/ü, "))
     # Checked only now: Turkish writes apostrophes before suffixes (Kemerovo'da).
     if UZBEK_APOSTROPHE.search(raw):
         return _certain("uz", "script: Uzbek oʻ/gʻ")
-    return _plain_latin(text, country)
+    return _latin_words(text, TYPED_IN_LATIN, country, "Latin, ") or _plain_latin(
+        text, country)
+
+
+def _latin_words(text: str, pool: tuple[str, ...], country: str | None,
+                 prefix: str) -> Detection | None:
+    """The language of ``pool`` with most marker words or endings, or a tie's menu."""
+    return _by_words(markers.best(markers.latin_counts(text), pool),
+                     _rank(LATIN_LANGUAGES, text), country, pool, prefix)
 
 
 def _plain_latin(text: str, country: str | None) -> Detection:
@@ -317,7 +339,8 @@ def _trusted_reading(latin: tuple[str, float], cyrillic: tuple[str, float],
     if cyr_lang not in CYRILLIC_ONLY or (prob >= LATIN_SURE and lang != "uz"):
         return "latin"
     # Only Tajik words count: the Kazakh and Kyrgyz ones are Turkmen and Uzbek words too.
-    if cyr_lang == "tg" and _marked_language(as_cyrillic) == "tg":
+    if cyr_lang == "tg" and markers.best(
+            markers.cyrillic_counts(as_cyrillic), CYRILLIC_LANGUAGES) == ("tg",):
         return "tg"
     return "unsure" if cyr_prob >= TRANSLIT_DOUBT else "latin"
 
@@ -339,22 +362,30 @@ def _arabic(text: str, country: str | None) -> Detection:
     hits = set(text) & PASHTO_LETTERS
     if hits:
         return _certain("ps", f"script: Pashto letters {_show(hits)}")
+    # Pashto typed on a Persian keyboard still has its own words.
+    if markers.pashto_count(text) > _dari_words(text):
+        return Detection("ps", ("ps", "prs", "fa"), "script: Arabic, Pashto words")
     # Arabic and Urdu are offered so that they are not forced into Persian; if one wins,
     # or Pashto typed without its letters, the usual thresholds apply.
     ranked = _rank(("fa", "ps", "ar", "ur"), text)
     if ranked[0][0] != "fa":
         return _decide(ranked, country, ARABIC_LANGUAGES, "script: Arabic, ")
     # py3langid knows only "fa"; Dari and Persian differ in everyday words, not letters.
-    if _has_dari_words(text):
+    if _dari_words(text):
         return _persian("prs", "script: Arabic, Dari words", ranked)
     if country == "AF":
         return _persian("prs", "script: Arabic, country AF", ranked)
     return _persian("fa", "script: Arabic, no Dari words", ranked)
 
 
-def _has_dari_words(text: str) -> bool:
-    return any(_matches(word, DARI_WORDS, DARI_STEM_LENGTH)
+def _dari_words(text: str) -> int:
+    return sum(_matches(word, DARI_WORDS, DARI_STEM_LENGTH)
                for word in text.translate(ARABIC_TO_PERSIAN).split())
+
+
+def _matches(word: str, words: frozenset[str], stem_length: int) -> bool:
+    return word in words or any(
+        word.startswith(known) for known in words if len(known) >= stem_length)
 
 
 def _persian(lang: str, reason: str, ranked: Ranking) -> Detection:
@@ -412,6 +443,12 @@ def _accepts(lang: str, prob: float, country: str | None) -> bool:
     # An unknown country is no evidence, so DEFAULT_LIKELY does not lower the bar.
     return prob >= ACCEPT or (
         lang in LIKELY_LANGUAGES.get(country or "", ()) and prob >= ACCEPT_LIKELY)
+
+
+def _home(country: str | None) -> str | None:
+    """The main language of a known country; an unknown one is no evidence."""
+    likely = LIKELY_LANGUAGES.get(country or "")
+    return likely[0] if likely else None
 
 
 def _certain(lang: str, reason: str) -> Detection:

@@ -47,6 +47,12 @@ def normalise(text: str) -> str:
     return cleaned.replace("İ", "I")
 
 
+def is_english_keyword(text: str) -> bool:
+    """Whether the whole message is one of Twilio's keywords (HELP, INFO, STOP, START ...),
+    all English words: whoever writes one reads English, whatever their number's country."""
+    return normalise(text) in TWILIO_KEYWORDS
+
+
 @cache
 def catalog_keywords() -> dict[str, Keyword]:
     words: dict[str, Keyword] = {"LANG": Keyword.LANG, "ERASE": Keyword.ERASE}
