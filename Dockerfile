@@ -14,10 +14,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HOTLINE_DATA_DIR=/var/lib/hotline \
     HOTLINE_AUDIO_DIR=/srv/hotline/audio
 
-# espeak-ng renders the prompts of the languages Twilio's text-to-speech lacks.
-RUN apt-get update && apt-get install -y --no-install-recommends espeak-ng \
- && rm -rf /var/lib/apt/lists/*
-
 RUN useradd --system --uid 10001 --home-dir /srv/hotline --shell /usr/sbin/nologin hotline \
  && mkdir -p /srv/hotline /var/lib/hotline \
  && chown hotline:hotline /var/lib/hotline

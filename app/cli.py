@@ -5,6 +5,7 @@ import dataclasses
 import getpass
 import json
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -49,14 +50,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.events import server as events_server
 
     settings = get_settings()
-    i18n.compile_catalogs()
-    if audio.espeak_available():
-        report = audio.render_all(settings.audio_dir)
-        print(f"audio prompts: {len(report.rendered)} rendered, {report.unchanged} unchanged",
-              file=sys.stderr)
-    else:
-        print("espeak-ng not installed: languages without a Twilio voice fall back to a "
-              "neighbouring language until `hotline audio render` runs", file=sys.stderr)
+    i18n.compile_catalogs()  # before rendering: audio is made from the translated text
+    # The first start renders every prompt (5-10 s): the service answers meanwhile, a
+    # prompt not rendered yet spoken by the fallback voice. Later starts take milliseconds.
+    threading.Thread(target=_render_audio, args=(settings,), name="audio-render",
+                     daemon=True).start()
     with session_scope(settings) as session:
         report = organisations.load_demo_if_empty(session)
     if report:
@@ -66,6 +64,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
                             log_config=logs.logging_config(settings.effective_log_format))
     events_server.Server(config).run()  # ends open event streams, so a stop never hangs
     return 0
+
+
+def _render_audio(settings: Settings) -> None:
+    """Every prompt that changed rendered (the catalogs compiled first); said on stderr,
+    so a simulation's dialogue stays clean."""
+    report = audio.render_all(settings.audio_dir)
+    print(f"audio prompts: {len(report.rendered)} rendered, {report.unchanged} unchanged, "
+          f"{report.recorded} recorded by people", file=sys.stderr)
+    if report.failed:
+        reason = audio.synthesis_error() or "see the log"
+        print(f"{len(report.failed)} audio prompts could not be rendered ({reason}): those "
+              "fall back to a neighbouring language's Twilio voice", file=sys.stderr)
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
@@ -88,7 +98,8 @@ def cmd_directory_import(args: argparse.Namespace) -> int:
         # next periodic refresh. No organisation: it is nobody's queue event.
         bus.publish(session, bus.QueueEvent(0, bus.EventKind.DIRECTORY_CHANGED))
     print(json.dumps({"created": report.created, "updated": report.updated,
-                      "deactivated": report.deactivated}, indent=2))
+                      "deactivated": report.deactivated,
+                      "information": report.information}, indent=2))
     return 0
 
 
@@ -142,8 +153,10 @@ def _candidate_json(rank: int, candidate: Candidate) -> dict[str, object]:
 
 def cmd_audio_render(_args: argparse.Namespace) -> int:
     settings = get_settings()
-    if not audio.espeak_available():
-        print("espeak-ng is not installed (Debian: apt-get install espeak-ng)", file=sys.stderr)
+    error = audio.synthesis_error()
+    if error is not None:
+        print(f"the bundled libespeak-ng (espeakng-loader) could not be loaded: {error}; "
+              "reinstall with `pip install -e .`", file=sys.stderr)
         return 1
     report = audio.render_all(settings.audio_dir)
     print(json.dumps({"audio_dir": str(settings.audio_dir), "rendered": len(report.rendered),
@@ -155,7 +168,10 @@ def cmd_audio_render(_args: argparse.Namespace) -> int:
 def cmd_simulate_call(args: argparse.Namespace) -> int:
     script = simulate.Script(number=args.from_number, digits=_split(args.digits),
                              responders=_split(args.responders))
-    simulate.simulate_call(get_settings(), script, print, at=args.at, keep=args.keep)
+    settings = get_settings()
+    i18n.compile_catalogs()
+    _render_audio(settings)  # the caller hears what a real call plays
+    simulate.simulate_call(settings, script, print, at=args.at, keep=args.keep)
     return 0
 
 
@@ -215,7 +231,10 @@ def _verdict_text(verdict: audit_chain.Verdict) -> str:
 
 
 def cmd_simulate_callback(args: argparse.Namespace) -> int:
-    simulate_callback.simulate_callback(get_settings(), args.from_number, print,
+    settings = get_settings()
+    i18n.compile_catalogs()
+    _render_audio(settings)
+    simulate_callback.simulate_callback(settings, args.from_number, print,
                                         caller=args.caller, language=args.language,
                                         operator_phone=args.operator_phone, at=args.at,
                                         keep=args.keep)
@@ -289,8 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     audio_parser = commands.add_parser("audio", help="voice prompts as audio files")
     audio_commands = audio_parser.add_subparsers(dest="audio_command", required=True)
-    audio_commands.add_parser("render", help="render every prompt with espeak-ng").set_defaults(
-        handler=cmd_audio_render)
+    audio_commands.add_parser("render", help="render every prompt with the bundled espeak-ng"
+                              ).set_defaults(handler=cmd_audio_render)
 
     simulate_parser = commands.add_parser("simulate", help="try the hotline without Twilio")
     simulate_commands = simulate_parser.add_subparsers(dest="simulate_command", required=True)

@@ -221,8 +221,11 @@ def check_audio(settings: Settings) -> Check:
     gaps = [f"{language} {count} of {len(names)}" for language, count in missing.items()
             if count]
     if gaps:
+        error = audio.synthesis_error()
+        remedy = (f"the bundled libespeak-ng does not load ({error}): reinstall the package"
+                  if error else "run `hotline audio render`")
         return fail("audio", f"prompts missing in {settings.audio_dir}: {', '.join(gaps)}: "
-                    "run `hotline audio render`")
+                    f"{remedy}")
     return ok("audio", f"{len(names)} prompts in each of {len(languages)} languages")
 
 

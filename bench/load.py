@@ -407,9 +407,6 @@ def prepare_database(url: str) -> None:
 
 def render_audio(audio_dir: Path) -> None:
     """Production plays rendered prompts for nine languages: so does the bench."""
-    if not audio.espeak_available():
-        print("espeak-ng not installed: prompts are spoken by Twilio voices instead")
-        return
     report = audio.render_all(audio_dir)
     print(f"audio prompts in {audio_dir}: {len(report.rendered)} rendered, "
           f"{report.unchanged} unchanged")

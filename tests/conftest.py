@@ -170,10 +170,10 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
 
 @pytest.fixture(scope="session")
 def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every prompt rendered once per run with espeak-ng (installed by .ci/run)."""
+    """Every prompt rendered once per test process (a few seconds) by the bundled espeak-ng."""
     directory = tmp_path_factory.mktemp("audio")
     report = audio.render_all(directory)
-    assert not report.failed and report.rendered, "espeak-ng must be installed"
+    assert not report.failed and report.rendered, audio.synthesis_error()
     return directory
 
 

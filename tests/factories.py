@@ -14,7 +14,7 @@ def make_responder(slug: str, country: str = "KZ", *, languages: tuple[str, ...]
                    timezone: str = "Asia/Almaty") -> Responder:
     return Responder(slug=slug, name=f"{slug} (test)", country=country, timezone=timezone,
                      always_open=always_open, is_hub=hub, priority=priority,
-                     services=frozenset(services), languages=frozenset(languages),
+                     services=frozenset(services), languages=tuple(languages),
                      duty_numbers=("+77270000999",), hours=() if always_open else hours)
 
 

@@ -1,17 +1,14 @@
 """Audio prompts for languages Twilio cannot speak: rendering, lookup and serving.
 
-Files live in ``<audio_dir>/<lang>/``. espeak-ng renders ``<prompt>.espeak.wav``; a human
-recording dropped in as ``<prompt>.mp3`` or ``<prompt>.wav`` takes precedence and is
-never overwritten. A manifest keeps the text each rendering was made from, so only
-changed prompts are rendered again.
+Files live in ``<audio_dir>/<lang>/``. libespeak-ng (bundled by the espeakng-loader wheel,
+see ``espeak.py``) renders ``<prompt>.espeak.wav``; a human recording dropped in as
+``<prompt>.mp3`` or ``<prompt>.wav`` takes precedence and is never overwritten. A manifest
+keeps the text each rendering was made from, so only changed prompts are rendered again.
 """
 
 import hashlib
 import json
 import re
-import shutil
-import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,13 +17,14 @@ from fastapi.responses import FileResponse
 
 from app import countries, i18n
 from app.languages import LANGUAGES
+from app.telephony import espeak
 from app.telephony.prompts import PROMPTS, audio_name, prompt_variants
 from app.telephony.voices import VOICES, Mode
 
 RECORDING_SUFFIXES = (".mp3", ".wav")
 RENDERED_SUFFIX = ".espeak.wav"
 MANIFEST = ".rendered.json"
-SAFE_NAME = re.compile(r"^[a-z_]+(-[0-9]+)?(\.espeak)?\.(wav|mp3)$")
+SAFE_NAME = re.compile(r"^[a-z_]+(-[a-z0-9_]+)?(\.espeak)?\.(wav|mp3)$")
 MEDIA_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg"}
 
 router = APIRouter(tags=["audio"])
@@ -56,8 +54,9 @@ class RenderReport:
     failed: list[str] = field(default_factory=list)
 
 
-def espeak_available() -> bool:
-    return shutil.which("espeak-ng") is not None
+def synthesis_error() -> str | None:
+    """Why prompts cannot be rendered (the bundled library failed to load), or None."""
+    return espeak.load_error()
 
 
 def played_languages() -> list[str]:
@@ -72,14 +71,12 @@ def needed_prompts() -> list[tuple[str, str, dict[str, str]]]:
 
 
 def render_all(audio_dir: Path, languages: list[str] | None = None) -> RenderReport:
-    """Render every prompt variant of every <Play> language with espeak-ng."""
+    """Render every prompt variant of every <Play> language that has no recording."""
     report = RenderReport()
-    manifests: dict[str, dict[str, str]] = {}
-    jobs: list[tuple[str, str, str, str]] = []
     for language in languages or played_languages():
         folder = audio_dir / language
         folder.mkdir(parents=True, exist_ok=True)
-        manifest = manifests[language] = _read_manifest(folder)
+        manifest = _read_manifest(folder)
         for name, key, params in needed_prompts():
             text = prompt_text(language, key, params)
             digest = hashlib.sha256(f"{VOICES[language].espeak_voice}|{text}".encode()
@@ -88,27 +85,13 @@ def render_all(audio_dir: Path, languages: list[str] | None = None) -> RenderRep
                 report.recorded += 1
             elif manifest.get(name) == digest and (folder / f"{name}{RENDERED_SUFFIX}").is_file():
                 report.unchanged += 1
-            else:
-                jobs.append((language, name, text, digest))
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        results = pool.map(lambda job: _render_one(audio_dir, *job[:3]), jobs)
-        for (language, name, _text, digest), ok in zip(jobs, results, strict=True):
-            if ok:
-                manifests[language][name] = digest
+            elif espeak.synthesize(language, text, folder / f"{name}{RENDERED_SUFFIX}"):
+                manifest[name] = digest
                 report.rendered.append(f"{language}/{name}")
             else:
                 report.failed.append(f"{language}/{name}")
-    for language, manifest in manifests.items():
-        _write_manifest(audio_dir / language, manifest)
+        _write_manifest(folder, manifest)
     return report
-
-
-def _render_one(audio_dir: Path, language: str, name: str, text: str) -> bool:
-    target = audio_dir / language / f"{name}{RENDERED_SUFFIX}"
-    result = subprocess.run(
-        ["espeak-ng", "-v", VOICES[language].espeak_voice, "-s", "140", "-w", str(target),
-         text], capture_output=True, timeout=60, check=False)
-    return result.returncode == 0 and target.is_file() and target.stat().st_size > 44
 
 
 def _read_manifest(folder: Path) -> dict[str, str]:

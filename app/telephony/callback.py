@@ -13,7 +13,9 @@
 Every step is signed, finds its attempt by the id in the URL and the call's SID, and
 derives its answer from the attempt's state: a retried webhook gets the same answer and
 changes nothing twice (no reply is stored, as it may hold the number). An unknown
-attempt, or any failure, gets a polite <Hangup/>, never a 500.
+attempt, or any failure, gets a polite <Hangup/>, never a 500. A ``CallStatus`` or
+``DialCallStatus`` Twilio never sends (``app.telephony.fields``) is refused with 400 on the
+operator's leg, and hung up on, politely, on the caller's.
 """
 
 import logging
@@ -30,7 +32,7 @@ from app.cases.models import CallbackAttempt, CallbackOutcome, Case
 from app.config import Settings
 from app.messaging.outbox import Outbound, SendError
 from app.organisations.models import Organisation
-from app.telephony import lane
+from app.telephony import fields, lane
 from app.telephony.ivr import language_name, language_pages, whisper_language
 from app.telephony.signature import TwilioDep, TwilioRequest
 from app.telephony.speech import Speaker
@@ -99,9 +101,10 @@ class Leg:
         return self.session.get_one(Case, self.attempt.case_id)
 
     def operator_language(self) -> str:
-        """A language Twilio speaks that the operator's organisation works in."""
+        """The organisation's first language Twilio speaks: the call-back prompts are
+        text-to-speech only (a case reference cannot be rendered ahead)."""
         organisation = self.session.get_one(Organisation, self.case.organisation_id)
-        return whisper_language(frozenset(organisation.languages))
+        return whisper_language(organisation.languages)
 
     def caller_language(self) -> str:
         request = callbacks.request_of(self.session, self.attempt)
@@ -244,6 +247,14 @@ def _attempt(session: Session, tw: TwilioRequest, on_caller_leg: bool
 
 
 def run_step(request: Request, tw: TwilioRequest, step: Step, on_caller_leg: bool) -> str:
+    if (unknown := fields.unknown_value(tw.form)) is not None:
+        # A value Twilio never sends runs no step. The caller's phone gets the same
+        # polite hang-up as an unknown attempt (an "application error" in their ear could
+        # tell whoever is near them more than silence); the operator's leg and the status
+        # callbacks, which no caller hears, are refused.
+        if on_caller_leg:
+            return str(hangup())
+        raise HTTPException(400, unknown)
     try:
         with request.app.state.sessionmaker() as session, session.begin():
             attempt = _attempt(session, tw, on_caller_leg)

@@ -24,6 +24,12 @@ class Speaker:
         else:
             self.say(verb, language, key, **params)
 
+    def can_speak(self, language: str, key: str) -> bool:
+        """In the language itself: a Twilio voice, or audio of the prompt (a recording or
+        rendering), never a neighbouring language's voice."""
+        return (VOICES[language].mode is Mode.SAY
+                or find_audio(self.audio_dir, language, key) is not None)
+
     def say(self, verb: TwiML, language: str, key: str, /, **params: str) -> None:
         """Twilio text-to-speech, with a neighbouring voice for languages it lacks."""
         voice = VOICES[language]

@@ -1,13 +1,14 @@
 """How each language is spoken on the phone: one table.
 
 Twilio's text-to-speech has voices for Russian, Turkish and English among our
-languages; every other language is played from audio files rendered with espeak-ng
-(or human recordings, which take precedence). espeak-ng has no Tajik, Dari or Pashto
-voice, so those are rendered with the nearest voice it has (Russian phonology for
-Tajik Cyrillic, Persian for Dari and Pashto) until a human records them.
-``fallback_say`` is the Twilio voice used if no audio file exists at all (espeak-ng
-not installed): it reads the caller's own text where the script allows (Cyrillic by
-the Russian voice, Latin Turkic by the Turkish one), else the English text.
+languages; every other language is played from audio files rendered with the espeak-ng
+library bundled by a Python dependency (or human recordings, which take precedence).
+espeak-ng has no Tajik, Dari or Pashto voice, so those are rendered with the nearest
+voice it has (Russian phonology for Tajik Cyrillic, Persian for Dari and Pashto) until a
+human records them. ``fallback_say`` is the Twilio voice used if no audio file exists at
+all (the library failed to load on this platform): it reads the caller's own text where
+the script allows (Cyrillic by the Russian voice, Latin Turkic by the Turkish one), else
+the English text.
 """
 
 from dataclasses import dataclass
