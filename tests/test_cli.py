@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 import yaml
+from sqlalchemy import create_engine, text
 
 from app import cli
 from app.config import get_settings
@@ -185,6 +186,29 @@ def test_simulate_callback_uses_fresh_sids(hotline, monkeypatch):
     assert len(sids) >= 6 and len(set(sids)) == len(sids)
 
 
+def test_two_kept_simulations_on_one_database_are_two_calls_and_two_texts(
+        hotline, fresh_database_url):
+    # With fixed SIDs the second run replayed the first: one contact, the same replies.
+    for _ in range(2):
+        assert hotline("simulate", "call", "--keep", "--from", "+992900000000", "--digits",
+                       "1,1", "--at", "2026-11-23T11:00+03:00")[0] == 0
+        assert hotline("simulate", "sms", "--keep", "--from", "+77010000000", "Сәлем",
+                       "--at", "2026-11-23T11:00+03:00")[0] == 0
+    engine = create_engine(fresh_database_url)
+    try:
+        with engine.connect() as connection:
+            calls = connection.execute(text(
+                "SELECT count(*) FROM contacts WHERE channel = 'voice'")).scalar_one()
+            attempts = connection.execute(text("SELECT count(*) FROM routing_attempts")
+                                          ).scalar_one()
+            texts = connection.execute(text(
+                "SELECT count(*) FROM messages WHERE direction = 'in'")).scalar_one()
+    finally:
+        engine.dispose()
+    assert (calls, attempts) == (2, 2)  # each call rang a responder of its own
+    assert texts == 2  # the second text goes on the same conversation, not replayed
+
+
 def test_audio_render_reports_what_it_rendered(hotline, tmp_path, monkeypatch):
     monkeypatch.setenv("HOTLINE_AUDIO_DIR", str(tmp_path / "audio"))
     get_settings.cache_clear()
@@ -203,10 +227,11 @@ def test_simulate_sms_prints_the_exchange_and_the_outbox_send(hotline):
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == 'caller +77010000000 writes: "Сәлеметсіз бе, маған көмек керек"'
+    assert lines[1] == "hotline replies (2 segments, UCS-2):"  # what each reply costs
     assert lines[2].startswith("Жедел желі.")  # answered in Kazakh
     queued = next(line for line in lines if line.startswith("case HL-"))
     assert "[kz-" in queued and "priority urgent" in queued and "need danger" in queued
-    assert lines[-1] == 'outbox sends to +77010000000 (1 segment(s)): "Сәлем"'
+    assert lines[-1] == 'outbox sends to +77010000000 (1 segment, UCS-2): "Сәлем"'
     code, out, _ = hotline("directory", "list", "--json")
     assert json.loads(out) == []  # rolled back
 

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -225,6 +226,53 @@ def test_a_step_waiting_on_a_locked_row_is_answered_from_the_journal_and_lands_o
                                                     AttemptResult.DIALLING]
     finally:
         other.dispose()
+
+
+def test_a_replayed_call_keeps_the_times_it_was_journalled_at(hotline):
+    """Each step is journalled with its own time, and lands with it: an attempt starts
+    before it ends, however long after the outage the journal is replayed."""
+    app, database = hotline
+    settings = app.state.settings
+    t0 = WEEKDAY_MORNING
+    at = {"now": t0}
+    app.state.clock = lambda: at["now"]
+
+    def step(seconds: int) -> None:
+        at["now"] = t0 + timedelta(seconds=seconds)
+
+    with TestClient(app) as client:
+        database.down()
+        caller = Caller(client, settings, NUMBERS[0])
+        caller.call()
+        step(5)
+        caller.press("1")
+        step(10)
+        dial = caller.press("1")  # attempt 0 rings at +10 s
+        step(40)
+        nxt = caller.dial_ends("no-answer")  # ...ends at +40 s; attempt 1 rings
+        step(45)
+        whisper = caller.responder_whisper()
+        step(50)
+        caller.responder_presses(whisper, "1")  # answered at +50 s
+        step(200)
+        twiml(post(client, settings, nxt.find("Dial").get("action"),
+                   caller.params(DialCallStatus="completed", DialBridged="true")))
+        step(201)
+        caller.status("completed", 190)
+        assert dial.dialled_numbers() and app.state.journal.pending
+        database.up()
+        step(3600)  # replayed an hour later
+        time.sleep(settings.journal_retry_seconds)
+        assert app.state.journal.replay(lambda record: recovery.apply(app, record)) == 8
+    with database.session() as session:
+        contact = session.scalars(select(Contact)).one()
+        attempts = session.scalars(select(RoutingAttempt).order_by(RoutingAttempt.attempt)).all()
+    after = {seconds: t0 + timedelta(seconds=seconds) for seconds in (10, 40, 50, 200)}
+    assert [(a.started_at, a.answered_at, a.ended_at) for a in attempts] == [
+        (after[10], None, after[40]), (after[40], after[50], after[200])]
+    assert all(a.started_at < a.ended_at for a in attempts)
+    assert (contact.started_at, contact.answered_at, contact.ended_at) == (
+        t0, after[50], t0 + timedelta(seconds=190))
 
 
 def test_replaying_the_same_journal_twice_changes_nothing_twice(hotline, tmp_path):

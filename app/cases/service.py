@@ -118,14 +118,16 @@ def open_case(session: Session, contact: Contact, organisation_id: int) -> Case:
 
 
 def record_attempt(session: Session, contact: Contact, attempt: int, organisation_id: int,
-                   reason: str) -> RoutingAttempt:
+                   reason: str, at: datetime | None = None) -> RoutingAttempt:
+    """``at``: when the responder was rung, if not now (a replayed journal's time)."""
     existing = session.scalars(select(RoutingAttempt).where(
         RoutingAttempt.contact_id == contact.id, RoutingAttempt.attempt == attempt)
     ).one_or_none()
     if existing is not None:
         return existing
     row = RoutingAttempt(contact_id=contact.id, attempt=attempt,
-                         organisation_id=organisation_id, reason=reason[:300])
+                         organisation_id=organisation_id, reason=reason[:300],
+                         started_at=at or utcnow())
     session.add(row)
     session.flush()
     return row

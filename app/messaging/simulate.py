@@ -1,13 +1,13 @@
 """``hotline simulate sms``: a text conversation through the real webhook, in-process.
 
 Each message is signed as Twilio signs it; the TwiML reply is read back and printed
-with its language and SMS segment count. An operator's reply can be sent through the
-real outbox, delivered by a sender that prints instead of calling Twilio.
+with its SMS segment count and encoding (GSM-7 or UCS-2), one line per message of it.
+An operator's reply can be sent through the real outbox, delivered by a sender that
+prints instead of calling Twilio.
 ``--from whatsapp:+…`` writes on WhatsApp, as Twilio delivers it: same webhook, no
 segments.
 """
 
-import secrets
 from collections.abc import Callable
 from datetime import datetime
 
@@ -20,10 +20,10 @@ from app.config import Settings
 from app.detection.country import channel_prefix
 from app.messaging import conversations, outbox
 from app.messaging.models import Conversation
-from app.messaging.segments import segments
+from app.messaging.segments import encoding, segments
 from app.organisations.models import Organisation
 from app.privacy.pseudonym import pseudonymise
-from app.telephony.simulate import post_signed, simulated_app
+from app.telephony.simulate import new_sid, post_signed, simulated_app
 
 
 class PrintingSender:
@@ -38,12 +38,12 @@ class PrintingSender:
              ) -> str:
         self.count += 1
         self.say(f'outbox sends to {to}{_size(to, body)}: "{body}"')
-        return f"SM{self.count:032d}"
+        return new_sid("SM")
 
     def call(self, to: str, from_: str, url: str, status_callback: str) -> str:
         self.calls.append((to, from_, url, status_callback))
         self.say(f"Twilio rings {to}, showing {from_}")
-        return "CA" + secrets.token_hex(16)  # fresh each time, as Twilio's are
+        return new_sid("CA")  # fresh each time, as Twilio's are
 
 
 def simulate_sms(settings: Settings, number: str, messages: list[str],
@@ -51,9 +51,9 @@ def simulate_sms(settings: Settings, number: str, messages: list[str],
                  at: datetime | None = None, keep: bool = False) -> None:
     settings = settings.model_copy(update={"outbox_worker": False})
     with simulated_app(settings, at, keep) as app, TestClient(app) as client:
-        for index, text in enumerate(messages, 1):
+        for text in messages:
             say(f'caller {number} writes: "{text}"')
-            params = {"MessageSid": f"SM{index:032d}", "From": number, "Body": text,
+            params = {"MessageSid": new_sid("SM"), "From": number, "Body": text,
                       "To": _hotline_address(number), "NumSegments": "1"}
             twiml = post_signed(client, settings, "/twilio/sms", params)
             replies = [m.text or "" for m in twiml.iter("Message")]
@@ -85,10 +85,11 @@ def _hotline_address(number: str) -> str:
 
 
 def _size(address: str, body: str) -> str:
-    """SMS segments the text costs; WhatsApp has none."""
+    """SMS segments the text costs, and in which encoding; WhatsApp has none."""
     if channel_prefix(address) == "whatsapp":
         return " on WhatsApp"
-    return f" ({segments(body)} segment(s))"
+    count = segments(body)
+    return f" ({count} segment{'s' if count > 1 else ''}, {encoding(body)})"
 
 
 def _case_of(session: Session, settings: Settings, number: str) -> Case | None:

@@ -19,6 +19,7 @@ from app.cases import service as cases
 from app.cases.models import Channel, Contact, ContactOutcome
 from app.config import Settings
 from app.detection.country import caller_country
+from app.detection.numbers import e164
 from app.organisations.models import Organisation
 from app.privacy import crypto
 from app.privacy.pseudonym import pseudonymise
@@ -28,9 +29,13 @@ from app.routing.snapshot import Directory, HotlineNumber
 Operation = list[Any]  # [method name, keyword arguments]
 
 
+class CallGone(LookupError):
+    """The responder's leg names a contact or attempt the database does not have."""
+
+
 @dataclass(frozen=True)
 class WhisperInfo:
-    responder_languages: frozenset[str]
+    responder_languages: tuple[str, ...]  # the organisation's, its main language first
     language: str | None
     need: Need | None
     child: bool
@@ -107,7 +112,10 @@ class DatabaseLine:
     @classmethod
     def for_contact(cls, session: Session, contact: uuid.UUID, at: datetime,
                     settings: Settings) -> "DatabaseLine":
-        return cls(session, session.get_one(Contact, contact), at, settings)
+        row = session.get(Contact, contact)
+        if row is None:
+            raise CallGone("the responder's leg names an unknown contact")
+        return cls(session, row, at, settings)
 
     @property
     def id(self) -> uuid.UUID:
@@ -136,7 +144,7 @@ class DatabaseLine:
     def attempt(self, n: int, slug: str, reasons: str) -> None:
         cases.record_attempt(self.session, self.contact, n,
                              pipeline.organisation_id(self.session, slug, self.directory),
-                             reasons)
+                             reasons, at=self.at)
 
     def finish(self, n: int, status: str, bridged: bool) -> bool:
         row = cases.finish_attempt(self.session, self.contact, n, status, at=self.at)
@@ -152,6 +160,9 @@ class DatabaseLine:
     def callback(self, number: str) -> None:
         assert self.directory is not None, "callback() needs the directory snapshot"
         case = pipeline.enqueue(self.session, self.directory, self.contact, self.at)
+        # The step gives E.164 already; a journal written before it checked may not.
+        if (number := e164(number)) is None:
+            return
         cases.request_callback(self.session, self.contact, case, number,
                                self.settings.encryption_key,
                                self.settings.callback_retention_days, at=self.at)
@@ -163,18 +174,18 @@ class DatabaseLine:
     def whisper(self, n: int) -> WhisperInfo:
         row = cases.get_attempt(self.session, self.contact, n)
         if row is None:
-            raise LookupError("whisper for an attempt that was never dialled")
+            raise CallGone("whisper for an attempt that was never dialled")
         return WhisperInfo(self._languages_of(row.organisation_id), self.contact.language,
                            self.contact.need, self.contact.child)
 
-    def _languages_of(self, organisation_id: int) -> frozenset[str]:
+    def _languages_of(self, organisation_id: int) -> tuple[str, ...]:
         # From the snapshot when it has the organisation: the row would also load its
         # hours and exceptions, three queries while the responder's phone rings.
         responder = (self.directory.by_organisation_id(organisation_id)
                      if self.directory is not None else None)
         if responder is not None:
             return responder.languages
-        return frozenset(self.session.get_one(Organisation, organisation_id).languages)
+        return tuple(self.session.get_one(Organisation, organisation_id).languages)
 
 
 @dataclass
@@ -238,7 +249,7 @@ class JournalLine:
 
     def whisper(self, n: int) -> WhisperInfo:
         responder = self.directory.by_slug(self.query.get("o", ""))
-        languages = responder.languages if responder else frozenset()
+        languages = responder.languages if responder else ()
         return WhisperInfo(languages, self.language, self.need, self.child)
 
 

@@ -14,10 +14,13 @@ from fastapi import Depends, HTTPException, Request, status
 from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
+from app.telephony import fields
+
 MAX_BODY_BYTES = 64 * 1024
 # Twilio's SIDs are two letters and 32 hex digits (checked loosely: at most 34 letters and
-# digits), and it never sends NUL, which PostgreSQL text cannot hold. Anything else is a
-# malformed request (400), not a failure of the app (500).
+# digits), and it never puts NUL, which PostgreSQL text cannot hold, in a field of its own.
+# Anything else is a malformed request (400), not a failure of the app (500). A sender's
+# own text may hold anything they typed: it is cleaned, not refused (``fields``).
 SID = re.compile(r"[A-Za-z0-9]{0,34}")
 
 
@@ -66,8 +69,14 @@ async def verified_twilio_request(request: Request) -> TwilioRequest:
     if not is_valid(settings.twilio_auth_token, url, form, signature,
                     request.headers.get("X-Twilio-Webhooks-Signature-Settings")):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid Twilio signature")
+    form = _cleaned(form)  # after the check: Twilio signed the text as the sender typed it
     _check_fields(form)
     return TwilioRequest(form=form, query=dict(request.query_params))
+
+
+def _cleaned(form: ImmutableMultiDict[str, str]) -> ImmutableMultiDict[str, str]:
+    return ImmutableMultiDict([(name, fields.clean_text(value) if name in fields.FREE_TEXT
+                                else value) for name, value in form.multi_items()])
 
 
 def _check_fields(form: ImmutableMultiDict[str, str]) -> None:

@@ -6,6 +6,7 @@ call records is rolled back unless ``keep`` is set.
 """
 
 import itertools
+import secrets
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,11 +23,19 @@ from app import db
 from app.config import Settings
 from app.main import create_app
 from app.organisations import service as organisations
+from app.routing.snapshot import Directory
+from app.telephony import information
 from app.telephony.audio import prompt_text
 from app.telephony.prompts import parse_audio_name
 
 MAX_STEPS = 40
 RESPONDER_ACTIONS = ("accept", "decline", "no-answer", "busy", "failed")
+
+
+def new_sid(prefix: str) -> str:
+    """A SID as Twilio's look (two letters, 32 hex digits), fresh on every run: a fixed one
+    would make a second ``--keep`` run on the same database replay the first."""
+    return prefix + secrets.token_hex(16)
 
 
 @dataclass
@@ -79,7 +88,7 @@ class Simulator:
                  say: Callable[[str], None]) -> None:
         self.app, self.client, self.script, self.say = app, client, script, say
         self.settings: Settings = app.state.settings
-        self.sid = "CA" + "5" * 32
+        self.sid = new_sid("CA")
         self.digits = iter(script.digits)
         self.responders = itertools.chain(script.responders, itertools.repeat("accept"))
 
@@ -126,12 +135,13 @@ class Simulator:
         status = action if action in ("no-answer", "busy", "failed") else "completed"
         whisper_url = dial.find("Number").get("url") if dial.find("Number") is not None else None
         if action in ("accept", "decline") and whisper_url:
-            whisper = self.post(whisper_url, {}, sid="CA" + "7" * 32)
+            leg = new_sid("CA")  # the responder's leg is a call of its own
+            whisper = self.post(whisper_url, {}, sid=leg)
             for inner in whisper.find("Gather"):
                 self.hear("responder hears", inner)
             key = "1" if action == "accept" else "2"
             self.say(f"responder presses {key}")
-            self.post(whisper.find("Gather").get("action"), {"Digits": key}, sid="CA" + "7" * 32)
+            self.post(whisper.find("Gather").get("action"), {"Digits": key}, sid=leg)
             if action == "accept":
                 self.say("caller and responder are connected and talk")
         else:
@@ -147,19 +157,24 @@ class Simulator:
         return "unknown responder"
 
     def hear(self, who: str, verb: ET.Element) -> None:
-        hear(self.say, who, verb)
+        hear(self.say, who, verb, self.app.state.directory.current)
 
 
-def hear(say: Callable[[str], None], who: str, verb: ET.Element) -> None:
+def hear(say: Callable[[str], None], who: str, verb: ET.Element,
+         directory: Directory | None = None) -> None:
     if verb.tag == "Say":
         say(f'{who} ({verb.get("language")}, Twilio voice): "{verb.text}"')
     elif verb.tag == "Play":
         language, filename = (verb.text or "").rsplit("/", 2)[-2:]
-        text = prompt_text(language, *parse_audio_name(filename.split(".")[0]))
+        name = filename.split(".")[0]
+        # A directory's information message is named by its hash, not a prompt key.
+        text = (information.text_of(directory, language, name) if directory else None) \
+            or prompt_text(language, *parse_audio_name(name))
         say(f'{who} ({language}, audio {filename}): "{text}"')
 
 
 def simulate_call(settings: Settings, script: Script, say: Callable[[str], None],
                   at: datetime | None = None, keep: bool = False) -> None:
     with simulated_app(settings, at, keep) as app, TestClient(app) as client:
+        app.state.information_audio.wait(60)  # a server would have had the time
         Simulator(app, client, script, say).run()

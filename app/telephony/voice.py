@@ -5,7 +5,12 @@ digits) returns the reply stored the first time and changes nothing. If the data
 cannot be reached, the same step runs on a ``JournalLine``: it routes from the directory
 snapshot and its changes go to the local journal, replayed once the database is back
 (``app.recovery``). Any other exception becomes TwiML that rings the regional hub: a
-caller never hears Twilio's "an application error has occurred".
+caller never hears Twilio's "an application error has occurred". On a responder's leg (the
+whisper) it becomes a polite hang-up instead, as does a whisper for an unknown call.
+
+Enumerated fields (``CallStatus``, ``DialCallStatus``, ``AnsweredBy``) holding a value
+Twilio never sends (``app.telephony.fields``) run no step: the status callback and a
+responder's leg answer 400; a caller's own step answers with the fallback to the hub.
 """
 
 import hashlib
@@ -23,16 +28,17 @@ from app.blocklist import service as blocklist
 from app.cases import service as cases
 from app.cases.models import ContactOutcome
 from app.config import Settings
-from app.detection.country import caller_country, line_number, parse_number
+from app.detection.country import caller_country, line_number
+from app.detection.numbers import e164
 from app.journal import Journal
 from app.languages import LANGUAGES
 from app.privacy import crypto
 from app.routing.engine import Query, Tier, reopening, route
 from app.routing.needs import Need
 from app.routing.snapshot import Directory
-from app.telephony import lane
+from app.telephony import fields, lane
 from app.telephony.ivr import MORE_DIGIT, NEED_KEYS, SILENT_NEED, Ivr, language_pages
-from app.telephony.lines import Caller, DatabaseLine, JournalLine, Line
+from app.telephony.lines import Caller, CallGone, DatabaseLine, JournalLine, Line
 from app.telephony.models import reply_once
 from app.telephony.signature import TwilioDep, TwilioRequest
 from app.users import duty
@@ -108,6 +114,8 @@ def run_step(request: Request, tw: TwilioRequest, step: Step) -> Response:
     call = None
     try:
         call = Call(request, tw)
+        if (unknown := fields.unknown_value(tw.form)) is not None:
+            return _refused(request, call, step, unknown)
         key = _reply_key(request, tw)
         journal: Journal = request.app.state.journal
         return _xml(recovery.database_or_journal(
@@ -115,9 +123,35 @@ def run_step(request: Request, tw: TwilioRequest, step: Step) -> Response:
             lambda: _in_journal(journal, call, key, step)))
     except HTTPException:
         raise  # malformed, not a caller in trouble: Twilio always sends these fields
-    except Exception:
+    except Exception as failure:
+        if call is not None and call.responder_leg is not None:
+            # Never the hub's <Dial> on a responder's phone (a second responder rung for
+            # nobody): a polite hang-up, and the caller's <Dial> moves on.
+            if not isinstance(failure, CallGone):
+                logger.exception("voice step %s failed on a responder's leg; hanging up",
+                                 request.url.path)
+            return _xml(str(call.ivr.whisper_gone(_responder_languages(call))))
         logger.exception("voice step %s failed; ringing the regional hub", request.url.path)
         return _xml(str(_fallback(request, call)))
+
+
+def _refused(request: Request, call: Call, step: Step, unknown: str) -> Response:
+    """A step whose enumerated fields hold a value Twilio never sends runs nothing. Where
+    nobody waits on the answer (a status callback, a responder's leg, which the caller's
+    <Dial> moves on from) it is refused with 400; a caller waiting on it hears the
+    fallback instead, as after any failure: Twilio's "application error" would end their
+    call."""
+    if step in NOBODY_WAITING or call.responder_leg is not None:
+        raise HTTPException(400, unknown)
+    logger.warning("voice step %s: an enumerated field Twilio never sends; ringing the "
+                   "regional hub", request.url.path)
+    return _xml(str(_fallback(request, call)))
+
+
+def _responder_languages(call: Call) -> tuple[str, ...]:
+    # The organisation rung is in the whisper's URL (not in the accept's: English there).
+    responder = call.directory.by_slug(call.tw.query.get("o", ""))
+    return tuple(responder.languages) if responder is not None else ()
 
 
 def _in_database(request: Request, call: Call, key: str, step: Step) -> str:
@@ -234,7 +268,8 @@ def choose_need(line: Line, call: Call) -> VoiceResponse:
     line.set(language=language, need=need, child=child)
     if need is Need.INFORMATION:
         line.set(outcome=ContactOutcome.INFORMATION_GIVEN)
-        return call.ivr.information(language, line.country, attempt=1)
+        return call.ivr.information(language, line.country, attempt=1,
+                                    messages=call.directory.information(line.country, language))
     return connect(line, call, attempt=0)
 
 
@@ -243,7 +278,8 @@ def information(line: Line, call: Call) -> VoiceResponse:
         return connect(line, call, attempt=0)
     if call.digits is None or call.attempt >= 3:  # silence after listening: done
         return call.ivr.goodbye(call.language, line.country)
-    return call.ivr.information(call.language, line.country, call.attempt + 1)
+    return call.ivr.information(call.language, line.country, call.attempt + 1,
+                                messages=call.directory.information(line.country, call.language))
 
 
 def connect(line: Line, call: Call, attempt: int) -> VoiceResponse:
@@ -295,13 +331,16 @@ def callback(line: Line, call: Call) -> VoiceResponse:
     digits = call.digits
     if (digits is None and call.attempt < 2) or digits == "*":
         return call.ivr.callback_offer(call.language, call.attempt + 1, first=False)
-    number = call.tw.field("From")
-    if digits == "1" and parse_number(number) is not None:
-        line.callback(number)
-        return call.ivr.goodbye(call.language, line.country, "callback_confirmed")
-    # 2, silence twice or any other key: no consent, nothing of the number is kept. A
-    # withheld or unusable number cannot be called back: the caller is told so, too.
-    return call.ivr.goodbye(call.language, line.country, "callback_declined")
+    if digits != "1":
+        # 2, silence twice or any other key: no consent, nothing of the number is kept.
+        return call.ivr.goodbye(call.language, line.country, "callback_declined")
+    # Kept and shown only as E.164: a withheld number, or one with anything in it a phone
+    # number does not have, cannot be called back, and the caller is told so.
+    number = e164(call.tw.field("From"))
+    if number is None:
+        return call.ivr.goodbye(call.language, line.country, "callback_impossible")
+    line.callback(number)
+    return call.ivr.goodbye(call.language, line.country, "callback_confirmed")
 
 
 def whisper(line: Line, call: Call) -> VoiceResponse:
@@ -326,6 +365,7 @@ def status_callback(line: Line, call: Call) -> VoiceResponse:
     return VoiceResponse()
 
 
+NOBODY_WAITING: frozenset[Step] = frozenset({status_callback})
 STEPS: dict[str, Step] = {
     "": incoming, "/language": choose_language, "/need": choose_need, "/info": information,
     "/dial": dial_result, "/callback": callback, "/whisper": whisper,

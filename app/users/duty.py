@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.config import Settings
+from app.detection import numbers
 from app.detection.country import channel_prefix, strip_channel
 from app.events import bus
 from app.events.bus import EventKind, QueueEvent
@@ -60,14 +61,14 @@ def normalise_phone(text: str) -> str:
     if not bare.startswith("+"):
         raise DutyError("the phone must start with + and the country code, "
                         "e.g. +77010000000")
-    try:
-        number = phonenumbers.parse(bare, None)
-    except phonenumbers.NumberParseException:
-        raise DutyError("the phone is not a phone number") from None
-    if not phonenumbers.is_valid_number(number):
+    # Digits and separators only: phonenumbers would find +7701 in "+7701🆘" and ignore
+    # a right-to-left override, and what is stored must be what Twilio will dial.
+    if not numbers.WRITTEN.fullmatch(bare):
+        raise DutyError("the phone is not a phone number: only + and digits, please")
+    address = numbers.e164(bare, valid=True)
+    if address is None:
         raise DutyError("the phone is not a valid number for its country code")
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return WHATSAPP + e164 if prefix == "whatsapp" else e164
+    return WHATSAPP + address if prefix == "whatsapp" else address
 
 
 def masked(address: str) -> str:

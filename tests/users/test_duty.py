@@ -77,6 +77,11 @@ def test_a_new_phone_replaces_the_old_one(client, session):
     ("+7 000 000 00 00", "not a valid number"),
     ("call me", "must start with +"),
     ("sms:+77010000214", "must be a number"),
+    # phonenumbers alone would keep +7701 of the first and read through the second's
+    # right-to-left override: stored as E.164 or refused, never as typed.
+    ("+7701🆘", "not a phone number"),
+    ("+7701000\u202e0214", "not a phone number"),
+    ("+77010000214🆘", "not a phone number"),
 ])
 def test_an_invalid_phone_is_refused_with_a_clear_message_and_not_echoed(
         client, session, phone, says):
