@@ -30,6 +30,8 @@ DEFAULT_EMERGENCY_NUMBER = "112"
 
 # Where most callers are migrants at their destination, they hear about their rights;
 # where they are about to leave, about safe migration. Everyone hears how to get help.
+# These generic sets apply where the directory has no messages of the country's own
+# in the caller's language (its ``information`` section).
 DESTINATION_COUNTRIES = frozenset({"RU", "KZ", "TR"})
 INFO_FOR_DESTINATION = ("info_rights", "info_help", "info_dangers")
 INFO_FOR_ORIGIN = ("info_legal", "info_dangers", "info_help")

@@ -34,6 +34,7 @@ from app.security_headers import SecurityHeaders
 from app.stats import api as stats_api
 from app.telephony import audio, lane, voice
 from app.telephony import callback as callback_calls
+from app.telephony import information as information_audio
 from app.telephony.ivr import Ivr
 from app.telephony.speech import Speaker
 from app.users import admin_api as users_api
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.journal = Journal(settings.journal_dir, settings.journal_retry_seconds)
     app.state.webhook_lane = lane.make(settings.webhook_threads)
     app.state.ivr = Ivr(settings, Speaker(settings.audio_dir, settings.public_url))
+    app.state.information_audio = information_audio.Renderer(settings.audio_dir)
     app.state.sms_sender = outbox.make_sender(settings)  # tests put a recording fake here
     app.include_router(health.router)
     app.include_router(voice.router)
@@ -122,7 +124,10 @@ def serve_app() -> FastAPI:
 def _load_directory(app: FastAPI) -> Directory:
     # Reads app.state at call time, so tests can swap the session factory.
     with app.state.sessionmaker() as session:
-        return organisations.snapshot(session)
+        directory = organisations.snapshot(session)
+    # The information messages new in it become audio in the background, not in a call.
+    app.state.information_audio.ensure(directory)
+    return directory
 
 
 def _start_outbox_worker(app: FastAPI) -> outbox.OutboxWorker | None:

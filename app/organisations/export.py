@@ -1,5 +1,6 @@
 """The directory in the database, written back as the file ``hotline directory import``
-reads: organisations (hours, dated exceptions, ring mode, two-factor rule) and lines.
+reads: organisations (hours, dated exceptions, ring mode, two-factor rule), lines and
+per-country information messages.
 
 The output is canonical (each day's exception on its own, lists in their stored order,
 defaults written out), so exporting, importing the export and exporting again gives the
@@ -11,7 +12,7 @@ from typing import Any
 import yaml
 from sqlalchemy.orm import Session
 
-from app.organisations import lines, service
+from app.organisations import information, lines, service
 from app.organisations.models import NationalLine, OpeningException, Organisation
 from app.organisations.schemas import ALWAYS, WEEKDAYS, format_interval
 
@@ -20,11 +21,14 @@ HEADER = ("# The hotline's responder directory, exported by `hotline directory e
 
 
 def export_directory(session: Session) -> str:
-    """The active organisations and lines as YAML."""
+    """The active organisations, lines and information messages as YAML."""
     data: dict[str, Any] = {
         "organisations": [_organisation(org) for org in service.list_organisations(session)],
         "lines": [_line(line) for line in lines.list_lines(session)],
     }
+    messages = information.load(session)
+    if messages:  # left out when there are none, as files written before it had
+        data["information"] = information.as_file_section(messages)
     return HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 

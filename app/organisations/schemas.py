@@ -15,6 +15,7 @@ from babel import Locale
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.languages import LANGUAGES, normalise_language
+from app.messaging.segments import FOLDED_LANGUAGES, segments, sms_safe
 from app.organisations.models import RingMode, Service
 from app.routing.snapshot import DatedException
 
@@ -270,6 +271,55 @@ class LineEntry(BaseModel):
         return list(dict.fromkeys(values))
 
 
+MAX_INFORMATION_MESSAGES = 6  # a caller listens to them all before the menu comes back
+MAX_INFORMATION_SEGMENTS = 2  # each is also one SMS reply
+
+
+def _information_message(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise ValueError("a message is empty")
+    return text
+
+
+def _fits_one_reply(where: str, language: str, text: str) -> None:
+    """Measured as the SMS goes out (GSM-7 wherever the language allows it)."""
+    sent = sms_safe(text, fold_letters=language in FOLDED_LANGUAGES)
+    if segments(sent) > MAX_INFORMATION_SEGMENTS:
+        raise ValueError(f"{where}: {text[:40]!r}… is longer than {MAX_INFORMATION_SEGMENTS} "
+                         f"SMS segments ({len(text)} characters); shorten it or split it "
+                         f"in two")
+
+
+InformationMessages = Annotated[
+    list[Annotated[str, AfterValidator(_information_message)]],
+    Field(min_length=1, max_length=MAX_INFORMATION_MESSAGES)]
+
+
+def _information(value: dict[str, dict[str, list[str]]]
+                 ) -> dict[str, dict[str, list[str]]]:
+    """Country codes and languages normalised; one written twice (``kz`` and ``KZ``) is
+    refused rather than one silently winning."""
+    countries: dict[str, dict[str, list[str]]] = {}
+    for country, by_language in value.items():
+        code = _country_code(country)
+        if code in countries:
+            raise ValueError(f"country {code!r} appears twice")
+        languages: dict[str, list[str]] = {}
+        for language, messages in by_language.items():
+            try:
+                lang = _hotline_language(language)
+            except ValueError as exc:
+                raise ValueError(f"{code}: {exc}") from None
+            if lang in languages:
+                raise ValueError(f"{code}: language {lang!r} appears twice")
+            for number, text in enumerate(messages, 1):
+                _fits_one_reply(f"{code} {lang} message {number}", lang, text)
+            languages[lang] = messages
+        countries[code] = languages
+    return countries
+
+
 class DirectoryFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -277,6 +327,12 @@ class DirectoryFile(BaseModel):
     lines: list[LineEntry] = Field(default_factory=list, description="the hotline's own "
                                    "numbers; a call or text to one not listed is taken as "
                                    "before (the caller's number alone)")
+    information: Annotated[dict[str, dict[str, InformationMessages]],
+                           AfterValidator(_information)] = Field(
+        default_factory=dict, description="per country and language, the messages the "
+        "information line speaks and texts, in order: {'KZ': {'ru': ['…', '…']}}; a "
+        "country with none in the caller's language gets the generic ones. A country "
+        "listed replaces all its messages; '{}' removes them")
 
     @model_validator(mode="after")
     def _unique_ids(self) -> "DirectoryFile":

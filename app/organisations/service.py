@@ -1,7 +1,7 @@
 """Loading the responder directory into the database and reading it back as a snapshot."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
-from app.organisations import lines
+from app.organisations import information, lines
 from app.organisations.models import OpeningException, OpeningHours, Organisation, RingMode
 from app.organisations.schemas import (
     ALWAYS,
@@ -39,6 +39,7 @@ class ImportReport:
     created: list[str]
     updated: list[str]
     deactivated: list[str]
+    information: list[str] = field(default_factory=list)  # countries whose messages changed
 
 
 def read_directory_file(path: Path) -> DirectoryFile:
@@ -111,8 +112,9 @@ def import_directory(session: Session, directory: DirectoryFile,
                 org.active = False
                 deactivated.append(slug)
     lines.import_lines(session, directory.lines, replace)
+    countries = information.import_information(session, directory.information, replace)
     session.flush()
-    return ImportReport(created, updated, deactivated)
+    return ImportReport(created, updated, deactivated, countries)
 
 
 def _apply(org: Organisation, entry: OrganisationEntry) -> None:
@@ -156,7 +158,7 @@ def to_responder(org: Organisation) -> Responder:
     return Responder(
         slug=org.slug, name=org.name, country=org.country, timezone=org.timezone,
         always_open=org.always_open, is_hub=org.is_hub, priority=org.priority,
-        services=frozenset(org.services), languages=frozenset(org.languages),
+        services=frozenset(org.services), languages=tuple(org.languages),
         duty_numbers=tuple(org.duty_numbers), ring_in_order=org.ring_mode == RingMode.IN_ORDER,
         ring_on_duty=org.ring_mode == RingMode.ON_DUTY,
         hours=tuple(Interval(h.weekday, h.opens_at, h.closes_at) for h in org.hours),
@@ -169,4 +171,5 @@ def to_responder(org: Organisation) -> Responder:
 def snapshot(session: Session, now: datetime | None = None) -> Directory:
     """The active directory as an immutable snapshot for the routing engine."""
     return Directory(tuple(to_responder(org) for org in list_organisations(session)),
-                     loaded_at=now or utcnow(), lines=lines.snapshot_lines(session))
+                     loaded_at=now or utcnow(), lines=lines.snapshot_lines(session),
+                     country_information=information.load(session))

@@ -92,10 +92,13 @@ class DirectoryCache:
 def write(path: Path, directory: Directory) -> None:
     """Replace the saved snapshot whole (write aside, then rename), never half-written."""
     responders = [dataclasses.asdict(r) | {"services": sorted(r.services),
-                                           "languages": sorted(r.languages)}
+                                           "languages": list(r.languages)}
                   for r in directory.responders]
     data = {"responders": responders,
-            "lines": [dataclasses.asdict(line) for line in directory.lines]}
+            "lines": [dataclasses.asdict(line) for line in directory.lines],
+            "information": [{"country": country, "language": language, "texts": list(texts)}
+                            for (country, language), texts
+                            in directory.country_information.items()]}
     path.parent.mkdir(parents=True, exist_ok=True)
     # One file aside per process: uvicorn's workers share the folder, and with one name
     # a worker's rename could find the other's file gone, or half-written.
@@ -112,7 +115,11 @@ def read(path: Path) -> Directory:
             data = {"responders": data, "lines": []}
         return Directory(tuple(_responder(item) for item in data["responders"]),
                          lines=tuple(HotlineNumber(**item | {"languages": tuple(
-                             item["languages"])}) for item in data["lines"]))
+                             item["languages"])}) for item in data["lines"]),
+                         # Files saved before per-country information have none.
+                         country_information={
+                             (item["country"], item["language"]): tuple(item["texts"])
+                             for item in data.get("information", ())})
     except (OSError, ValueError, KeyError, TypeError):
         logger.warning("no usable saved directory snapshot", exc_info=True)
         return Directory(())
@@ -124,7 +131,7 @@ def _responder(item: dict[str, Any]) -> Responder:
     # Files saved before dated exceptions existed have none.
     exceptions = tuple(_exception(e) for e in item.pop("exceptions", ()))
     return Responder(**item | {"services": frozenset(item["services"]),
-                               "languages": frozenset(item["languages"]),
+                               "languages": tuple(item["languages"]),
                                "duty_numbers": tuple(item["duty_numbers"]), "hours": hours,
                                "exceptions": exceptions})
 

@@ -4,13 +4,19 @@ The routing engine reads only this, never the database, so it stays a pure funct
 and can keep answering from the last snapshot if the database is unreachable.
 """
 
+from bisect import bisect_right
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache, cached_property
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 DAY = timedelta(days=1)
 Span = tuple[datetime, datetime]  # [start, end) in local wall-clock time, no tzinfo
+DAY_US = 86_400_000_000
+WEEK_US = 7 * DAY_US
+T = TypeVar("T")
 
 
 @cache
@@ -40,6 +46,24 @@ class Interval:
         return (self.weekday == today and clock >= self.opens) or (
             self.weekday == yesterday and clock < self.closes
         )
+
+    def week_spans(self) -> list[tuple[int, int]]:
+        """The same hours as [start, end) microseconds since Monday 00:00, an overnight
+        shift on Sunday split at the week's end."""
+        start = self.weekday * DAY_US + _time_us(self.opens)
+        end = self.weekday * DAY_US + _time_us(self.closes) + (DAY_US if self.overnight else 0)
+        if end <= WEEK_US:
+            return [(start, end)]
+        return [(start, WEEK_US), (0, end - WEEK_US)]
+
+
+def _time_us(clock: time) -> int:
+    return ((clock.hour * 60 + clock.minute) * 60 + clock.second) * 1_000_000 + clock.microsecond
+
+
+def week_time(local: datetime) -> int:
+    """A local time as microseconds since that week's Monday 00:00."""
+    return local.weekday() * DAY_US + _time_us(local.time())
 
 
 @dataclass(frozen=True)
@@ -99,7 +123,7 @@ class Responder:
     is_hub: bool
     priority: int
     services: frozenset[str]
-    languages: frozenset[str]
+    languages: tuple[str, ...]  # in the directory's order: the first is its main language
     duty_numbers: tuple[str, ...]
     ring_in_order: bool = False  # duty numbers one after another, not all at once
     ring_on_duty: bool = False  # the on-duty operators' phones, else the duty numbers
@@ -110,8 +134,8 @@ class Responder:
 
     def is_open(self, at: datetime) -> bool:
         local = at.astimezone(zone(self.timezone))
-        if not self.exceptions:  # the common case, kept as cheap as it was
-            return self.always_open or any(interval.contains(local) for interval in self.hours)
+        if not self.exceptions:  # the common case, kept cheap
+            return self.always_open or self.open_in_week(week_time(local))
         wall = local.replace(tzinfo=None)
         return any(start <= wall < end for day in (wall.date() - DAY, wall.date())
                    for start, end in self._shifts(day))
@@ -143,6 +167,24 @@ class Responder:
             if any(start <= wall < end for start, end in self._closures(day)):
                 return self._by_day[day]
         return self._by_day.get(wall.date())
+
+    def open_in_week(self, moment: int) -> bool:
+        """Whether the weekly ``hours`` hold ``moment`` (``week_time`` of the local time);
+        exceptions and ``always_open`` are the caller's to check."""
+        starts, ends = self._week
+        i = bisect_right(starts, moment) - 1
+        return i >= 0 and moment < ends[i]
+
+    @cached_property
+    def _week(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        # Merged, so one bisection answers: routing asks this of every candidate per call.
+        merged: list[list[int]] = []
+        for start, end in sorted(s for i in self.hours for s in i.week_spans()):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        return tuple(s for s, _ in merged), tuple(e for _, e in merged)
 
     @cached_property
     def _by_day(self) -> dict[date, DatedException]:
@@ -190,6 +232,13 @@ class Directory:
     responders: tuple[Responder, ...]
     loaded_at: datetime | None = None
     lines: tuple[HotlineNumber, ...] = ()
+    # (country, language) -> the information line's messages for callers there, in order
+    country_information: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+
+    def information(self, country: str | None, language: str) -> tuple[str, ...]:
+        """The country's own information messages in this language; () when it has none,
+        and the generic ones apply."""
+        return self.country_information.get((country or "", language), ())
 
     def line(self, number: str | None) -> HotlineNumber | None:
         """The national line with this E.164 number, if it is one; None for anything else
@@ -202,3 +251,45 @@ class Directory:
 
     def by_organisation_id(self, organisation_id: int) -> Responder | None:
         return next((r for r in self.responders if r.organisation_id == organisation_id), None)
+
+    def remember(self, key: Hashable, build: Callable[[], T]) -> T:
+        """``build()``, kept for this snapshot under ``key``: for what depends only on the
+        directory and the key (routing's order per caller country, language and need), so
+        each call does not sort the whole directory again. A new snapshot starts empty."""
+        memo = self._memo
+        known = memo.get(key, _MISSING)  # one read: another thread may clear it meanwhile
+        if known is not _MISSING:
+            return cast(T, known)
+        value = build()  # two threads may both build it: the same value, no lock needed
+        if len(memo) >= MEMO_LIMIT:  # bounded: countries and languages are many
+            memo.clear()
+        memo[key] = value
+        return value
+
+    @cached_property
+    def _memo(self) -> dict[Hashable, Any]:
+        return {}
+
+
+MEMO_LIMIT = 4096
+_MISSING = object()
+
+
+class OpenAt:
+    """``Responder.is_open`` at one moment for many responders, each time zone's clock
+    read once rather than once per responder."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+        self._clocks: dict[str, int] = {}
+
+    def __call__(self, responder: Responder) -> bool:
+        if responder.exceptions:
+            return responder.is_open(self.at)
+        if responder.always_open:
+            return True
+        moment = self._clocks.get(responder.timezone)
+        if moment is None:
+            moment = week_time(self.at.astimezone(zone(responder.timezone)))
+            self._clocks[responder.timezone] = moment
+        return responder.open_in_week(moment)
