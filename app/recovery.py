@@ -112,7 +112,7 @@ def _apply_message(session: Session, app: FastAPI, record: Record, at: datetime)
         sid=record["sid"], from_=crypto.decrypt(settings.encryption_key, record["number"]),
         body=crypto.decrypt(settings.encryption_key, record["body"]),
         from_country=record.get("from_country"), opt_out_type=record.get("opt_out_type"),
-        to=record.get("to"))
+        to=record.get("to"), media=record.get("media", 0))
     # The caller already had the journal's short reply; the intake's own goes out by SMS.
     intake.handle(session, settings, _directory(app), inbound, at, reply_later=True)
 

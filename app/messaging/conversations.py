@@ -1,8 +1,13 @@
 """Storing conversations: numbers only encrypted, bodies only encrypted, both erasable.
 
 Never commits: the webhook or worker that calls these owns the transaction.
+
+What we send is stored as sent: a reply goes through ``for_channel`` (by SMS in GSM-7
+wherever the language allows, see ``app.messaging.segments.sms_safe``) before it is
+recorded, so the operator's thread shows the very text the caller got.
 """
 
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.cases import service as cases
-from app.cases.models import CallbackRequest, Case, Channel
+from app.cases.models import CallbackRequest, Case, Channel, Contact, ContactOutcome
 from app.config import Settings
 from app.messaging.models import (
     Author,
@@ -23,8 +28,10 @@ from app.messaging.models import (
     OutboxKind,
     OutboxStatus,
 )
+from app.messaging.segments import FOLDED_LANGUAGES, sms_safe
 from app.monitoring import metrics
 from app.privacy import crypto
+from app.privacy.pseudonym import ANONYMOUS_PREFIX
 from app.telephony.models import WebhookReply
 
 OPEN_OUTBOX = (OutboxStatus.PENDING, OutboxStatus.SENDING)
@@ -44,6 +51,26 @@ def current(session: Session, pseudonym: str, channel: Channel) -> Conversation 
         .where(Conversation.caller_pseudonym == pseudonym, Conversation.channel == channel,
                Conversation.state.not_in([ConversationState.ERASED, ConversationState.CLOSED]))
         .order_by(Conversation.created_at.desc()).limit(1)).one_or_none()
+
+
+def latest(session: Session, pseudonym: str, channel: Channel) -> Conversation | None:
+    """The caller's most recent conversation on this channel, in whatever state."""
+    return session.scalars(
+        select(Conversation)
+        .where(Conversation.caller_pseudonym == pseudonym, Conversation.channel == channel)
+        .order_by(Conversation.created_at.desc()).limit(1)).one_or_none()
+
+
+def for_channel(body: str, channel: Channel, language: str | None) -> str:
+    """The text as it is sent: by SMS through ``sms_safe`` (Turkic letters folded only for
+    a reply in a Turkic Latin language); on WhatsApp, which has no segments, as written."""
+    if channel is not Channel.SMS:
+        return body
+    return sms_safe(body, fold_letters=language in FOLDED_LANGUAGES)
+
+
+def outgoing(conversation: Conversation, body: str) -> str:
+    return for_channel(body, conversation.channel, conversation.language)
 
 
 def start(session: Session, *, sid: str, channel: Channel, pseudonym: str,
@@ -110,7 +137,11 @@ def set_opted_out(session: Session, conversation: Conversation, at: datetime | N
 def erase_caller(session: Session, pseudonym: str, now: datetime) -> int:
     """The erase word: every message body and contact detail of this caller, gone now.
 
-    The anonymised case fields stay. Returns how many conversations were touched.
+    The anonymised case fields stay, under a fresh random pseudonym: the caller's next
+    message starts a new conversation and case as if they had never written, and no
+    operator sees it linked to the erased ones (``cases.search.earlier_cases``). A block
+    keeps the pseudonym it was made for, and so do the contacts it turned away. Returns
+    how many contacts were forgotten (0: nothing was left of this caller).
     """
     ids = list(session.scalars(select(Conversation.id)
                                .where(Conversation.caller_pseudonym == pseudonym)))
@@ -126,7 +157,21 @@ def erase_caller(session: Session, pseudonym: str, now: datetime) -> int:
     _cancel_outbox(session, ids)
     session.execute(update(CallbackRequest).where(CallbackRequest.case_id.in_(
         select(Case.id).where(Case.caller_pseudonym == pseudonym))).values(number_encrypted=None))
-    return len(ids)
+    return _forget_pseudonym(session, pseudonym)
+
+
+def _forget_pseudonym(session: Session, pseudonym: str) -> int:
+    """Move the caller's conversations, contacts and cases to one fresh random pseudonym
+    (prefixed like a withheld number's: it matches no number ever again); they still
+    count as one person in the statistics."""
+    forgotten = ANONYMOUS_PREFIX + secrets.token_hex(29)
+    session.execute(update(Conversation).where(Conversation.caller_pseudonym == pseudonym)
+                    .values(caller_pseudonym=forgotten))
+    session.execute(update(Case).where(Case.caller_pseudonym == pseudonym)
+                    .values(caller_pseudonym=forgotten))
+    return session.execute(update(Contact).where(
+        Contact.caller_pseudonym == pseudonym, Contact.outcome != ContactOutcome.BLOCKED)
+        .values(caller_pseudonym=forgotten)).rowcount
 
 
 def pending_replies(session: Session, case_id: uuid.UUID) -> int:
@@ -226,9 +271,9 @@ def queue_reply(session: Session, settings: Settings, case: Case, body: str, now
 def send_later(session: Session, settings: Settings, conversation: Conversation, body: str,
                now: datetime, author: Author) -> Outbox:
     """Record an outgoing message and hand it to the outbox, which sends it by the REST
-    API (not in a webhook's TwiML)."""
+    API (not in a webhook's TwiML); recorded as it will be sent."""
     message = record(session, conversation, settings, direction=Direction.OUT,
-                     author=author, body=body, now=now)
+                     author=author, body=outgoing(conversation, body), now=now)
     outbox = Outbox(message_id=message.id, conversation_id=conversation.id,
                     status=OutboxStatus.PENDING, next_attempt_at=now, created_at=now)
     session.add(outbox)

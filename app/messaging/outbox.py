@@ -7,6 +7,10 @@ mid-send the lease lapses and another pass sends it. That makes delivery
 at-least-once: a crash in the instant after Twilio accepted a message and before we
 recorded it can send it twice, which is better for a person waiting for an answer than
 never.
+
+A reply is sent exactly as stored: it was rendered for its channel (GSM-7 where the
+language allows) when it was queued (``conversations.send_later``), so the case's thread
+shows what the caller got.
 """
 
 import logging

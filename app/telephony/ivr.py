@@ -4,6 +4,7 @@ Every <Gather> is followed by a <Redirect> to the same step without digits, whic
 step reads as silence: it repeats once, then takes the first (safest) choice.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
@@ -16,7 +17,8 @@ from app.config import Settings
 from app.languages import LANGUAGES
 from app.pipeline import DialPlan
 from app.routing.engine import Candidate, Reopening
-from app.routing.needs import NEED_LABELS, Need
+from app.routing.needs import Need
+from app.telephony import information
 from app.telephony.speech import Speaker
 from app.telephony.voices import VOICES, Mode
 
@@ -25,6 +27,7 @@ MORE_DIGIT = "9"
 NEED_KEYS = {"1": (Need.DANGER, False), "2": (Need.LEGAL_AID, False),
              "3": (Need.INFORMATION, False), "4": (Need.OTHER, False), "5": (Need.DANGER, True)}
 SILENT_NEED = "1"  # a caller who cannot press anything may be in danger: connect them
+WHISPER_PROBE = "whisper_accept"  # rendered (or recorded) with the rest of the whisper
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,16 @@ class Ivr:
 
     # --- information line -----------------------------------------------------------
 
-    def information(self, language: str, country: str | None, attempt: int) -> VoiceResponse:
+    def information(self, language: str, country: str | None, attempt: int,
+                    messages: Sequence[str] = ()) -> VoiceResponse:
+        """The country's own ``messages`` from the directory when it has them in this
+        language (and they can be spoken in it), else the generic ones; the emergency
+        number always."""
         response = VoiceResponse()
         gather = self._gather(response, self.url("/info", lang=language, t=attempt), timeout=8)
-        for key in countries.information_prompts(country):
-            self.speaker.speak(gather, language, key)
+        if not information.speak(self.speaker, gather, language, messages):
+            for key in countries.information_prompts(country):
+                self.speaker.speak(gather, language, key)
         self.speaker.speak(gather, language, "emergency",
                            number=countries.emergency_number(country))
         self.speaker.speak(gather, language, "info_menu")
@@ -123,21 +131,34 @@ class Ivr:
         response.append(dial)
         return response
 
-    def whisper(self, responder_languages: frozenset[str], caller_language: str | None,
+    def whisper(self, responder_languages: Sequence[str], caller_language: str | None,
                 need: Need | None, child: bool, contact_id: str, attempt: int
                 ) -> VoiceResponse:
-        """What the responder hears before accepting: no caller details but language, need."""
-        language = whisper_language(responder_languages)
+        """What the responder hears before accepting: no caller details but language, need;
+        in their organisation's language, as audio where Twilio has no voice for it."""
+        language = whisper_language(responder_languages, self.speaker)
         response = VoiceResponse()
         gather = Gather(num_digits=1, timeout=8,
                         action=self.url("/whisper/accept", c=contact_id, attempt=attempt))
-        self.speaker.say(gather, language, "whisper",
-                         language=language_name(caller_language, language),
-                         need=i18n.gettext(language, NEED_LABELS[need or Need.OTHER]))
+        keys = ["whisper_intro"]
+        if caller_language in LANGUAGES:
+            keys.append(f"whisper_language-{caller_language}")
+        keys.append(f"whisper_need-{(need or Need.OTHER).value}")
         if child:
-            self.speaker.say(gather, language, "whisper_child")
+            keys.append("whisper_child")
+        for key in [*keys, "whisper_accept"]:
+            self.speaker.speak(gather, language, key)
         response.append(gather)
         response.hangup()  # no key pressed: declined, the caller's side tries the next one
+        return response
+
+    def whisper_gone(self, responder_languages: Sequence[str]) -> VoiceResponse:
+        """The responder's leg of a call the hotline does not know: one sentence, then
+        hang up (never the hub's <Dial>, which would ring a second responder for nobody)."""
+        response = VoiceResponse()
+        self.speaker.speak(response, whisper_language(responder_languages, self.speaker),
+                           "whisper_gone")
+        response.hangup()
         return response
 
     # --- nobody reached -------------------------------------------------------------
@@ -188,9 +209,14 @@ def language_pages(country: str | None, first: tuple[str, ...] = ()
     return [likely] + [tuple(rest[i:i + PAGE_SIZE]) for i in range(0, len(rest), PAGE_SIZE)]
 
 
-def whisper_language(responder_languages: frozenset[str]) -> str:
-    spoken = [code for code, voice in VOICES.items() if voice.mode is Mode.SAY]
-    return next((code for code in spoken if code in responder_languages), "en")
+def whisper_language(languages: Sequence[str], speaker: Speaker | None = None) -> str:
+    """The organisation's first language the line speaks in that language itself: with
+    Twilio's voice, or (given a speaker) from whisper audio; else English."""
+    for code in languages:
+        if code in VOICES and (VOICES[code].mode is Mode.SAY or (
+                speaker is not None and speaker.can_speak(code, WHISPER_PROBE))):
+            return code
+    return "en"
 
 
 def language_name(code: str | None, in_language: str) -> str:

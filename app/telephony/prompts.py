@@ -2,8 +2,9 @@
 
 Keys name the audio files (``/audio/<lang>/<key>.wav``) for languages Twilio cannot
 speak. A prompt with a ``{digit}`` or ``{number}`` placeholder becomes one audio file
-per value (``lang_option-3``, ``emergency-112``), so a recording never has to be
-spliced from words whose order differs between languages.
+per value (``lang_option-3``, ``emergency-112``), and a sentence that varies in more
+than a number is one key per value (``whisper_language-kk``), so a recording never has
+to be spliced from words whose order differs between languages.
 """
 
 from app.i18n import N_
@@ -33,6 +34,9 @@ PROMPTS: dict[str, str] = {
     "callback_confirmed": N_("Thank you. Someone will call you back. "
                              "If it is not safe to talk, hang up."),
     "callback_declined": N_("We will not call you. You can call us again at any time."),
+    # The caller pressed 1 but their number is withheld or not one (never stored as sent).
+    "callback_impossible": N_("Sorry, we cannot call back the number you are calling from. "
+                              "You can call us again at any time."),
     "emergency": N_("In an emergency, call {number}."),
     "goodbye": N_("Take care. Goodbye."),
     "info_rights": N_("Keep your passport and documents yourself. "
@@ -46,8 +50,33 @@ PROMPTS: dict[str, str] = {
     "info_menu": N_("To speak to someone, press 1. To hear this again, press star."),
     "error_fallback": N_("Sorry, something went wrong. We are connecting you to our "
                          "regional centre."),
-    "whisper": N_("Hotline call in {language}. Need: {need}. Press 1 to accept."),
+    # The whisper a responder hears before accepting, in their organisation's language:
+    # whole sentences, one per caller language and per need, so each can be an audio file
+    # and word order stays natural in every language.
+    "whisper_intro": N_("Hotline call."),
+    "whisper_language-ru": N_("The caller speaks Russian."),
+    "whisper_language-kk": N_("The caller speaks Kazakh."),
+    "whisper_language-ky": N_("The caller speaks Kyrgyz."),
+    "whisper_language-tg": N_("The caller speaks Tajik."),
+    "whisper_language-uz": N_("The caller speaks Uzbek."),
+    "whisper_language-tk": N_("The caller speaks Turkmen."),
+    "whisper_language-prs": N_("The caller speaks Dari."),
+    "whisper_language-ps": N_("The caller speaks Pashto."),
+    "whisper_language-fa": N_("The caller speaks Persian."),
+    "whisper_language-az": N_("The caller speaks Azerbaijani."),
+    "whisper_language-tr": N_("The caller speaks Turkish."),
+    "whisper_language-en": N_("The caller speaks English."),
+    "whisper_need-danger": N_("Need: immediate danger."),
+    "whisper_need-shelter": N_("Need: a safe place to stay."),
+    "whisper_need-legal_aid": N_("Need: legal help."),
+    "whisper_need-psychosocial": N_("Need: psychological support."),
+    "whisper_need-medical": N_("Need: medical help."),
+    "whisper_need-information": N_("Need: information."),
+    "whisper_need-other": N_("Need: something else."),
     "whisper_child": N_("A child may be involved."),
+    "whisper_accept": N_("Press 1 to accept."),
+    # To a responder whose leg names a call the hotline does not know (over, or never was).
+    "whisper_gone": N_("This call is no longer available."),
     # To a blocked caller, then the line hangs up: it must not say they are blocked.
     "unavailable": N_("This line cannot take your call."),
     # A masked call-back, first words to the caller: whoever picks up may not be the caller,
@@ -63,9 +92,9 @@ PROMPTS: dict[str, str] = {
     "callback_gone": N_("This call-back is no longer possible: it is done or its number "
                         "was erased."),
 }
-# Heard by responders and operators, in a language Twilio speaks: never rendered to audio.
-TTS_ONLY = frozenset({"whisper", "callback_whisper", "callback_not_safe",
-                      "callback_unreached", "callback_gone"})
+# Heard by operators calling back, in a language Twilio speaks: never rendered to audio.
+TTS_ONLY = frozenset({"callback_whisper", "callback_not_safe", "callback_unreached",
+                      "callback_gone"})
 
 MENU_DIGITS = tuple(str(d) for d in range(1, 10))
 
@@ -89,7 +118,10 @@ def audio_name(key: str, params: dict[str, str]) -> str:
 
 
 def parse_audio_name(name: str) -> tuple[str, dict[str, str]]:
-    """``lang_option-3`` -> (``lang_option``, {digit: 3}); the inverse of audio_name."""
+    """``lang_option-3`` -> (``lang_option``, {digit: 3}); the inverse of audio_name.
+    A key that names a variant itself (``whisper_language-kk``) has no parameters."""
+    if name in PROMPTS:
+        return name, {}
     key, _, value = name.partition("-")
     if not value:
         return key, {}

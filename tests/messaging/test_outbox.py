@@ -18,6 +18,7 @@ from app.cases.models import Case
 from app.messaging import conversations, outbox
 from app.messaging.models import Outbox, OutboxStatus
 from app.messaging.outbox import SendError, TwilioSmsSender
+from app.messaging.segments import segments
 from tests.conftest import WEEKDAY_MORNING, make_settings
 from tests.messaging.texting import FakeSender, Texter
 from tests.twilio import post
@@ -269,3 +270,23 @@ def test_twilio_errors_are_classified(status, code, retryable):
     assert raised.value.retryable is retryable
     assert raised.value.opted_out is (code == 21610)
     assert NUMBER not in str(raised.value)
+
+
+def test_an_operators_reply_goes_in_gsm7_where_it_saves_and_the_thread_shows_it_so(
+        app, client, settings, session):
+    t = Texter(client, settings, "+905300000402")
+    for body in ("Merhaba, yardıma ihtiyacım var", "2", "2"):
+        t.send(body)
+    case = session.scalars(select(Case)).one()
+    typed = ("Merhaba, size yardım edeceğiz. Şu an neredesiniz? Güvende misiniz? "
+             "Lütfen bize yazın, hemen cevap veririz.")  # two UCS-2 segments as typed
+    conversations.queue_reply(session, settings, case, typed, T0)
+    session.commit()
+    sender = FakeSender()
+    deliver(app, sender, settings, T0)
+    [sent] = sender.sent
+    assert sent.body == ("Merhaba, size yardim edecegiz. Su an neredesiniz? Güvende misiniz? "
+                         "Lütfen bize yazin, hemen cevap veririz.")
+    assert segments(sent.body) == 1
+    thread = conversations.thread(session, settings, case, case.organisation_id)
+    assert thread[-1].body == sent.body  # what the operator sees is what was sent

@@ -7,11 +7,13 @@ from app import countries
 from app.cases.models import Case, CasePriority, Channel, Contact, ContactOutcome
 from app.languages import LANGUAGES
 from app.messaging import texts
+from app.messaging.conversations import for_channel
+from app.messaging.keywords import Keyword, keyword_of
 from app.messaging.models import Conversation, ConversationState, Direction, Message
-from app.messaging.segments import segments
+from app.messaging.segments import TURKIC_LETTERS, segments
 from app.organisations.models import Organisation
 from app.routing.needs import Need
-from tests.messaging.texting import Texter
+from tests.messaging.texting import Texter, by_sms
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 
@@ -46,12 +48,11 @@ def only_case(session) -> Case:
 def test_whole_intake_in_each_language(client, settings, session, language):
     number, first = FIRST_MESSAGES[language]
     t = Texter(client, settings, number)
-    assert t.send(first) == texts.text(language, "need")
-    assert t.send("1") == texts.text(language, "child")
+    assert t.send(first) == by_sms(language, "need")
+    assert t.send("1") == by_sms(language, "child")
     country = session.scalars(select(Conversation.caller_country)).one()
     confirmed = t.send("1")
-    assert confirmed == texts.text(language, "confirmed",
-                                   number=countries.emergency_number(country))
+    assert confirmed == by_sms(language, "confirmed", number=countries.emergency_number(country))
     assert countries.emergency_number(country) in confirmed
     assert all(segments(reply) <= 2 for reply in t.replies)
     case = only_case(session)
@@ -70,25 +71,36 @@ def test_every_need_is_queued_with_its_priority(client, settings, session, digit
                                                 priority):
     t = Texter(client, settings, "+77010000102")
     t.send("Сәлеметсіз бе, маған көмек керек")
-    t.send(digit)
+    t.send_all(digit)  # information (3) comes as several messages
     case = only_case(session)
     assert (case.need, case.priority) == (need, priority)  # queued as soon as the need is known
     t.send("2")  # no child
     assert only_case(session).priority == priority
 
 
-def test_unsure_language_gets_a_numbered_menu_in_those_languages(client, settings, session):
+def numbered(messages: list[str]) -> dict[str, str]:
+    """The menu's numbers and what they stand for, from all its messages."""
+    return dict(line.split(" ", 1) for text in messages for line in text.splitlines()
+                if line.split(" ", 1)[0].isdecimal())
+
+
+def test_unsure_language_gets_a_menu_that_says_how_to_choose(client, settings, session):
     t = Texter(client, settings, "+992900000102")
-    menu = t.send("1")
-    lines = menu.splitlines()
-    assert lines[:2] == ["1 Тоҷикӣ", "2 Русский"]  # Tajikistan's languages first
-    assert len(lines) == len(LANGUAGES) and segments(menu) <= 2
-    assert t.send("2") == texts.text("ru", "need")
+    menu = t.send_all("1")
+    # How to choose comes first, in Tajikistan's languages, then those languages first.
+    assert menu[0].splitlines()[:4] == [texts.text("tg", "choose_language"),
+                                        texts.text("ru", "choose_language"),
+                                        "1 Тоҷикӣ", "2 Русский"]
+    assert any(texts.text("en", "choose_language") in message for message in menu)
+    assert sorted(map(int, numbered(menu))) == list(range(1, len(LANGUAGES) + 1))
+    assert all(segments(message) <= 2 for message in menu)
+    english = next(n for n, name in numbered(menu).items() if name == "English")
+    assert t.send(english) == texts.text("en", "need")
 
 
 def test_menu_also_accepts_a_message_in_a_language(client, settings):
     t = Texter(client, settings, "+992900000103")
-    t.send("?")
+    t.send_all("?")
     assert t.send("Мне нужна помощь, пожалуйста") == texts.text("ru", "need")
 
 
@@ -101,8 +113,8 @@ def test_persian_digits_choose_from_the_menus(client, settings, session):
 
 def test_nobody_is_stuck_in_a_menu(client, settings, session):
     t = Texter(client, settings, "+992900000104")
-    t.send("1")
-    assert t.send("...") == t.replies[0]  # the menu once more
+    menu = t.send_all("1")
+    assert t.send_all("...") == menu  # the menu once more
     assert t.send("...") == texts.text("tg", "need")  # then the first language
     assert t.send("they took my phone") == texts.text("tg", "need")
     assert t.send("please") == texts.text("tg", "child")  # then "other", read by a person
@@ -112,13 +124,12 @@ def test_nobody_is_stuck_in_a_menu(client, settings, session):
 def test_lang_keyword_switches_language_at_any_time(client, settings, session):
     t = Texter(client, settings, "+77010000103")
     t.send("Сәлеметсіз бе, маған көмек керек")
-    menu = t.send("тіл")  # the Kazakh keyword, in lower case
-    assert menu.splitlines()[0] == "1 Қазақша"
+    menu = numbered(t.send_all("тіл"))  # the Kazakh keyword, in lower case
+    assert (menu["1"], menu["2"]) == ("Қазақша", "Русский")
     assert t.send("2") == texts.text("ru", "need")
     t.send("2")
     t.send("2")
-    menu = t.send("LANG")
-    english = next(line.split()[0] for line in menu.splitlines() if line.endswith("English"))
+    english = next(n for n, name in numbered(t.send_all("LANG")).items() if name == "English")
     assert t.send(english) == texts.text("en", "confirmed", number="112")  # no second intake
     assert only_case(session).need is Need.LEGAL_AID
 
@@ -127,9 +138,13 @@ def test_help_lists_the_keywords_in_the_callers_language(client, settings):
     t = Texter(client, settings, "+905300000102")
     t.send("Merhaba, yardıma ihtiyacım var")
     reply = t.send("HELP")
-    assert reply == texts.help_text("tr", "112")
-    assert texts.keyword("tr", texts.LANG_KEYWORD) in reply
-    assert texts.keyword("tr", texts.ERASE_KEYWORD) in reply
+    assert reply == for_channel(texts.help_text("tr", "112"), Channel.SMS, "tr")
+    # The keywords as the reply spells them (in GSM-7: DIL, SIL) work when typed back.
+    lang = texts.keyword("tr", texts.LANG_KEYWORD).translate(TURKIC_LETTERS)
+    erase = texts.keyword("tr", texts.ERASE_KEYWORD).translate(TURKIC_LETTERS)
+    assert lang in reply and erase in reply
+    assert (keyword_of(lang, [], None), keyword_of(erase, [], None)) == (Keyword.LANG,
+                                                                         Keyword.ERASE)
 
 
 def test_later_messages_append_to_the_same_case_without_auto_replies(client, settings,

@@ -4,14 +4,15 @@ import logging
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.cases.models import Case
-from app.messaging import conversations, outbox
+from app.cases.search import earlier_cases
+from app.messaging import conversations, outbox, texts
 from app.messaging.models import Conversation, ConversationState, Message, Outbox, OutboxStatus
 from app.privacy import crypto
 from tests.conftest import WEEKDAY_MORNING
-from tests.messaging.texting import FakeSender, Texter
+from tests.messaging.texting import FakeSender, Texter, by_sms
 from tests.telephony.test_voice_safety import dump_all_tables
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
@@ -57,7 +58,7 @@ def test_erase_word_deletes_bodies_and_number_at_once_and_stops_replies(client, 
     case = the_case(session)
     pending = conversations.queue_reply(session, settings, case, "Мы вам напишем", WEEKDAY_MORNING)
     session.commit()
-    assert t.send("жою") is None  # the Kazakh erase word
+    assert t.send("жою") == texts.text("kk", "erased")  # the Kazakh erase word, confirmed
     session.expire_all()
     conversation = session.scalars(select(Conversation)).one()
     assert conversation.number_encrypted is None and conversation.state is ConversationState.ERASED
@@ -74,8 +75,44 @@ def test_erase_word_deletes_bodies_and_number_at_once_and_stops_replies(client, 
 def test_configured_erase_word_works_too(app, client, settings, session):
     app.state.settings = settings.model_copy(update={"sms_erase_words": ["Pineapple"]})
     t = intake(client, app.state.settings)
-    assert t.send("pineapple!") is None
+    assert t.send("pineapple!") == texts.text("kk", "erased")
     assert session.scalars(select(Conversation)).one().state is ConversationState.ERASED
+
+
+def test_the_erase_confirmation_is_sent_once_and_kept_with_nothing_erased(client, settings,
+                                                                         session):
+    t = intake(client, settings)
+    messages = session.scalar(select(func.count()).select_from(Message))
+    assert t.send("ERASE") == texts.text("kk", "erased")  # in the conversation's language
+    session.expire_all()
+    # Not a message of the erased conversation, nor queued to send: only the webhook's
+    # answer, kept for Twilio's retries under a hash of the message's SID.
+    assert session.scalar(select(func.count()).select_from(Message)) == messages
+    assert session.scalar(select(func.count()).select_from(Outbox)) == 0
+    assert t.resend("ERASE") == texts.text("kk", "erased")  # Twilio retrying: same answer
+    assert t.send("ERASE") is None  # nothing is left to erase: no second confirmation
+
+
+def test_after_erasing_the_next_message_starts_afresh_and_unlinked(client, settings, session):
+    t = intake(client, settings)
+    erased_case = the_case(session)
+    t.send("жою")
+    assert t.send(FIRST) == texts.text("kk", "need")  # the language detected again, no menu
+    t.send("2")
+    session.expire_all()
+    new_case = session.scalars(select(Case).where(Case.id != erased_case.id)).one()
+    assert new_case.caller_pseudonym != session.get(Case, erased_case.id).caller_pseudonym
+    assert earlier_cases(session, new_case) == []  # the operator sees no erased history
+    by_state = {c.state: c for c in session.scalars(select(Conversation))}
+    old, new = by_state[ConversationState.ERASED], by_state[ConversationState.CHILD]
+    assert new.case_id == new_case.id and old.caller_pseudonym != new.caller_pseudonym
+
+
+def test_the_erase_word_is_answered_in_its_own_language_before_any_is_chosen(client,
+                                                                             settings):
+    t = Texter(client, settings, "+905300000201")
+    t.send_all("?")  # the language menu: no language yet
+    assert t.send("sil") == by_sms("tr", "erased")  # Turkish SİL, in GSM-7
 
 
 def test_stop_is_recorded_on_the_case_and_nothing_is_sent_until_start(client, settings,

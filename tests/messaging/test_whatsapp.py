@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.cases.models import Case, Channel, Contact
-from app.messaging import conversations, outbox, simulate
+from app.messaging import conversations, outbox, simulate, texts
 from app.messaging.models import Conversation, ConversationState, Message, Outbox
 from app.organisations.models import Organisation
 from app.privacy import crypto
@@ -116,7 +116,7 @@ def test_one_number_on_sms_and_whatsapp_is_one_person_with_a_conversation_on_eac
     rows = session.scalars(select(Conversation).order_by(Conversation.channel)).all()
     assert [c.channel for c in rows] == [Channel.SMS, Channel.WHATSAPP]
     assert rows[0].caller_pseudonym == rows[1].caller_pseudonym
-    assert whatsapp.send("ERASE") is None
+    assert whatsapp.send("ERASE") == texts.text("kk", "erased")  # confirmed once, on WhatsApp
     session.expire_all()
     for conversation in session.scalars(select(Conversation)):
         assert conversation.state is ConversationState.ERASED
@@ -187,3 +187,15 @@ def test_a_whatsapp_message_journalled_in_an_outage_is_replayed_and_answered_on_
         assert contact.channel is Channel.WHATSAPP and contact.language == "ru"
         assert session.scalars(select(Conversation)).one().channel is Channel.WHATSAPP
         assert session.scalar(select(func.count()).select_from(Outbox)) == 1
+
+
+def test_whatsapp_replies_keep_every_letter_and_a_voice_note_is_asked_for_words(
+        client, settings, session):
+    """No segments on WhatsApp: Turkish keeps its letters, the menu is one message."""
+    whatsapp = WhatsAppTexter(client, settings, "+905300000901")
+    assert whatsapp.send("Merhaba, yardıma ihtiyacım var") == texts.text("tr", "need")
+    assert whatsapp.send("", NumMedia="1", MediaContentType0="audio/ogg",
+                         MediaUrl0="https://api.twilio.com/x/Media/ME1") == texts.text("tr",
+                                                                                      "media")
+    assert session.scalars(select(Contact)).one().media == 1
+    assert len(WhatsAppTexter(client, settings, OTHER_NUMBER).send_all("?")) == 1

@@ -3,6 +3,9 @@
 import itertools
 from dataclasses import dataclass, field
 
+from app.cases.models import Channel
+from app.messaging import texts
+from app.messaging.conversations import for_channel
 from app.messaging.outbox import SendError
 from tests.twilio import new_call_sid, post, twiml
 
@@ -11,6 +14,11 @@ _sids = itertools.count(1)
 
 def new_message_sid() -> str:
     return f"SM{next(_sids):032x}"
+
+
+def by_sms(language: str, key: str, **params: str) -> str:
+    """A catalog reply as it goes out by SMS (GSM-7 where the language allows)."""
+    return for_channel(texts.text(language, key, **params), Channel.SMS, language)
 
 
 @dataclass
@@ -34,13 +42,23 @@ class Texter:
 
     def resend(self, body: str, **extra: str) -> str | None:
         """Twilio retrying the last webhook, same MessageSid."""
-        response = twiml(post(self.client, self.settings, "/twilio/sms",
-                              self.params(body, self.last_sid, **extra)))
-        messages = response.findall("Message")
-        assert len(messages) <= 1, response.text
-        reply = messages[0].text if messages else None
+        messages = self._post(body, **extra)
+        assert len(messages) <= 1, messages
+        reply = messages[0] if messages else None
         self.replies.append(reply)
         return reply
+
+    def send_all(self, body: str, **extra: str) -> list[str]:
+        """Text the hotline; returns every message of the reply, in order."""
+        self.last_sid = new_message_sid()
+        messages = self._post(body, **extra)
+        self.replies.extend(messages)
+        return messages
+
+    def _post(self, body: str, **extra: str) -> list[str]:
+        response = twiml(post(self.client, self.settings, "/twilio/sms",
+                              self.params(body, self.last_sid, **extra)))
+        return [message.text or "" for message in response.findall("Message")]
 
 
 @dataclass
