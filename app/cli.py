@@ -6,7 +6,7 @@ import getpass
 import json
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -375,8 +375,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler  # set by every subcommand
     try:
-        return args.handler(args)
+        return handler(args)
     except ConfigurationError as exc:
         print(exc, file=sys.stderr)
         return 2

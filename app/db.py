@@ -16,7 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, exc
+from sqlalchemy import CursorResult, DateTime, Engine, MetaData, Result, create_engine, event, exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -66,6 +66,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE without RETURNING matched. ``Session.execute`` is typed
+    to return a plain ``Result``; for such statements it is always a ``CursorResult``."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 def make_engine(url: str, pool_timeout: float = 5, lock_timeout: float | None = None

@@ -95,7 +95,8 @@ def check_reachable(settings: Settings, get: Fetch = fetch) -> Check:
 
 def _is_healthz(body: str) -> bool:
     try:
-        return json.loads(body) == {"status": "ok"}
+        parsed: object = json.loads(body)
+        return parsed == {"status": "ok"}
     except ValueError:
         return False
 

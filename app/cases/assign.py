@@ -17,6 +17,7 @@ from app.cases.casework import CaseNote
 from app.cases.models import Case, CaseStatus
 from app.cases.scrub import Scrubbed, scrub
 from app.config import Settings
+from app.db import rowcount
 from app.events import bus
 from app.operator_queue import service as queue_service
 from app.privacy import crypto
@@ -69,11 +70,11 @@ def assign(session: Session, settings: Settings, user: User, case: Case, to_user
     else:
         # The same conditional UPDATE as a claim: a colleague claiming the case at this very
         # moment wins, and this assignment is refused rather than silently taking it back.
-        taken = session.execute(
+        taken = rowcount(session.execute(
             update(Case).where(Case.id == case.id,
                                Case.organisation_id == user.organisation_id,
                                queue_service.claimable(now))
-            .values(**values).execution_options(synchronize_session=False)).rowcount
+            .values(**values).execution_options(synchronize_session=False)))
         session.refresh(case)
         if taken != 1:
             raise queue_service.Conflict("claimed by another operator")

@@ -148,10 +148,16 @@ def callable_request(session: Session, user: User, case: Case, callback_id: int,
     row = _request(session, case, callback_id)
     if row.completed_at is not None or row.number_encrypted is None:
         raise NotCallable("the call-back is done or its number was erased")
+    _duty_phone(user)
+    return row
+
+
+def _duty_phone(user: User) -> str:
+    """The operator's own phone (encrypted), to be rung first; refused if there is none."""
     if not user.duty_phone_encrypted:
         raise NoDutyPhone("no phone on your duty profile: add your own phone number to it "
                           "to be rung for call-backs")
-    return row
+    return user.duty_phone_encrypted
 
 
 def start(session: Session, settings: Settings, user: User, case: Case, callback_id: int,
@@ -167,7 +173,7 @@ def start(session: Session, settings: Settings, user: User, case: Case, callback
     row.last_outcome = attempt.outcome.value  # under way: the case page says so
     audit.record(session, user, "case.callback.call", now, case_id=case.id,
                  callback_id=row.id, attempt_id=attempt.id)
-    return Dialling(attempt, crypto.decrypt(settings.encryption_key, user.duty_phone_encrypted))
+    return Dialling(attempt, crypto.decrypt(settings.encryption_key, _duty_phone(user)))
 
 
 def placed(attempt: CallbackAttempt, operator_call_sid: str) -> None:

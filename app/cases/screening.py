@@ -190,8 +190,8 @@ _NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "TA"
 def iso_countries() -> frozenset[str]:
     """The ISO 3166-1 alpha-2 country codes (and XK) a screening accepts."""
     territories = Locale("en").territories
-    return frozenset(code for code in territories
-                     if len(code) == 2 and code.isalpha()) - _NOT_COUNTRIES
+    codes = (code for code in territories if isinstance(code, str))  # babel: keys are str
+    return frozenset(code for code in codes if len(code) == 2 and code.isalpha()) - _NOT_COUNTRIES
 
 
 def _country(value: str) -> str:
@@ -212,8 +212,14 @@ def _unique_sorted(values: list[_S]) -> list[_S]:
     return sorted(values)
 
 
-def _unknown_list(enum: type[StrEnum]) -> list[StrEnum]:
-    return [UNKNOWN[enum]]
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _unknown_list(enum: type[_E]) -> list[_E]:
+    unknown = UNKNOWN[enum]
+    if not isinstance(unknown, enum):  # UNKNOWN maps each enum to one of its own members
+        raise TypeError(f"UNKNOWN[{enum.__name__}] is not a {enum.__name__}")
+    return [unknown]
 
 
 class Screening(BaseModel):

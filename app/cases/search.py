@@ -92,8 +92,8 @@ def search(session: Session, organisation_id: int, filters: Filters, *, limit: i
     return Page(rows[:limit], offset + limit if len(rows) > limit else None)
 
 
-def _dates(session: Session, query: Select[tuple[Case]], organisation_id: int,
-           filters: Filters) -> Select[tuple[Case]]:
+def _dates(session: Session, query: Select[Case], organisation_id: int,
+           filters: Filters) -> Select[Case]:
     if filters.created_from is None and filters.created_to is None:
         return query
     organisation = session.get_one(Organisation, organisation_id)

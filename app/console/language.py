@@ -134,7 +134,8 @@ def country_name(code: str | None, ui_language: str) -> str:
     if override:
         return override
     try:
-        return Locale.parse(ui_language).territories.get(code, code)
+        name: str = Locale.parse(ui_language).territories.get(code, code)  # babel: untyped
+        return name
     except UnknownLocaleError:  # pragma: no cover - CONSOLE_LANGUAGES are all known
         return code
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from babel.support import NullTranslations
 from fastapi import Request, Response
@@ -25,6 +25,8 @@ from app.console.terms import term
 from app.routing.needs import NEED_LABELS, Need
 from app.users.deps import secure_cookies
 from app.users.models import Role
+
+_R = TypeVar("_R", bound=Response)
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 # No frames, no inline script, no third-party anything. The one script (console.js, the
@@ -53,12 +55,14 @@ class Viewer:
 
 @pass_context
 def _gettext(context: Context, message: str) -> str:
-    return context["translations"].gettext(message)
+    translations: NullTranslations = context["translations"]
+    return translations.gettext(message)
 
 
 @pass_context
 def _ngettext(context: Context, singular: str, plural: str, number: int) -> str:
-    return context["translations"].ngettext(singular, plural, number)
+    translations: NullTranslations = context["translations"]
+    return translations.ngettext(singular, plural, number)
 
 
 def _environment() -> Environment:
@@ -119,6 +123,6 @@ def render(request: Request, template: str, *, viewer: Viewer | None = None,
     return harden(response)
 
 
-def harden(response: Response) -> Response:
+def harden(response: _R) -> _R:
     response.headers.update(SECURITY_HEADERS)
     return response

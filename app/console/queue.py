@@ -3,6 +3,7 @@
 import uuid
 from datetime import datetime
 from itertools import groupby
+from typing import TypedDict
 
 from babel.dates import format_timedelta
 from fastapi import APIRouter, Request, Response
@@ -10,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.cases import callbacks, work
-from app.cases.models import Case, CloseStatus
-from app.cases.screening import ReferralType
+from app.cases.models import Case, Channel, CloseStatus
+from app.cases.screening import ReferralType, Screening
 from app.console import auth, casetools, duty, flash, language, screening_form
 from app.console.callbacks import OUTCOMES as CALLBACK_OUTCOMES
 from app.console.errors import ConsoleRoute
@@ -72,8 +73,19 @@ def referral_targets(session: Session, case: Case) -> list[tuple[str, list[Organ
     return [(country, list(group)) for country, group in groupby(others, lambda o: o.country)]
 
 
+class CaseReading(TypedDict):
+    """The audited content of the case page, passed to the template as is."""
+
+    notes: list[work.NoteView]
+    screening: Screening
+    thread: list[conversations.ThreadEntry] | None
+    channel: Channel | None
+    callbacks: list[callbacks.CallbackView]
+    callback_outcomes: dict[str, str]
+
+
 def _read_case(session: Session, request: Request, user: User, case: Case, now: datetime
-               ) -> dict[str, object]:
+               ) -> CaseReading:
     """What the case page shows, each kind of content audited as the API audits it."""
     settings = request.app.state.settings
     audit.record(session, user, "case.view", now, case_id=case.id)

@@ -65,8 +65,9 @@ def caller_country(address: str, from_country_hint: str | None = None) -> Countr
     number = parse_number(address)
     if number is None:
         return CountryGuess(None, "unknown")
-    regions = [r for r in phonenumbers.region_codes_for_country_code(number.country_code)
-               if r != "001"]
+    code = number.country_code  # always set by parse(); without one there are no regions
+    regions = [] if code is None else [
+        r for r in phonenumbers.region_codes_for_country_code(code) if r != "001"]
     if phonenumbers.is_valid_number(number):
         region = phonenumbers.region_code_for_number(number)
         if region and region != "001":

@@ -420,7 +420,8 @@ def _identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
 def _rank(languages: Iterable[str], text: str) -> Ranking:
     with _LOADING:
         identifier = _identifier(tuple(sorted(languages)))
-    return identifier.rank(text)
+    ranked: Ranking = identifier.rank(text)  # py3langid ships no types
+    return ranked
 
 
 # --- decisions -------------------------------------------------------------------------

@@ -17,7 +17,7 @@ any sentence carries; they never need every word of a language.
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 # Special letters -> what a keyboard without them gives. Cyrillic: Kazakh, Kyrgyz, Tajik,
 # Uzbek letters to Russian ones (ё too, which many type as е). Latin: every diacritic off.
@@ -31,7 +31,7 @@ ARABIC_FOLD = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ټ": "ت", "ډ
 STEM = 5  # markers this long also match as the start of a word (паспортымды, ресейдемин)
 
 
-def _words(fold: dict[int, str], text: str) -> frozenset[str]:
+def _words(fold: Mapping[int, str | int | None], text: str) -> frozenset[str]:
     return frozenset(text.lower().translate(fold).split())
 
 

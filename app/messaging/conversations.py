@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from app import db
 from app.cases import service as cases
 from app.cases.models import CallbackRequest, Case, Channel, Contact, ContactOutcome
 from app.config import Settings
@@ -169,9 +170,9 @@ def _forget_pseudonym(session: Session, pseudonym: str) -> int:
                     .values(caller_pseudonym=forgotten))
     session.execute(update(Case).where(Case.caller_pseudonym == pseudonym)
                     .values(caller_pseudonym=forgotten))
-    return session.execute(update(Contact).where(
+    return db.rowcount(session.execute(update(Contact).where(
         Contact.caller_pseudonym == pseudonym, Contact.outcome != ContactOutcome.BLOCKED)
-        .values(caller_pseudonym=forgotten)).rowcount
+        .values(caller_pseudonym=forgotten)))
 
 
 def pending_replies(session: Session, case_id: uuid.UUID) -> int:
@@ -232,22 +233,22 @@ class PurgeReport:
 
 def purge_expired(session: Session, settings: Settings, now: datetime) -> PurgeReport:
     """Erase numbers and bodies past their retention date; case fields stay."""
-    numbers = session.execute(update(Conversation).where(
+    numbers = db.rowcount(session.execute(update(Conversation).where(
         Conversation.number_encrypted.is_not(None), Conversation.number_purge_after < now)
-        .values(number_encrypted=None, number_purge_after=None)).rowcount
+        .values(number_encrypted=None, number_purge_after=None)))
     cutoff = now - timedelta(days=settings.message_retention_days)
-    bodies = session.execute(update(Message).where(
+    bodies = db.rowcount(session.execute(update(Message).where(
         Message.body_encrypted.is_not(None), Message.created_at < cutoff)
-        .values(body_encrypted=None, erased_at=now)).rowcount
-    callbacks = session.execute(update(CallbackRequest).where(
+        .values(body_encrypted=None, erased_at=now)))
+    callbacks = db.rowcount(session.execute(update(CallbackRequest).where(
         CallbackRequest.number_encrypted.is_not(None), CallbackRequest.purge_after < now)
-        .values(number_encrypted=None)).rowcount
-    replies = session.execute(delete(WebhookReply).where(
-        WebhookReply.created_at < now - WEBHOOK_REPLY_RETENTION)).rowcount
-    alerts = session.execute(update(Outbox).where(
+        .values(number_encrypted=None)))
+    replies = db.rowcount(session.execute(delete(WebhookReply).where(
+        WebhookReply.created_at < now - WEBHOOK_REPLY_RETENTION)))
+    alerts = db.rowcount(session.execute(update(Outbox).where(
         Outbox.kind == OutboxKind.ALERT, Outbox.status.not_in(OPEN_OUTBOX),
         Outbox.recipient_encrypted.is_not(None), Outbox.created_at < now - ALERT_RETENTION)
-        .values(recipient_encrypted=None, body_encrypted=None)).rowcount
+        .values(recipient_encrypted=None, body_encrypted=None)))
     return PurgeReport(numbers=numbers, bodies=bodies, callback_numbers=callbacks,
                        webhook_replies=replies, alerts=alerts)
 

@@ -20,13 +20,14 @@ from datetime import datetime, timedelta
 from time import monotonic
 from typing import Protocol
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from app import db
 from app.cases.models import Channel
 from app.config import Settings
 from app.detection.country import channel_prefix, strip_channel
@@ -142,7 +143,8 @@ def sends_messages(outbound: Outbound) -> bool:
 
 def backoff(attempts: int) -> timedelta:
     """15 s, 30 s, 1 min, 2 min ... capped at 30 min."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), MAX_RETRY)
+    doublings: int = 2 ** max(attempts - 1, 0)  # int ** int is typed Any (could be a float)
+    return min(FIRST_RETRY * doublings, MAX_RETRY)
 
 
 @dataclass
@@ -153,7 +155,7 @@ class DeliveryReport:
     cancelled: list[int] = field(default_factory=list)
 
 
-def _due(now: datetime):  # noqa: ANN202 - a SQLAlchemy boolean clause
+def _due(now: datetime) -> ColumnElement[bool]:
     return or_((Outbox.status == OutboxStatus.PENDING) & (Outbox.next_attempt_at <= now),
                (Outbox.status == OutboxStatus.SENDING) & (Outbox.lease_until < now))
 
@@ -201,10 +203,10 @@ def reply_origin(session: Session, conversation: Conversation) -> str | None:
 def _lease(session: Session, settings: Settings, outbox_id: int, now: datetime
            ) -> _Leased | None:
     """Take the row for this worker, atomically; None if another worker has it."""
-    taken = session.execute(
+    taken = db.rowcount(session.execute(
         update(Outbox).where(Outbox.id == outbox_id, _due(now))
         .values(status=OutboxStatus.SENDING, lease_until=now + LEASE,
-                attempts=Outbox.attempts + 1)).rowcount
+                attempts=Outbox.attempts + 1)))
     if taken != 1:
         return None
     row = session.get_one(Outbox, outbox_id)

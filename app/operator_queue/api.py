@@ -92,7 +92,8 @@ def http_errors() -> Iterator[None]:
 
 
 def now_of(request: Request) -> datetime:
-    return request.app.state.clock()
+    now: datetime = request.app.state.clock()
+    return now
 
 
 @router.get("")

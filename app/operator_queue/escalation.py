@@ -29,6 +29,7 @@ from app.audit import service as audit
 from app.cases import history
 from app.cases.models import Case, CasePriority
 from app.config import Settings
+from app.db import rowcount
 from app.events import bus
 from app.events.bus import EventKind, QueueEvent
 from app.languages import LANGUAGES
@@ -113,10 +114,10 @@ def _due(session: Session, now: datetime, period: timedelta) -> list[_Due]:
 
 def _raise(session: Session, case_id: uuid.UUID, level: int, now: datetime) -> bool:
     """The one conditional UPDATE that decides which process escalates."""
-    won = session.execute(
+    won = rowcount(session.execute(
         update(Case).where(Case.id == case_id, Case.escalation_level < level, claimable(now))
         .values(escalation_level=level, escalated_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     return won == 1
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.cases import history
 from app.cases.models import Case, CasePriority, CaseStatus
 from app.config import Settings
+from app.db import rowcount
 from app.events import bus
 from app.users.models import User
 
@@ -59,11 +60,11 @@ def claim(session: Session, settings: Settings, user: User, case_id: uuid.UUID,
     if case_.claimed_by_id == user.id and case_.status is CaseStatus.CLAIMED:
         touch(settings, case_, now)
         return case_
-    taken = session.execute(
+    taken = rowcount(session.execute(
         update(Case).where(Case.id == case_id, Case.organisation_id == user.organisation_id,
                            claimable(now))
         .values(**_claim_values(settings, user, now))
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     session.refresh(case_)
     if taken != 1:
         raise Conflict("claimed by another operator" if case_.status is CaseStatus.CLAIMED
@@ -89,7 +90,7 @@ def claim_next(session: Session, settings: Settings, user: User, now: datetime
     return None
 
 
-def _next_query(session: Session, user: User, now: datetime) -> Select[tuple[uuid.UUID]]:
+def _next_query(session: Session, user: User, now: datetime) -> Select[uuid.UUID]:
     query = (select(Case.id).where(Case.organisation_id == user.organisation_id,
                                    claimable(now))
              .order_by(PRIORITY_ORDER, Case.created_at, Case.id).limit(1))

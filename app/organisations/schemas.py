@@ -31,7 +31,9 @@ EXCEPTION_FORMS = ("'closed', a list of hours like ['10:00-14:00'], or a mapping
 
 @cache
 def _territories() -> frozenset[str]:
-    return frozenset(code for code in Locale("en").territories if len(code) == 2)
+    # babel types the mapping's keys loosely (str | int | None); territory codes are str.
+    return frozenset(code for code in Locale("en").territories
+                     if isinstance(code, str) and len(code) == 2)
 
 
 @cache

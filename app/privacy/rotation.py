@@ -52,6 +52,7 @@ def rotate(make_session: Callable[[], Session], key: str, batch: int = BATCH
 
 def _rotate_column(make_session: Callable[[], Session], table: Table, column: Column[str],
                    key: str, batch: int) -> Iterator[tuple[int, int, int]]:
+    primary: Column[object]
     (primary,) = table.primary_key.columns  # every table with secrets has a one-column key
     newest = Fernet(crypto.primary_only(key).encode())
     after = None

@@ -20,7 +20,8 @@ def query_key(kind: str, query: dict[str, Any], k: int, epsilon: float) -> str:
 
 
 def spent(session: Session) -> float:
-    return float(session.scalar(select(func.coalesce(func.sum(StatsRelease.epsilon), 0.0))))
+    return float(session.execute(select(func.coalesce(func.sum(StatsRelease.epsilon), 0.0)))
+                 .scalar_one())
 
 
 def released(session: Session, key: str, epsilon: float, user_id: int, now: datetime,

@@ -67,8 +67,8 @@ def with_margins(cells: Mapping[Key, int], categories: list[list[str]],
     if not categories:
         return {(): sum(cells.values())}, []
     if len(categories) == 1:
-        keys = [(c,) for c in categories[0]]
-        table = {key: cells.get(key, 0) for key in keys}
+        keys: list[Key] = [(c,) for c in categories[0]]
+        table: dict[Key, int] = {key: cells.get(key, 0) for key in keys}
         table[(TOTAL,)] = sum(table.values()) if total is None else total
         return table, [Constraint((TOTAL,), tuple(keys))]
     rows, cols = categories

@@ -99,7 +99,7 @@ def without_consent(session: Session, window: Window, countries: list[str], *,
 
 
 def _cases_without_consent(window: Window, countries: list[str],
-                           screened: bool) -> Select[tuple[int]]:
+                           screened: bool) -> Select[int]:
     query = select(func.count()).select_from(Case).where(
         Case.created_at >= window.start, Case.created_at < window.end,
         Case.reporting_consent.is_(False))
@@ -108,7 +108,7 @@ def _cases_without_consent(window: Window, countries: list[str],
     return query.where(Case.caller_country.in_(countries)) if countries else query
 
 
-def _contacts_without_consent(window: Window, countries: list[str]) -> Select[tuple[int]]:
+def _contacts_without_consent(window: Window, countries: list[str]) -> Select[int]:
     query = (select(func.count()).select_from(Contact)
              .outerjoin(Case, Contact.case_id == Case.id)
              .where(Contact.started_at >= window.start, Contact.started_at < window.end,

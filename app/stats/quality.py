@@ -14,8 +14,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, case, cast, distinct, func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Subquery,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    select,
+    true,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.cases.models import (
     AttemptResult,
@@ -75,20 +86,21 @@ def _flat(pairs: Iterable[tuple[int, int]]) -> list[int]:
     return [value for pair in pairs for value in pair]
 
 
-def _seconds(dialect: str, later: Any, earlier: Any) -> Any:
+def _seconds(dialect: str, later: Any, earlier: Any) -> ColumnElement[int]:
     if dialect == "postgresql":
         return cast(func.round(func.extract("epoch", later - earlier)), Integer)
     return cast(func.round((func.julianday(later) - func.julianday(earlier)) * 86400), Integer)
 
 
-def _calls(window: sources.Window, countries: list[str], capped: bool) -> Any:
-    columns = [Contact.id, Contact.case_id, Contact.outcome, Contact.started_at,
-               Contact.answered_at]
+def _calls(window: sources.Window, countries: list[str], capped: bool
+           ) -> tuple[Subquery, ColumnElement[bool]]:
+    columns: list[InstrumentedAttribute[Any] | ColumnElement[Any]] = [
+        Contact.id, Contact.case_id, Contact.outcome, Contact.started_at, Contact.answered_at]
     if capped:
         columns.append(func.row_number().over(partition_by=Contact.caller_pseudonym,
                                               order_by=(Contact.started_at, Contact.id))
                        .label("rank"))
-    query: Select[Any] = select(*columns).where(  # a blocked caller is not a call to answer
+    query = select(*columns).where(  # a blocked caller is not a call to answer
         Contact.channel == Channel.VOICE, Contact.outcome != ContactOutcome.BLOCKED,
         Contact.started_at >= window.start, Contact.started_at < window.end)
     if countries:

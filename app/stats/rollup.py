@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Result, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -82,10 +82,12 @@ def stored(session: Session, kind: str, months: dict[str, Span],
         return {}
     changes = dict(session.execute(select(StatsChange.month, StatsChange.changes)
                                    .where(StatsChange.month.in_(months))).all())
-    rows = session.execute(select(StatsRollup.month, StatsRollup.settled_until,
-                                  StatsRollup.changes, StatsRollup.body)
-                           .where(StatsRollup.kind == kind, StatsRollup.month.in_(months)))
-    found = {}
+    # Typed here: the untyped JSON body leaves the select's row type unknown.
+    rows: Result[str, datetime, int, Any] = session.execute(
+        select(StatsRollup.month, StatsRollup.settled_until, StatsRollup.changes,
+               StatsRollup.body)
+        .where(StatsRollup.kind == kind, StatsRollup.month.in_(months)))
+    found: dict[str, Any] = {}
     for month, until, seen_changes, body in rows:
         (start, end), now_changes = months[month], changes.get(month, 0)
         if seen_changes != now_changes:

@@ -93,8 +93,13 @@ def _people(session: Session, source: Source, names: list[str], period: Period,
     if consented_only:  # Case is in the FROM of every source (outer-joined for contacts)
         query = query.where(Case.reporting_consent.is_(True))
     if seen is not None:
-        earlier = aliased(row)
-        earlier_time = earlier.created_at if source is Source.CASES else earlier.started_at
+        earlier: type[Case] | type[Contact]  # aliased() is typed as the class it aliases
+        if source is Source.CASES:
+            earlier = aliased(Case)
+            earlier_time = earlier.created_at
+        else:
+            earlier = aliased(Contact)
+            earlier_time = earlier.started_at
         query = query.where(or_(time >= rollup.next_month(seen[0]), ~exists().where(
             earlier.caller_pseudonym == pseudonym, earlier_time >= seen[0],
             earlier_time < seen[1], *_kept(source, earlier))))

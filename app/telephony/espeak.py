@@ -63,7 +63,9 @@ class _Engine:
         self.callback = SynthCallback(self._collect)
         lib.espeak_SetSynthCallback(self.callback)
 
-    def _collect(self, wav: ctypes._Pointer, samples: int, _events: int | None) -> int:
+    # Quoted: ctypes._Pointer is generic only in the stubs, not at runtime on Python 3.11.
+    def _collect(self, wav: "ctypes._Pointer[ctypes.c_short]", samples: int,
+                 _events: int | None) -> int:
         if wav and samples > 0:
             self.chunks.append(ctypes.string_at(wav, samples * 2))
         return 0  # 0: go on synthesising

@@ -223,4 +223,7 @@ def language_name(code: str | None, in_language: str) -> str:
     if code is None:
         return LANGUAGES["en"].english_name if in_language == "en" else "?"
     babel_code = i18n.BABEL_LOCALE.get(code, code)
-    return Locale.parse(in_language).languages.get(babel_code, LANGUAGES[code].english_name)
+    # babel's locale data mapping is untyped; its language names are str.
+    name: str = Locale.parse(in_language).languages.get(babel_code,
+                                                        LANGUAGES[code].english_name)
+    return name

@@ -42,11 +42,17 @@ class WhisperInfo:
 
 
 class Line(Protocol):
-    id: uuid.UUID  # the caller's contact
-    country: str | None
-    language: str | None
-    need: Need | None
-    child: bool
+    # Read-only for the steps: they change the call's state through ``set``.
+    @property
+    def id(self) -> uuid.UUID: ...  # the caller's contact
+    @property
+    def country(self) -> str | None: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def need(self) -> Need | None: ...
+    @property
+    def child(self) -> bool: ...
 
     def set(self, **values: Any) -> None: ...
     def attempt(self, n: int, slug: str, reasons: str) -> None: ...
@@ -161,9 +167,9 @@ class DatabaseLine:
         assert self.directory is not None, "callback() needs the directory snapshot"
         case = pipeline.enqueue(self.session, self.directory, self.contact, self.at)
         # The step gives E.164 already; a journal written before it checked may not.
-        if (number := e164(number)) is None:
+        if (e164_number := e164(number)) is None:
             return
-        cases.request_callback(self.session, self.contact, case, number,
+        cases.request_callback(self.session, self.contact, case, e164_number,
                                self.settings.encryption_key,
                                self.settings.callback_retention_days, at=self.at)
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI
@@ -30,6 +31,15 @@ from app.telephony.prompts import parse_audio_name
 
 MAX_STEPS = 40
 RESPONDER_ACTIONS = ("accept", "decline", "no-answer", "busy", "failed")
+
+T = TypeVar("T")
+
+
+def required(value: T | None, what: str) -> T:
+    """A part the app's TwiML always has; TwiML without it is a bug, named here."""
+    if value is None:
+        raise ValueError(f"the TwiML has no {what}")
+    return value
 
 
 def new_sid(prefix: str) -> str:
@@ -118,10 +128,11 @@ class Simulator:
                 digit = next(self.digits, None)
                 if digit is not None:
                     self.say(f"caller presses {digit}")
-                    return self.post(verb.get("action"), {"Digits": digit})
+                    return self.post(required(verb.get("action"), "Gather action"),
+                                     {"Digits": digit})
                 self.say("caller stays silent")
             elif verb.tag == "Redirect":
-                return self.post(verb.text, {})
+                return self.post(required(verb.text, "Redirect URL"), {})
             elif verb.tag == "Dial":
                 return self.dial(verb)
             elif verb.tag == "Hangup":
@@ -129,26 +140,30 @@ class Simulator:
         return None
 
     def dial(self, dial: ET.Element) -> ET.Element | None:
-        numbers = [n.text for n in dial.findall("Number")]
+        numbers = [required(n.text, "Number") for n in dial.findall("Number")]
         self.say(f"hotline dials {self.responder_name(numbers)}: {', '.join(numbers)}")
         action = next(self.responders)
         status = action if action in ("no-answer", "busy", "failed") else "completed"
-        whisper_url = dial.find("Number").get("url") if dial.find("Number") is not None else None
+        number = dial.find("Number")
+        whisper_url = number.get("url") if number is not None else None
         if action in ("accept", "decline") and whisper_url:
             leg = new_sid("CA")  # the responder's leg is a call of its own
             whisper = self.post(whisper_url, {}, sid=leg)
-            for inner in whisper.find("Gather"):
+            gather = required(whisper.find("Gather"), "Gather on the whisper")
+            for inner in gather:
                 self.hear("responder hears", inner)
             key = "1" if action == "accept" else "2"
             self.say(f"responder presses {key}")
-            self.post(whisper.find("Gather").get("action"), {"Digits": key}, sid=leg)
+            self.post(required(gather.get("action"), "Gather action"), {"Digits": key},
+                      sid=leg)
             if action == "accept":
                 self.say("caller and responder are connected and talk")
         else:
             self.say(f"responder: {action}")
-        if dial.get("action") is None:
+        dial_action = dial.get("action")
+        if dial_action is None:
             return None
-        return self.post(dial.get("action"), {"DialCallStatus": status})
+        return self.post(dial_action, {"DialCallStatus": status})
 
     def responder_name(self, numbers: list[str]) -> str:
         for responder in self.app.state.directory.current.responders:

@@ -29,7 +29,7 @@ from app.privacy import crypto
 from app.privacy.pseudonym import pseudonymise
 from app.routing.engine import Query, route
 from app.telephony.ivr import language_pages
-from app.telephony.simulate import hear, post_signed, simulated_app
+from app.telephony.simulate import hear, post_signed, required, simulated_app
 from app.users import service as users
 from app.users.models import Role
 
@@ -124,8 +124,8 @@ class CallbackSimulator:
         self.hear_all("operator hears", whisper.find("Gather"))
         self.say("operator presses 1")
         gather = whisper.find("Gather")
-        dial = post_signed(self.client, self.settings, gather.get("action") if gather is not None
-                           else url, operator | {"Digits": "1"})
+        action = url if gather is None else required(gather.get("action"), "Gather action")
+        dial = post_signed(self.client, self.settings, action, operator | {"Digits": "1"})
         self.caller_leg(dial, operator, caller)
         post_signed(self.client, self.settings, status_url,
                     operator | {"CallStatus": "completed"})

@@ -268,7 +268,8 @@ def twilio_failure(exc: Exception) -> str:
 
 def _status(exc: Exception) -> int | None:
     if isinstance(exc, TwilioRestException):
-        return exc.status
+        status: int = exc.status  # twilio ships no types: its HTTP status is an int
+        return status
     # A list's page that fails comes as TwilioException("Unable to fetch page", response).
     response = exc.args[1] if len(exc.args) > 1 else None
     return response.status_code if isinstance(response, Response) else None

@@ -35,7 +35,7 @@ from app.languages import LANGUAGES
 from app.privacy import crypto
 from app.routing.engine import Query, Tier, reopening, route
 from app.routing.needs import Need
-from app.routing.snapshot import Directory
+from app.routing.snapshot import Directory, HotlineNumber
 from app.telephony import fields, lane
 from app.telephony.ivr import MORE_DIGIT, NEED_KEYS, SILENT_NEED, Ivr, language_pages
 from app.telephony.lines import Caller, CallGone, DatabaseLine, JournalLine, Line
@@ -67,7 +67,7 @@ class Call:
         self.dials_operators = False  # the reply holds operators' own phones: seal it
         # The national line dialled, from the snapshot: no database on the way.
         self.line_number = line_number(tw.optional("To"))
-        self.dialled = self.directory.line(self.line_number)
+        self.dialled: HotlineNumber | None = self.directory.line(self.line_number)
 
     @property
     def language(self) -> str:

@@ -115,8 +115,10 @@ def _second_factor(session: Session, settings: Settings, user: User, otp: str | 
     service.complete_login(session, user, now)
     enrol = two_factor.must_enrol(session, user)
     issued = service.issue_token(session, settings, user, now)
-    audit.record(session, user, "auth.login", now, address=address,
-                 **({"to_enrol_two_factor": True} if enrol else {}))
+    if enrol:
+        audit.record(session, user, "auth.login", now, address=address, to_enrol_two_factor=True)
+    else:
+        audit.record(session, user, "auth.login", now, address=address)
     return Attempt(Outcome.SIGNED_IN, user.id, issued, enrol=enrol)
 
 

@@ -8,11 +8,13 @@ organisation's users only; an admin of no organisation (the hotline's) manages e
 """
 
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
+from app.db import rowcount
 from app.organisations.models import Organisation
 from app.users import service
 from app.users.models import AuthToken, Role, User
@@ -20,6 +22,22 @@ from app.users.models import AuthToken, Role, User
 
 class NotAllowed(PermissionError):
     """The actor may not do this to that user; the message says why."""
+
+
+class UserChange(TypedDict, total=False):
+    """What an audit entry about a user records besides who the user is."""
+
+    tokens_revoked: int
+    one_time: bool
+    before: list[str | int | None]  # [role, organisation id]
+    after: list[str | int | None]
+
+
+class UserAudit(UserChange):
+    """The detail of an audit entry about a user."""
+
+    user_id: int
+    username: str
 
 
 def manageable(session: Session, actor: User | None) -> list[User]:
@@ -44,7 +62,7 @@ def deactivate(session: Session, actor: User | None, user: User, now: datetime) 
         raise NotAllowed("you cannot deactivate yourself")
     _keep_one_hotline_admin(session, user)
     user.active = False
-    revoked = session.execute(delete(AuthToken).where(AuthToken.user_id == user.id)).rowcount
+    revoked = rowcount(session.execute(delete(AuthToken).where(AuthToken.user_id == user.id)))
     _audit(session, actor, "user.deactivate", now, user, tokens_revoked=revoked)
     return revoked
 
@@ -70,8 +88,8 @@ def change_own_password(session: Session, user: User, new_password: str, now: da
     one the change was made from, ``keep_session``, goes on."""
     user.password_hash = service.hash_password(new_password)
     user.must_change_password = False
-    ended = session.execute(delete(AuthToken).where(
-        AuthToken.user_id == user.id, AuthToken.id != (keep_session or 0))).rowcount
+    ended = rowcount(session.execute(delete(AuthToken).where(
+        AuthToken.user_id == user.id, AuthToken.id != (keep_session or 0))))
     audit.record(session, user, "user.password_change", now, sessions_ended=ended)
 
 
@@ -119,8 +137,8 @@ def _keep_one_hotline_admin(session: Session, user: User) -> None:
 
 
 def _audit(session: Session, actor: User | None, action: str, now: datetime, user: User,
-           **detail: object) -> None:
-    detail = {"user_id": user.id, "username": user.username, **detail}
+           **change: Unpack[UserChange]) -> None:
+    detail: UserAudit = {"user_id": user.id, "username": user.username, **change}
     if actor is None:
         audit.record_system(session, action, now, organisation_id=user.organisation_id,
                             via="command line", **detail)

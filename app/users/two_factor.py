@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.config import Settings
+from app.db import rowcount
 from app.organisations.models import Organisation
 from app.privacy import crypto
 from app.users import lifecycle, service
@@ -155,8 +156,9 @@ def reset(session: Session, actor: User | None, user: User, now: datetime) -> No
                               or not lifecycle._may_manage(actor, user)):
         raise LookupError(f"no user {user.username!r}")
     _clear(session, user)
-    ended = session.execute(delete(AuthToken).where(AuthToken.user_id == user.id)).rowcount
-    detail = {"user_id": user.id, "username": user.username, "tokens_revoked": ended}
+    ended = rowcount(session.execute(delete(AuthToken).where(AuthToken.user_id == user.id)))
+    detail: lifecycle.UserAudit = {"user_id": user.id, "username": user.username,
+                                   "tokens_revoked": ended}
     if actor is None:
         audit.record_system(session, "auth.2fa.reset", now,
                             organisation_id=user.organisation_id, via="command line",
