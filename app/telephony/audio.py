@@ -70,6 +70,11 @@ def needed_prompts() -> list[tuple[str, str, dict[str, str]]]:
     return [(audio_name(key, params), key, params) for key, params in prompt_variants(emergency)]
 
 
+def rendering_digest(language: str, text: str) -> str:
+    """What a rendering depends on: the voice and the text. A change to either renders anew."""
+    return hashlib.sha256(f"{VOICES[language].espeak_voice}|{text}".encode()).hexdigest()
+
+
 def render_all(audio_dir: Path, languages: list[str] | None = None) -> RenderReport:
     """Render every prompt variant of every <Play> language that has no recording."""
     report = RenderReport()
@@ -79,8 +84,7 @@ def render_all(audio_dir: Path, languages: list[str] | None = None) -> RenderRep
         manifest = _read_manifest(folder)
         for name, key, params in needed_prompts():
             text = prompt_text(language, key, params)
-            digest = hashlib.sha256(f"{VOICES[language].espeak_voice}|{text}".encode()
-                                    ).hexdigest()
+            digest = rendering_digest(language, text)
             if any((folder / f"{name}{s}").is_file() for s in RECORDING_SUFFIXES):
                 report.recorded += 1
             elif manifest.get(name) == digest and (folder / f"{name}{RENDERED_SUFFIX}").is_file():

@@ -11,7 +11,6 @@ webhook: a call that finds a message not yet rendered hears the generic informat
 instead (never silence, never another language).
 """
 
-import hashlib
 import logging
 import re
 import threading
@@ -23,7 +22,7 @@ from twilio.twiml import TwiML
 
 from app.routing.snapshot import Directory
 from app.telephony import espeak
-from app.telephony.audio import RENDERED_SUFFIX, find_audio
+from app.telephony.audio import RENDERED_SUFFIX, find_audio, rendering_digest
 from app.telephony.speech import Speaker
 from app.telephony.voices import VOICES, Mode
 
@@ -33,8 +32,7 @@ LONG_NUMBER = re.compile(r"\d{3,}")
 
 
 def audio_name(language: str, text: str) -> str:
-    digest = hashlib.sha256(f"{VOICES[language].espeak_voice}|{text}".encode()).hexdigest()
-    return f"{PREFIX}-{digest[:24]}"
+    return f"{PREFIX}-{rendering_digest(language, text)[:24]}"
 
 
 def spoken(text: str) -> str:
