@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app import db
@@ -47,18 +47,17 @@ class CannotReply(Exception):
 
 def current(session: Session, pseudonym: str, channel: Channel) -> Conversation | None:
     """The caller's conversation still in progress on this channel, if any."""
+    return latest(session, pseudonym, channel,
+                  Conversation.state.not_in([ConversationState.ERASED, ConversationState.CLOSED]))
+
+
+def latest(session: Session, pseudonym: str, channel: Channel,
+           *conditions: ColumnElement[bool]) -> Conversation | None:
+    """The caller's most recent conversation on this channel (meeting ``conditions``)."""
     return session.scalars(
         select(Conversation)
         .where(Conversation.caller_pseudonym == pseudonym, Conversation.channel == channel,
-               Conversation.state.not_in([ConversationState.ERASED, ConversationState.CLOSED]))
-        .order_by(Conversation.created_at.desc()).limit(1)).one_or_none()
-
-
-def latest(session: Session, pseudonym: str, channel: Channel) -> Conversation | None:
-    """The caller's most recent conversation on this channel, in whatever state."""
-    return session.scalars(
-        select(Conversation)
-        .where(Conversation.caller_pseudonym == pseudonym, Conversation.channel == channel)
+               *conditions)
         .order_by(Conversation.created_at.desc()).limit(1)).one_or_none()
 
 
