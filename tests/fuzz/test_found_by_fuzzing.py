@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from app.messaging.models import Conversation
 from app.users.models import Role
-from tests.api.people import make_person
 from tests.console.helpers import texted_case
 from tests.fuzz.webhooks import assert_refused_or_twiml, form_webhook, send
 from tests.twilio import new_call_sid
+from tests.users.people import make_person
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 

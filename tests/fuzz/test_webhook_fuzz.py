@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
-from app.messaging.webhook import DELIVERY_ORDER
-from app.telephony import voice
-from app.telephony.signature import MAX_BODY_BYTES
+from app.channels.sms.webhook import DELIVERY_ORDER
+from app.channels.voice import voice
+from app.twilio.signature import MAX_BODY_BYTES
 from tests.fuzz.hostile import ODD_FROM, hostile_text, odd_from
 from tests.fuzz.webhooks import (
     Webhook,
