@@ -1,6 +1,8 @@
 """Liveness and readiness probes for the load balancer and the orchestrator."""
 
-from fastapi import APIRouter, Request, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response, status
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -9,16 +11,26 @@ from app import db
 router = APIRouter(tags=["health"])
 
 
+def engine_of(request: Request) -> Engine:
+    """The app's engine (``app.main``): the probe connects past the session factory."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
     """The process is up and serving requests."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
-def readyz(request: Request, response: Response) -> dict[str, str | None]:
+# Not ready answers the same fields as ready, not a Problem: the probe reads `status`.
+@router.get("/readyz", responses={503: {
+    "model": dict[str, str | None],
+    "description": "Not ready: the database is unreachable or migrations are pending"}})
+def readyz(engine: Annotated[Engine, Depends(engine_of)],
+           response: Response) -> dict[str, str | None]:
     """The database is reachable and its schema is at the latest migration."""
-    engine: Engine = db.read_only(request.app.state.engine)
+    engine = db.read_only(engine)
     head = db.head_revision()
     try:
         with engine.connect() as connection:

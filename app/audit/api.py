@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from app import errors
 from app.audit import service
 from app.db import MAX_INTEGER_ID, SessionDep
 from app.users.deps import Admin
 
-router = APIRouter(prefix="/api/audit", tags=["audit"])
+router = APIRouter(prefix="/api/audit", tags=["audit"], responses=errors.SIGNED_IN)
 
 
 class AuditOut(BaseModel):

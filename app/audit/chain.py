@@ -14,6 +14,10 @@ and released by the commit, so concurrent requests and processes append one afte
 and each links to the entry actually last; SQLite lets one writer in at a time anyway. The
 unique ``prev_hash`` makes a fork impossible even so. Ids are taken inside the lock, so id
 order is chain order.
+
+The key travels with the session: whoever makes sessions (``app.main``, the command line)
+puts ``sealing(settings.audit_key)`` in their ``Session.info``. Two apps in one process
+(the tests) each seal with their own settings' key, which a module-wide key could not do.
 """
 
 import hashlib
@@ -33,22 +37,22 @@ from app.config import get_settings
 GENESIS = "0" * 64  # prev_hash of the first entry
 LOCK_KEY = 0x686F746C61756474  # "hotlaudt": one key for every process of the service
 PENDING = "audit_pending"  # Session.info: entries recorded, chained at commit
+KEY = "audit_key"  # Session.info: the key this session's entries are sealed with
 CONTENT_CHANGED = "content changed: its fields no longer match the hash it was sealed with"
 LINK_CHANGED = ("link broken: its link to the entry before it was changed; its own fields "
                 "are intact")
-_key: bytes | None = None
 
 
-def use_key(secret: str) -> None:
-    """The key this process seals entries with (``create_app`` sets it from settings)."""
-    global _key
-    _key = secret.encode()
+def sealing(audit_key: str) -> dict[str, bytes]:
+    """The ``Session.info`` that makes a session seal its entries with ``audit_key``."""
+    return {KEY: audit_key.encode()}
 
 
-def _current_key() -> bytes:
-    if _key is None:  # a process that never built the app (a script): its environment's key
-        use_key(get_settings().audit_key)
-    return _key or b""
+def key_of(session: Session) -> bytes:
+    """The session's key; a session made without one (a test's, a one-off script's) seals
+    with the key of the settings its environment gives."""
+    key = session.info.get(KEY)
+    return key if isinstance(key, bytes) else get_settings().audit_key.encode()
 
 
 def as_stored(detail: dict[str, Any]) -> dict[str, Any]:
@@ -117,7 +121,7 @@ def _next_id(session: Session, postgresql: bool, last_id: int) -> int:
 def _chain_pending(session: Session) -> None:
     pending = session.info.pop(PENDING, None)
     if pending:
-        append(session, pending, _current_key())
+        append(session, pending, key_of(session))
 
 
 @event.listens_for(Session, "after_transaction_end")

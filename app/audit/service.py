@@ -3,17 +3,31 @@ to the entries before it when the transaction commits (``app.audit.chain``)."""
 
 import uuid
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import chain
 from app.audit.models import AuditEvent
-from app.users.models import User
 
 
-def record(session: Session, user: User, action: str, now: datetime, *,
+class Actor(Protocol):
+    """Who did it: what the log keeps of a user. Audit sits below the users domain (which
+    records its own actions here), so it names the fields it reads, not ``User``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def role(self) -> StrEnum: ...
+    @property
+    def organisation_id(self) -> int | None: ...
+
+
+def record(session: Session, user: Actor, action: str, now: datetime, *,
            case_id: uuid.UUID | None = None, **detail: Any) -> AuditEvent:
     entry = AuditEvent(at=now, user_id=user.id, username=user.username, role=user.role.value,
                        organisation_id=user.organisation_id, action=action, case_id=case_id,
@@ -33,7 +47,7 @@ def record_system(session: Session, action: str, now: datetime, *,
     return entry
 
 
-def entries(reader: User, session: Session, *, case_id: uuid.UUID | None = None,
+def entries(reader: Actor, session: Session, *, case_id: uuid.UUID | None = None,
             limit: int = 200, before_id: int | None = None) -> list[AuditEvent]:
     """Newest first. An organisation's admin reads what its own people did; the hotline's
     admins (no organisation) read everything."""

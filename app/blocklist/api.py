@@ -6,15 +6,17 @@ Admins only; operators and coordinators get 403.
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Request, status
+from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, Field
 
+from app import errors
 from app.blocklist import service
 from app.blocklist.service import BlockView
-from app.db import MAX_INTEGER_ID, SessionDep
+from app.db import MAX_INTEGER_ID
+from app.deps import NowDep, SessionDep, SettingsDep
 from app.users.deps import Admin
 
-router = APIRouter(prefix="/api/blocklist", tags=["blocklist"])
+router = APIRouter(prefix="/api/blocklist", tags=["blocklist"], responses=errors.SIGNED_IN)
 BlockId = Annotated[int, Path(ge=1, le=MAX_INTEGER_ID)]
 ERROR_STATUS = {service.NotFound: status.HTTP_404_NOT_FOUND,
                 service.Conflict: status.HTTP_409_CONFLICT,
@@ -52,8 +54,11 @@ def _refused(exc: service.BlockError) -> HTTPException:
     return HTTPException(ERROR_STATUS[type(exc)], str(exc))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
-def block_caller(request: Request, session: SessionDep, admin: Admin,
+@router.post("", status_code=status.HTTP_201_CREATED,
+             responses={**errors.problems(400), 404: errors.problem("No case has this reference"),
+                        409: errors.problem("The number was withheld, or the caller is "
+                                            "already blocked")})
+def block_caller(session: SessionDep, settings: SettingsDep, now: NowDep, admin: Admin,
                  body: BlockIn) -> BlockOut:
     """Block the caller of a case, hotline-wide, for 1 to 365 days.
 
@@ -63,7 +68,6 @@ def block_caller(request: Request, session: SessionDep, admin: Admin,
     While the database is unreachable blocks cannot be checked and calls go through.
     404: no such case; 409: the number was withheld, or the caller is already blocked.
     """
-    settings, now = request.app.state.settings, request.app.state.clock()
     try:
         row, cleaned = service.block(session, settings, admin, body.case_reference,
                                      body.days, body.reason, now)
@@ -73,19 +77,20 @@ def block_caller(request: Request, session: SessionDep, admin: Admin,
 
 
 @router.get("")
-def list_blocks(request: Request, session: SessionDep, _admin: Admin) -> list[BlockOut]:
+def list_blocks(session: SessionDep, settings: SettingsDep, now: NowDep,
+                _admin: Admin) -> list[BlockOut]:
     """Blocks in force now: case reference, reason, until, who; never the pseudonym."""
-    return [BlockOut.of(found) for found in service.active_blocks(
-        session, request.app.state.settings, request.app.state.clock())]
+    return [BlockOut.of(found) for found in service.active_blocks(session, settings, now)]
 
 
-@router.post("/{block_id}/lift")
-def lift_block(request: Request, session: SessionDep, admin: Admin,
+@router.post("/{block_id}/lift", responses={404: errors.problem("No such block"),
+                                            409: errors.problem("The block has already ended")})
+def lift_block(session: SessionDep, settings: SettingsDep, now: NowDep, admin: Admin,
                block_id: BlockId) -> BlockOut:
     """End a block now: the caller is routed again from their next call or message.
     404: no such block; 409: it has already ended."""
     try:
-        row = service.lift(session, admin, block_id, request.app.state.clock())
+        row = service.lift(session, admin, block_id, now)
     except service.BlockError as exc:
         raise _refused(exc) from None
-    return BlockOut.of(service.view(session, request.app.state.settings, row.id))
+    return BlockOut.of(service.view(session, settings, row.id))

@@ -10,7 +10,6 @@ them.
 """
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -19,23 +18,19 @@ from app import countries
 from app.blocklist.models import CallerBlock
 from app.cases import service as cases
 from app.cases.models import Channel, Contact, ContactOutcome
-from app.detection.country import caller_country
 from app.detection.language import detect_language
 from app.messaging import texts
 
-if TYPE_CHECKING:
-    from app.messaging.intake import Inbound
 
-
-def refuse_message(session: Session, block: CallerBlock, inbound: "Inbound",
-                   now: datetime) -> str | None:
+def refuse_message(session: Session, block: CallerBlock, *, channel: Channel,
+                   provider_id: str, country: str | None, text: str, now: datetime
+                   ) -> str | None:
     """Record the blocked message as a contact; the reply to send with it, if any."""
-    if _told(session, block, inbound.channel):
+    if _told(session, block, channel):
         return None
-    country = caller_country(inbound.from_, inbound.from_country).country
-    contact = cases.start_contact(session, sid=inbound.sid, channel=inbound.channel,
+    contact = cases.start_contact(session, sid=provider_id, channel=channel,
                                   pseudonym=block.caller_pseudonym, country=country, at=now)
-    language = (detect_language(inbound.body, country).language
+    language = (detect_language(text, country).language
                 or countries.likely_languages(country)[0])
     contact.language = language
     contact.outcome = ContactOutcome.BLOCKED

@@ -12,14 +12,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.cases import history
+from app.cases import claims, history
 from app.cases.casework import CaseNote
 from app.cases.models import Case, CaseStatus
 from app.cases.scrub import Scrubbed, scrub
 from app.config import Settings
 from app.db import rowcount
 from app.events import bus
-from app.operator_queue import service as queue_service
 from app.privacy import crypto
 from app.users.models import Role, User
 
@@ -57,14 +56,14 @@ def assign(session: Session, settings: Settings, user: User, case: Case, to_user
            note: str | None, now: datetime) -> Assigned:
     """Give ``case`` to the colleague named ``to_username``, with an optional note."""
     if case.status is CaseStatus.CLOSED:
-        raise queue_service.Conflict("the case is closed")
+        raise claims.Conflict("the case is closed")
     target = _colleague(session, user, case, to_username)
     handed_over = case.claimed_by_id == user.id
     previous_holder = case.claimed_by_id
     values = {"status": CaseStatus.CLAIMED, "claimed_by_id": target.id, "claimed_at": now,
               "claim_expires_at": now + timedelta(minutes=settings.claim_idle_minutes)}
     if handed_over:
-        queue_service.require_claim(case, user, now)
+        claims.require_claim(case, user, now)
         for name, value in values.items():
             setattr(case, name, value)
     else:
@@ -73,11 +72,11 @@ def assign(session: Session, settings: Settings, user: User, case: Case, to_user
         taken = rowcount(session.execute(
             update(Case).where(Case.id == case.id,
                                Case.organisation_id == user.organisation_id,
-                               queue_service.claimable(now))
+                               claims.claimable(now))
             .values(**values).execution_options(synchronize_session=False)))
         session.refresh(case)
         if taken != 1:
-            raise queue_service.Conflict("claimed by another operator")
+            raise claims.Conflict("claimed by another operator")
         previous_holder = None
     cleaned, note_id = _store_note(session, settings, user, case, note, now)
     history.record(session, case.id, "assigned", now, user_id=user.id,

@@ -1,12 +1,13 @@
 """Call-backs a caller asked for, worked without their number ever reaching a person.
 
 The number stays encrypted in ``callback_requests``; operators see it masked (country code
-and last two digits). Calling back is a masked call (``app.telephony.callback``): Twilio
+and last two digits). Calling back is a masked call (``app.channels.voice.callback``): Twilio
 rings the operator's own phone, then the caller, and both displays show the hotline's
 number. Each try is one ``CallbackAttempt``; what came of it is recorded once by
 ``finish``, however often Twilio retries a webhook. Never commits.
 """
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,13 +17,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.cases import history
+from app.cases import claims, history
 from app.cases.models import CallbackAttempt, CallbackOutcome, CallbackRequest, Case
 from app.config import Settings
 from app.detection.country import parse_number
-from app.operator_queue import service as queue_service
 from app.privacy import crypto
+from app.sending import SendError
+from app.twilio import paths
+from app.twilio.rest import Outbound
 from app.users.models import User
+
+logger = logging.getLogger(__name__)
 
 MASK = "•"
 # Outcomes that end an attempt. Only those reached after the caller's phone was dialled
@@ -32,11 +37,11 @@ FINAL = frozenset({CallbackOutcome.OPERATOR_NO_ANSWER, CallbackOutcome.NO_ANSWER
 CALLER_DIALLED = frozenset({CallbackOutcome.DIALLING_CALLER, CallbackOutcome.CONNECTED})
 
 
-class NoDutyPhone(queue_service.Conflict):
+class NoDutyPhone(claims.Conflict):
     """The operator has no phone of their own on their duty profile to be rung on."""
 
 
-class NotCallable(queue_service.Conflict):
+class NotCallable(claims.Conflict):
     """The call-back is done, or its number was erased (purged, or the caller was called)."""
 
 
@@ -114,7 +119,7 @@ def _request(session: Session, case: Case, callback_id: int) -> CallbackRequest:
     row = session.scalars(select(CallbackRequest).where(
         CallbackRequest.id == callback_id, CallbackRequest.case_id == case.id)).one_or_none()
     if row is None:
-        raise queue_service.NotFound(str(callback_id))
+        raise claims.NotFound(str(callback_id))
     return row
 
 
@@ -122,8 +127,8 @@ def complete(session: Session, settings: Settings, user: User, case: Case, callb
              now: datetime) -> CallbackView:
     """The operator marks the call-back done (reached another way, or no longer wanted):
     the number is no longer needed, so it is erased."""
-    queue_service.require_claim(case, user, now)
-    queue_service.touch(settings, case, now)
+    claims.require_claim(case, user, now)
+    claims.touch(settings, case, now)
     row = _request(session, case, callback_id)
     row.completed_at = row.completed_at or now
     row.number_encrypted = None
@@ -144,7 +149,7 @@ class Dialling:
 def callable_request(session: Session, user: User, case: Case, callback_id: int,
                      now: datetime) -> CallbackRequest:
     """The request, if this operator may call it back now; otherwise why not, as an error."""
-    queue_service.require_claim(case, user, now)
+    claims.require_claim(case, user, now)
     row = _request(session, case, callback_id)
     if row.completed_at is not None or row.number_encrypted is None:
         raise NotCallable("the call-back is done or its number was erased")
@@ -165,7 +170,7 @@ def start(session: Session, settings: Settings, user: User, case: Case, callback
     """A new attempt at calling the caller back through the operator's own phone (needs the
     claim; audited). The caller is dialled only once the operator answers and presses 1."""
     row = callable_request(session, user, case, callback_id, now)
-    queue_service.touch(settings, case, now)
+    claims.touch(settings, case, now)
     attempt = CallbackAttempt(callback_id=row.id, case_id=case.id, user_id=user.id,
                               outcome=CallbackOutcome.DIALLING_OPERATOR, started_at=now)
     session.add(attempt)
@@ -245,3 +250,40 @@ def finish(session: Session, attempt: CallbackAttempt, outcome: CallbackOutcome,
                    organisation_id=case.organisation_id, callback_id=row.id,
                    attempt_id=attempt.id, outcome=outcome.value)
     return True
+
+
+# --- placing the call (the API and the console share this) ---------------------------
+
+
+class NotConfigured(Exception):
+    """No Twilio account or no hotline number to show: calls cannot be placed."""
+
+
+def webhook_url(settings: Settings, path: str, attempt_id: int) -> str:
+    """The masked call's webhook ``path`` for one attempt (``app.channels.voice.callback``)."""
+    return f"{settings.public_url}{paths.CALLBACK}{path}?a={attempt_id}"
+
+
+def place(session: Session, settings: Settings, outbound: Outbound | None, user: User,
+          case: Case, callback_id: int, now: datetime) -> CallbackAttempt:
+    """Ring the operator's own phone for a call-back (the API and the console share this).
+    An attempt Twilio refused comes back ended as ``failed``; nothing is counted."""
+    # What the operator can mend (claim, a phone on the profile) is said before what only
+    # an administrator can.
+    callable_request(session, user, case, callback_id, now)
+    hotline = caller_id(settings)
+    if outbound is None or hotline is None:
+        raise NotConfigured("outbound calls are not configured")
+    dialling = start(session, settings, user, case, callback_id, now)
+    attempt = dialling.attempt
+    try:
+        sid = outbound.call(dialling.operator_phone, hotline,
+                            webhook_url(settings, "/operator", attempt.id),
+                            webhook_url(settings, "/operator/status", attempt.id))
+    except SendError as exc:
+        logger.warning("call-back attempt %s: Twilio refused the call (%s)", attempt.id,
+                       exc.code)
+        finish(session, attempt, CallbackOutcome.FAILED, now)
+        return attempt
+    placed(attempt, sid)
+    return attempt

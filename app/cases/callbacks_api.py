@@ -5,20 +5,31 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from app.cases import callbacks
+from app import errors
+from app.cases import callbacks, claims
 from app.cases.models import CallbackOutcome
-from app.db import MAX_INTEGER_ID, SessionDep
-from app.operator_queue import service as queue_service
-from app.operator_queue.api import http_errors, now_of
-from app.telephony import callback as masked_call
+from app.db import MAX_INTEGER_ID
+from app.deps import NowDep, SessionDep, SettingsDep
+from app.operator_queue.api import http_errors
+from app.twilio.rest import Outbound
 from app.users.deps import Operator
 
-router = APIRouter(prefix="/api/cases", tags=["cases"])
+router = APIRouter(prefix="/api/cases", tags=["cases"], responses=errors.SIGNED_IN)
 CallbackId = Annotated[int, Path(ge=1, le=MAX_INTEGER_ID)]
+
+
+def outbound_of(request: Request) -> Outbound | None:
+    """Twilio's sender for the masked call (None when Twilio is not configured); here, not
+    in ``app.deps``, since only call-backs place calls from a route."""
+    outbound: Outbound | None = request.app.state.sms_sender
+    return outbound
+
+
+OutboundDep = Annotated[Outbound | None, Depends(outbound_of)]
 
 
 class CallbackOut(BaseModel):
@@ -40,30 +51,31 @@ class CallOut(BaseModel):
     outcome: CallbackOutcome
 
 
-@router.get("/{case_id}/callbacks")
-def list_callbacks(case_id: uuid.UUID, request: Request, session: SessionDep,
-                   user: Operator) -> list[CallbackOut]:
+@router.get("/{case_id:uuid}/callbacks", responses=errors.problems(404))
+def list_callbacks(case_id: uuid.UUID, session: SessionDep, settings: SettingsDep,
+                   now: NowDep, user: Operator) -> list[CallbackOut]:
     """The case's call-back requests, numbers masked (audited)."""
     with http_errors():
-        case = queue_service.get_case(session, user, case_id)
-    views = callbacks.view(session, request.app.state.settings, user, case, now_of(request))
+        case = claims.get_case(session, user, case_id)
+    views = callbacks.view(session, settings, user, case, now)
     return [CallbackOut(**vars(v)) for v in views]
 
 
-@router.post("/{case_id}/callbacks/{callback_id}/call", status_code=status.HTTP_202_ACCEPTED,
-             response_model=CallOut)
-def call_back(case_id: uuid.UUID, callback_id: CallbackId, request: Request,
-              session: SessionDep, user: Operator) -> CallOut | JSONResponse:
+@router.post("/{case_id:uuid}/callbacks/{callback_id}/call",
+             status_code=status.HTTP_202_ACCEPTED, response_model=CallOut,
+             responses={**errors.problems(404, 409, 502), 503: errors.problem(
+                 "No Twilio account or hotline number to call from, or the database is busy")})
+def call_back(case_id: uuid.UUID, callback_id: CallbackId, session: SessionDep,
+              settings: SettingsDep, outbound: OutboundDep, now: NowDep,
+              user: Operator) -> CallOut | JSONResponse:
     """Twilio rings your own phone (from your duty profile), then the caller; both see only
     the hotline's number. Needs the claim; 409 without a phone on your duty profile."""
-    now = now_of(request)
     with http_errors():
-        case = queue_service.get_case(session, user, case_id)
+        case = claims.get_case(session, user, case_id)
         try:
-            attempt = masked_call.place(session, request.app.state.settings,
-                                        request.app.state.sms_sender, user, case, callback_id,
-                                        now)
-        except masked_call.NotConfigured as exc:
+            attempt = callbacks.place(session, settings, outbound, user, case,
+                                        callback_id, now)
+        except callbacks.NotConfigured as exc:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
     if attempt.outcome is CallbackOutcome.FAILED:
         # Returned, not raised: the attempt and its audit entry are kept.
@@ -73,12 +85,12 @@ def call_back(case_id: uuid.UUID, callback_id: CallbackId, request: Request,
                    outcome=attempt.outcome)
 
 
-@router.post("/{case_id}/callbacks/{callback_id}/done")
-def callback_done(case_id: uuid.UUID, callback_id: CallbackId, request: Request,
-                  session: SessionDep, user: Operator) -> CallbackOut:
+@router.post("/{case_id:uuid}/callbacks/{callback_id}/done",
+             responses=errors.problems(404, 409))
+def callback_done(case_id: uuid.UUID, callback_id: CallbackId, session: SessionDep,
+                  settings: SettingsDep, now: NowDep, user: Operator) -> CallbackOut:
     """Mark a call-back done without calling (reached another way): the number is erased."""
     with http_errors():
-        case = queue_service.get_case(session, user, case_id)
-        view = callbacks.complete(session, request.app.state.settings, user, case,
-                                  callback_id, now_of(request))
+        case = claims.get_case(session, user, case_id)
+        view = callbacks.complete(session, settings, user, case, callback_id, now)
     return CallbackOut(**vars(view))

@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.cases.models import db_enum
 from app.cases.screening import (
     AgeBand,
     CallerType,
@@ -24,7 +23,7 @@ from app.cases.screening import (
     Screening,
     TraffickingStatus,
 )
-from app.db import Base, UTCDateTime, utcnow
+from app.db import Base, UTCDateTime, db_enum, utcnow
 
 
 class CaseScreening(Base):

@@ -9,10 +9,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, UniqueConstraint, false
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, UTCDateTime, utcnow
+from app.db import Base, UTCDateTime, db_enum, utcnow
 from app.organisations.models import Organisation
 from app.routing.needs import Need
 
@@ -21,6 +21,7 @@ class Channel(StrEnum):
     VOICE = "voice"
     SMS = "sms"
     WHATSAPP = "whatsapp"
+    TELEGRAM = "telegram"  # a chat with the hotline's bot; stored as text: no migration
 
 
 class ContactOutcome(StrEnum):
@@ -58,13 +59,6 @@ class CasePriority(StrEnum):
     @property
     def rank(self) -> int:
         return list(CasePriority).index(self)
-
-
-def db_enum(enum: type[StrEnum], length: int = 20) -> Enum:
-    # Stored as plain strings: no PostgreSQL enum types to migrate when a value is added.
-    return Enum(enum, native_enum=False, length=length,
-                values_callable=lambda members: [m.value for m in members],
-                validate_strings=True)
 
 
 class Case(Base):

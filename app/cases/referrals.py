@@ -1,7 +1,7 @@
 """The referral handoff: what the receiving organisation reads, its answer, and the
 sender's read-only view of what became of the cases it referred.
 
-A referral moves the case at once (``app.cases.work.refer``); the receiver then accepts
+A referral moves the case at once (``app.operator_queue.work.refer``); the receiver then accepts
 it (the case stays) or declines it with a reason (the case goes back to the sender's
 queue). Screening's ``referral_made`` follows: the service while the referral stands,
 what it was before once declined. Never commits.
@@ -16,14 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.cases import history
+from app.cases import claims, history
 from app.cases.casework import CaseScreening, Referral, ReferralStatus
 from app.cases.models import Case, CaseEvent, CaseStatus
 from app.cases.screening import ReferralType, Screening
 from app.cases.scrub import Scrubbed, scrub
 from app.config import Settings
 from app.events import bus
-from app.operator_queue import service as queue_service
 from app.organisations.models import Organisation
 from app.privacy import crypto
 from app.users.models import User
@@ -136,11 +135,11 @@ def _waiting(session: Session, user: User, case: Case, now: datetime) -> Referra
     referral = latest(session, case.id)
     if referral is None or referral.to_organisation_id != case.organisation_id or (
             referral.status is not ReferralStatus.PENDING):
-        raise queue_service.Conflict("no referral is waiting for an answer")
+        raise claims.Conflict("no referral is waiting for an answer")
     held = case.status is CaseStatus.CLAIMED and case.claim_expires_at is not None and (
         case.claim_expires_at > now)
     if held and case.claimed_by_id != user.id:
-        raise queue_service.Conflict("claimed by another operator")
+        raise claims.Conflict("claimed by another operator")
     return referral
 
 

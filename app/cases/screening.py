@@ -245,7 +245,7 @@ class Screening(BaseModel):
     referral_made: ReferralType | None = Field(
         default=ReferralType.UNKNOWN, description="null: no referral was made")
     caller_type: CallerType = CallerType.UNKNOWN
-    interpreter_used: bool | None = None
+    interpreter_used: bool | None = Field(default=None, strict=True)
 
     @field_validator("citizenship")
     @classmethod

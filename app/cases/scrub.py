@@ -31,10 +31,11 @@ from enum import StrEnum
 
 import phonenumbers
 
+from app.countries import HOTLINE_COUNTRIES
+
 __all__ = ["DEFAULT_REGIONS", "PLACEHOLDERS", "Redaction", "Removed", "Scrubbed", "scrub"]
 
-# The hotline's ten countries: national formats of each are recognised as phone numbers.
-DEFAULT_REGIONS: tuple[str, ...] = ("KZ", "KG", "TJ", "TM", "UZ", "AF", "AZ", "IR", "RU", "TR")
+DEFAULT_REGIONS: tuple[str, ...] = HOTLINE_COUNTRIES
 
 
 class Removed(StrEnum):

@@ -3,7 +3,8 @@
 Only ever the operator's own organisation: every query here is filtered on it, so a
 search cannot reach another organisation's cases even by reference. Dates are the days of
 the organisation's own calendar (its time zone), as its operators think of them. Never
-commits.
+commits. ``find`` and ``view_earlier`` are what an operator does, audited here;
+``search`` and ``earlier_cases`` are the unaudited queries beneath them.
 """
 
 import re
@@ -14,9 +15,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit
 from app.cases.models import Case, CasePriority, CaseStatus, Channel
 from app.languages import LANGUAGES
 from app.organisations.models import Organisation
+from app.users.models import User
 
 PAGE = 50
 MAX_PAGE = 100
@@ -92,6 +95,16 @@ def search(session: Session, organisation_id: int, filters: Filters, *, limit: i
     return Page(rows[:limit], offset + limit if len(rows) > limit else None)
 
 
+def find(session: Session, user: User, filters: Filters, now: datetime, *,
+         limit: int = PAGE, offset: int = 0) -> Page:
+    """An operator's search of their organisation's cases: audited with the names of the
+    filters used (never their values, which may be a reference or a date)."""
+    page = search(session, user.organisation_id or 0, filters, limit=limit, offset=offset)
+    audit.record(session, user, "case.search", now, filters=filters.names(),
+                 count=len(page.cases), offset=offset)
+    return page
+
+
 def _dates(session: Session, query: Select[Case], organisation_id: int,
            filters: Filters) -> Select[Case]:
     if filters.created_from is None and filters.created_to is None:
@@ -117,3 +130,13 @@ def earlier_cases(session: Session, case: Case) -> list[Case]:
                            Case.organisation_id == case.organisation_id,
                            Case.id != case.id)
         .order_by(Case.created_at.desc(), Case.id.desc()).limit(MAX_EARLIER)))
+
+
+def view_earlier(session: Session, user: User, case: Case, now: datetime) -> list[Case]:
+    """``earlier_cases``, shown to an operator: their references are a look at those
+    cases too, so a non-empty answer is audited."""
+    earlier = earlier_cases(session, case)
+    if earlier:
+        audit.record(session, user, "case.earlier.view", now, case_id=case.id,
+                     cases=[str(c.id) for c in earlier])
+    return earlier

@@ -1,6 +1,7 @@
 """The admins' page: the responder directory, a link to the users (app.console.users),
 blocked callers (blocking from a case reference, lifting), the audit log."""
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
@@ -8,10 +9,12 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.blocklist import service as blocklist
+from app.config import Settings
 from app.console import auth, flash
 from app.console.errors import ConsoleRoute
 from app.console.pages import render
 from app.db import MAX_INTEGER_ID
+from app.deps import NowDep, SettingsDep
 from app.i18n import N_
 from app.organisations import service as organisations
 from app.users.models import User
@@ -30,12 +33,11 @@ BLOCK_FIELDS = ("case_reference", "days", "reason")
 REFUSED_STATUS = {blocklist.NotFound: 404, blocklist.Conflict: 409, blocklist.Invalid: 422}
 
 
-def _admin_page(request: Request, session: Session, admin: User, *, status_code: int = 200,
-                block_error: str | None = None,
+def _admin_page(request: Request, session: Session, settings: Settings, now: datetime,
+                admin: User, *, status_code: int = 200, block_error: str | None = None,
                 block_entered: dict[str, str] | None = None) -> Response:
     orgs = organisations.list_organisations(session, include_inactive=True)
-    blocks = blocklist.active_blocks(session, request.app.state.settings,
-                                     request.app.state.clock())
+    blocks = blocklist.active_blocks(session, settings, now)
     entries = audit.entries(admin, session, limit=AUDIT_ENTRIES)
     return render(request, "admin.html", viewer=auth.viewer(request), status_code=status_code,
                   organisations=orgs, audit_entries=entries, blocks=blocks,
@@ -43,21 +45,23 @@ def _admin_page(request: Request, session: Session, admin: User, *, status_code:
 
 
 @router.get("/admin")
-def admin_page(request: Request, session: auth.ConsoleDb, admin: auth.AdminUser) -> Response:
-    return _admin_page(request, session, admin)
+def admin_page(request: Request, session: auth.ConsoleDb, settings: SettingsDep, now: NowDep,
+               admin: auth.AdminUser) -> Response:
+    return _admin_page(request, session, settings, now, admin)
 
 
 @router.post("/admin/blocks")
-def block_caller(request: Request, session: auth.ConsoleDb, admin: auth.AdminUser,
-                 form: auth.Form) -> Response:
+def block_caller(request: Request, session: auth.ConsoleDb, settings: SettingsDep,
+                 now: NowDep, admin: auth.AdminUser, form: auth.Form) -> Response:
     """Block the caller of a case (by its reference), hotline-wide, for a number of days."""
     entered = {name: auth.field(form, name).strip() for name in BLOCK_FIELDS}
     try:
-        blocklist.block(session, request.app.state.settings, admin, entered["case_reference"],
-                        _days(entered["days"]), entered["reason"], request.app.state.clock())
+        blocklist.block(session, settings, admin, entered["case_reference"],
+                        _days(entered["days"]), entered["reason"], now)
     except blocklist.BlockError as exc:
         session.rollback()
-        return _admin_page(request, session, admin, status_code=REFUSED_STATUS[type(exc)],
+        return _admin_page(request, session, settings, now, admin,
+                           status_code=REFUSED_STATUS[type(exc)],
                            block_error=str(exc), block_entered=entered)
     return flash.redirect("/console/admin", done="blocked")
 
@@ -68,12 +72,14 @@ def _days(text: str) -> int:
 
 
 @router.post("/admin/blocks/{block_id}/lift")
-def lift_block(request: Request, session: auth.ConsoleDb, admin: auth.AdminUser,
+def lift_block(request: Request, session: auth.ConsoleDb, settings: SettingsDep, now: NowDep,
+               admin: auth.AdminUser,
                block_id: Annotated[int, Path(ge=1, le=MAX_INTEGER_ID)]) -> Response:
     try:
-        blocklist.lift(session, admin, block_id, request.app.state.clock())
+        blocklist.lift(session, admin, block_id, now)
     except blocklist.BlockError as exc:
         session.rollback()
-        return _admin_page(request, session, admin, status_code=REFUSED_STATUS[type(exc)],
+        return _admin_page(request, session, settings, now, admin,
+                           status_code=REFUSED_STATUS[type(exc)],
                            block_error=str(exc))
     return flash.redirect("/console/admin", done="unblocked")

@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 from app.config import Settings
 from app.console.errors import ConsoleError, LoginRequired, csrf_refused, forbidden
 from app.console.pages import Viewer
-from app.db import SessionDep
+from app.deps import NowDep, SessionDep, SettingsDep
 from app.organisations.models import Organisation
 from app.users import two_factor
 from app.users.deps import (
@@ -70,11 +70,12 @@ def console_db(request: Request, session: SessionDep) -> Session:
 ConsoleDb = Annotated[Session, Depends(console_db)]
 
 
-def signed_in(request: Request, session: ConsoleDb, form: Form) -> User:
-    if not session_cookie(request):
+def signed_in(request: Request, session: ConsoleDb, settings: SettingsDep, now: NowDep,
+              form: Form) -> User:
+    if not session_cookie(request, settings):
         raise LoginRequired
     try:
-        user = cookie_session_user(request, session)
+        user = cookie_session_user(request, session, settings, now)
     except HTTPException:
         raise LoginRequired from None
     csrf_token: str = request.state.csrf_token
@@ -153,10 +154,9 @@ def login_cookie_path(settings: Settings) -> str:
     return "/" if secure_cookies(settings) else "/console/login"
 
 
-def login_csrf_token(request: Request) -> str:
+def login_csrf_token(request: Request, settings: Settings) -> str:
     """The login form's token: the one already in the cookie (other tabs keep working)."""
-    existing = request.cookies.get(cookie_name(request.app.state.settings, LOGIN_CSRF_COOKIE),
-                                   "")
+    existing = request.cookies.get(cookie_name(settings, LOGIN_CSRF_COOKIE), "")
     return existing if len(existing) == 43 and existing.isascii() else secrets.token_urlsafe(32)
 
 
@@ -171,8 +171,7 @@ def clear_login_cookie(response: Response, settings: Settings, name: str) -> Non
                            httponly=True, samesite="lax", secure=secure_cookies(settings))
 
 
-def check_login_csrf(request: Request, form: FormData) -> None:
-    expected = request.cookies.get(cookie_name(request.app.state.settings, LOGIN_CSRF_COOKIE),
-                                   "")
+def check_login_csrf(request: Request, settings: Settings, form: FormData) -> None:
+    expected = request.cookies.get(cookie_name(settings, LOGIN_CSRF_COOKIE), "")
     if not same_token(field(form, "csrf_token"), expected):
         raise csrf_refused()

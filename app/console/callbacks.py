@@ -5,16 +5,16 @@ holds a caller's number, only the masked one."""
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Response
 
-from app.cases import callbacks
+from app.cases import callbacks, claims
+from app.cases.callbacks_api import OutboundDep
 from app.cases.models import CallbackOutcome
 from app.console import auth, flash
 from app.console.errors import ConsoleRoute, FormError
 from app.db import MAX_INTEGER_ID
+from app.deps import NowDep, SettingsDep
 from app.i18n import N_
-from app.operator_queue import service as queue_service
-from app.telephony import callback as masked_call
 
 router = APIRouter(route_class=ConsoleRoute)
 CallbackId = Annotated[int, Path(ge=1, le=MAX_INTEGER_ID)]
@@ -35,15 +35,14 @@ def _back(case_id: uuid.UUID) -> str:
 
 
 @router.post("/cases/{case_id}/callbacks/{callback_id}/call")
-def call_back(case_id: uuid.UUID, callback_id: CallbackId, request: Request,
-              session: auth.ConsoleDb, user: auth.OperatorUser) -> Response:
+def call_back(case_id: uuid.UUID, callback_id: CallbackId, session: auth.ConsoleDb,
+              settings: SettingsDep, outbound: OutboundDep, now: NowDep,
+              user: auth.OperatorUser) -> Response:
     back = _back(case_id)
-    case = queue_service.get_case(session, user, case_id)
+    case = claims.get_case(session, user, case_id)
     try:
-        attempt = masked_call.place(session, request.app.state.settings,
-                                    request.app.state.sms_sender, user, case, callback_id,
-                                    request.app.state.clock())
-    except masked_call.NotConfigured:
+        attempt = callbacks.place(session, settings, outbound, user, case, callback_id, now)
+    except callbacks.NotConfigured:
         raise FormError(back, "calls-off") from None
     except callbacks.NoDutyPhone:
         raise FormError(back, "no-duty-phone") from None
@@ -55,9 +54,8 @@ def call_back(case_id: uuid.UUID, callback_id: CallbackId, request: Request,
 
 
 @router.post("/cases/{case_id}/callbacks/{callback_id}/done")
-def mark_done(case_id: uuid.UUID, callback_id: CallbackId, request: Request,
-              session: auth.ConsoleDb, user: auth.OperatorUser) -> Response:
-    case = queue_service.get_case(session, user, case_id)
-    callbacks.complete(session, request.app.state.settings, user, case, callback_id,
-                       request.app.state.clock())
+def mark_done(case_id: uuid.UUID, callback_id: CallbackId, session: auth.ConsoleDb,
+              settings: SettingsDep, now: NowDep, user: auth.OperatorUser) -> Response:
+    case = claims.get_case(session, user, case_id)
+    callbacks.complete(session, settings, user, case, callback_id, now)
     return flash.redirect(_back(case_id), done="callback-done")

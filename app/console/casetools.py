@@ -13,19 +13,19 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import QueryParams
 
-from app.audit import service as audit
 from app.cases import assign as case_assign
-from app.cases import referrals, timeline
+from app.cases import claims, referrals, timeline
 from app.cases import search as case_search
 from app.cases.models import Case, CasePriority, CaseStatus, Channel, CloseStatus
 from app.cases.screening import ReferralType
+from app.config import Settings
 from app.console import auth, flash
 from app.console.errors import ConsoleRoute, FormError
 from app.console.pages import render
+from app.deps import NowDep, SettingsDep
 from app.i18n import N_
 from app.languages import LANGUAGES
 from app.messaging import conversations
-from app.operator_queue import service as queue_service
 from app.operator_queue.api import CaseOut
 from app.users.models import User
 
@@ -58,14 +58,11 @@ def history_label(kind: str) -> str:
     return HISTORY_KINDS.get(kind) or kind.replace("_", " ").replace(".", " ")
 
 
-def case_context(session: Session, request: Request, user: User, case: Case,
+def case_context(session: Session, settings: Settings, user: User, case: Case,
                  now: datetime) -> dict[str, Any]:
     """What the case page shows of the case tools; a look at other cases is audited."""
-    earlier = case_search.earlier_cases(session, case)
-    if earlier:
-        audit.record(session, user, "case.earlier.view", now, case_id=case.id,
-                     cases=[str(c.id) for c in earlier])
-    referral = referrals.view(session, request.app.state.settings, case)
+    earlier = case_search.view_earlier(session, user, case, now)
+    referral = referrals.view(session, settings, case)
     return {
         "earlier_cases": earlier,
         "referral": referral,
@@ -92,13 +89,13 @@ def _text(form: Any, name: str, limit: int, back: str, *, required: bool = True)
 
 
 @router.post("/cases/{case_id}/assign")
-def assign(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
+def assign(case_id: uuid.UUID, session: auth.ConsoleDb, settings: SettingsDep, now: NowDep,
            user: auth.OperatorUser, form: auth.Form) -> Response:
-    now, back = request.app.state.clock(), case_path(case_id)
-    case = queue_service.get_case(session, user, case_id)
+    back = case_path(case_id)
+    case = claims.get_case(session, user, case_id)
     note = _text(form, "note", MAX_NOTE, back, required=False)
     try:
-        case_assign.assign(session, request.app.state.settings, user, case,
+        case_assign.assign(session, settings, user, case,
                            auth.field(form, "to"), note or None, now)
     except case_assign.NotAssignable:
         raise FormError(back, "colleague") from None
@@ -106,21 +103,19 @@ def assign(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
 
 
 @router.post("/cases/{case_id}/referral/accept")
-def accept_referral(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
+def accept_referral(case_id: uuid.UUID, session: auth.ConsoleDb, now: NowDep,
                     user: auth.OperatorUser) -> Response:
-    case = queue_service.get_case(session, user, case_id)
-    _answerable(case_id, lambda: referrals.accept(session, user, case,
-                                                  request.app.state.clock()))
+    case = claims.get_case(session, user, case_id)
+    _answerable(case_id, lambda: referrals.accept(session, user, case, now))
     return flash.redirect(case_path(case_id), done="accepted")
 
 
 @router.post("/cases/{case_id}/referral/decline")
-def decline_referral(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
-                     user: auth.OperatorUser, form: auth.Form) -> Response:
-    case = queue_service.get_case(session, user, case_id)
+def decline_referral(case_id: uuid.UUID, session: auth.ConsoleDb, settings: SettingsDep,
+                     now: NowDep, user: auth.OperatorUser, form: auth.Form) -> Response:
+    case = claims.get_case(session, user, case_id)
     reason = _text(form, "reason", MAX_REASON, case_path(case_id))
-    _answerable(case_id, lambda: referrals.decline(
-        session, request.app.state.settings, user, case, reason, request.app.state.clock()))
+    _answerable(case_id, lambda: referrals.decline(session, settings, user, case, reason, now))
     # The case went back to the sender: its page would now be a 404 here.
     return flash.redirect("/console", done="declined")
 
@@ -128,7 +123,7 @@ def decline_referral(case_id: uuid.UUID, request: Request, session: auth.Console
 def _answerable(case_id: uuid.UUID, answer: Any) -> None:
     try:
         answer()
-    except queue_service.Conflict as exc:
+    except claims.Conflict as exc:
         code = "taken" if str(exc) == "claimed by another operator" else "no-referral"
         raise FormError(case_path(case_id), code) from None
 
@@ -157,11 +152,10 @@ def _filters(query: QueryParams) -> case_search.Filters:
 
 
 @router.get("/search")
-def search_page(request: Request, session: auth.ConsoleDb,
+def search_page(request: Request, session: auth.ConsoleDb, now: NowDep,
                 user: auth.OperatorUser) -> Response:
     """Search the organisation's cases; an empty form searches nothing (and is not
     audited). A filter that cannot mean anything says so instead of finding nothing."""
-    now: datetime = request.app.state.clock()
     query = request.query_params
     shown: dict[str, Any] = {"query": query, "choices": SEARCH_CHOICES,
                              "search_languages": sorted(LANGUAGES), "results": None,
@@ -172,10 +166,7 @@ def search_page(request: Request, session: auth.ConsoleDb,
     except ValueError:
         filters, offset, shown["invalid"] = case_search.Filters(), 0, True
     if filters.names():
-        page = case_search.search(session, user.organisation_id or 0, filters,
-                                  offset=offset)
-        audit.record(session, user, "case.search", now, filters=filters.names(),
-                     count=len(page.cases), offset=offset)
+        page = case_search.find(session, user, filters, now, offset=offset)
         shown["results"] = page.cases
         if page.next_offset is not None:
             kept = {k: v for k, v in query.items() if k != "offset" and v}
@@ -189,7 +180,7 @@ def confirm_before_close(request: Request, session: Session, user: User, case: C
     said whether to send them; None to close now (``choice``: "send", "cancel" or "")."""
     if choice in ("send", "cancel") or case.status is CaseStatus.CLOSED:
         return None  # answered; or closed, which the close itself refuses
-    queue_service.require_claim(case, user, now)  # no question for a case one cannot close
+    claims.require_claim(case, user, now)  # no question for a case one cannot close
     pending = conversations.pending_replies(session, case.id)
     if not pending:
         return None

@@ -1,25 +1,25 @@
 """The forms on the case page: claim, release, screening, reporting consent, note, SMS
 reply, refer, close.
 
-Each one uses the same service and writes the same audit event as the API, then
+Each one calls the same service as the API, which writes the audit entry, then
 redirects back (Post/Redirect/Get). A refused form raises ``FormError``: the transaction
 is rolled back and the operator lands on the page with ``?error=<code>``.
 """
 
 import uuid
-from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import FormData
 
-from app.audit import service as audit
-from app.cases import work
+from app.cases import claims
 from app.cases.models import Case, CloseStatus
 from app.cases.screening import ReferralType
 from app.console import auth, casetools, flash, screening_form
 from app.console.errors import ConsoleRoute, FormError
+from app.deps import NowDep, SettingsDep
 from app.messaging import conversations
 from app.operator_queue import service as queue_service
+from app.operator_queue import work
 
 router = APIRouter(route_class=ConsoleRoute)
 # The API's limits (app.cases.api), so both refuse the same texts.
@@ -39,65 +39,48 @@ def _text(form: FormData, name: str, limit: int, back: str) -> str:
     return text
 
 
-def _now(request: Request) -> datetime:
-    now: datetime = request.app.state.clock()
-    return now
-
-
 @router.post("/cases/{case_id}/claim")
-def claim(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
+def claim(case_id: uuid.UUID, session: auth.ConsoleDb, settings: SettingsDep, now: NowDep,
           user: auth.OperatorUser) -> Response:
-    now = _now(request)
-    case = queue_service.claim(session, request.app.state.settings, user, case_id, now)
-    audit.record(session, user, "case.claim", now, case_id=case.id)
+    queue_service.claim(session, settings, user, case_id, now)
     return flash.redirect(case_path(case_id), done="claimed")
 
 
 @router.post("/cases/{case_id}/release")
-def release(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
+def release(case_id: uuid.UUID, session: auth.ConsoleDb, now: NowDep,
             user: auth.OperatorUser) -> Response:
-    now = _now(request)
-    case = queue_service.release(session, user, case_id, now)
-    audit.record(session, user, "case.release", now, case_id=case.id)
+    queue_service.release(session, user, case_id, now)
     return flash.redirect(case_path(case_id), done="released")
 
 
 @router.post("/cases/{case_id}/screening")
-def screening(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
-              user: auth.OperatorUser, form: auth.Form) -> Response:
-    now = _now(request)
-    case = queue_service.get_case(session, user, case_id)
+def screening(case_id: uuid.UUID, session: auth.ConsoleDb, settings: SettingsDep,
+              now: NowDep, user: auth.OperatorUser, form: auth.Form) -> Response:
+    case = claims.get_case(session, user, case_id)
     try:
         answers = screening_form.parse(form)
     except ValueError:
         raise FormError(case_path(case_id), "screening") from None
-    changed = work.save_screening(session, request.app.state.settings, user, case, answers,
-                                  now)
-    audit.record(session, user, "case.screening", now, case_id=case.id, fields=changed)
+    work.save_screening(session, settings, user, case, answers, now)
     return flash.redirect(case_path(case_id), done="screening")
 
 
 @router.post("/cases/{case_id}/consent")
-def reporting_consent(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
-                      user: auth.OperatorUser, form: auth.Form) -> Response:
-    now = _now(request)
-    case = queue_service.get_case(session, user, case_id)
+def reporting_consent(case_id: uuid.UUID, session: auth.ConsoleDb, settings: SettingsDep,
+                      now: NowDep, user: auth.OperatorUser, form: auth.Form) -> Response:
+    case = claims.get_case(session, user, case_id)
     given = form.get("given") == "on"
-    work.set_reporting_consent(session, request.app.state.settings, user, case, given, now)
-    audit.record(session, user, "case.consent", now, case_id=case.id, given=given)
+    work.set_reporting_consent(session, settings, user, case, given, now)
     return flash.redirect(case_path(case_id), done="consent")
 
 
 @router.post("/cases/{case_id}/notes")
-def add_note(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
-             user: auth.OperatorUser, form: auth.Form) -> Response:
-    now = _now(request)
-    case = queue_service.get_case(session, user, case_id)
+def add_note(case_id: uuid.UUID, session: auth.ConsoleDb, settings: SettingsDep,
+             now: NowDep, user: auth.OperatorUser, form: auth.Form) -> Response:
+    case = claims.get_case(session, user, case_id)
     text = _text(form, "text", MAX_NOTE, case_path(case_id))
-    note, cleaned = work.add_note(session, request.app.state.settings, user, case, text,
-                                  form.get("shared") == "on", now)
-    audit.record(session, user, "case.note", now, case_id=case.id, note_id=note.id,
-                 removed=cleaned.summary())
+    note, _ = work.add_note(session, settings, user, case, text,
+                            form.get("shared") == "on", now)
     return flash.redirect(case_path(case_id), done="note", note=str(note.id))
 
 
@@ -106,16 +89,14 @@ def _cannot_reply_code(exc: conversations.CannotReply) -> str:
 
 
 @router.post("/cases/{case_id}/reply")
-def reply(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
+def reply(case_id: uuid.UUID, session: auth.ConsoleDb, settings: SettingsDep, now: NowDep,
           user: auth.OperatorUser, form: auth.Form) -> Response:
-    now, settings = _now(request), request.app.state.settings
-    case = queue_service.get_case(session, user, case_id)
+    case = claims.get_case(session, user, case_id)
     body = _text(form, "body", MAX_REPLY, case_path(case_id))
     try:
         work.reply(session, settings, user, case, body, now)
     except conversations.CannotReply as exc:
         raise FormError(case_path(case_id), _cannot_reply_code(exc)) from None
-    audit.record(session, user, "case.reply", now, case_id=case.id)
     return flash.redirect(case_path(case_id), done="reply")
 
 
@@ -127,30 +108,27 @@ def _referral_service(form: FormData, back: str) -> ReferralType:
 
 
 @router.post("/cases/{case_id}/refer")
-def refer(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
+def refer(case_id: uuid.UUID, session: auth.ConsoleDb, settings: SettingsDep, now: NowDep,
           user: auth.OperatorUser, form: auth.Form) -> Response:
-    now, back = _now(request), case_path(case_id)
-    case: Case = queue_service.get_case(session, user, case_id)
+    back = case_path(case_id)
+    case: Case = claims.get_case(session, user, case_id)
     service = _referral_service(form, back)
     reason = _text(form, "reason", MAX_REASON, back)
     share = form.get("share_notes") == "on"
     try:
-        referral = work.refer(session, request.app.state.settings, user, case,
-                              auth.field(form, "organisation"), service, reason, share, now)
+        work.refer(session, settings, user, case, auth.field(form, "organisation"), service,
+                   reason, share, now)
     except LookupError:
         raise FormError(back, "organisation") from None
-    audit.record(session, user, "case.refer", now, case_id=case.id,
-                 to_organisation_id=referral.to_organisation_id, service=service.value,
-                 share_notes=share)
     # The case has left this organisation: its page would now be a 404.
     return flash.redirect("/console", done="referred")
 
 
 @router.post("/cases/{case_id}/close")
 def close(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
-          user: auth.OperatorUser, form: auth.Form) -> Response:
-    now = _now(request)
-    case = queue_service.get_case(session, user, case_id)
+          settings: SettingsDep, now: NowDep, user: auth.OperatorUser,
+          form: auth.Form) -> Response:
+    case = claims.get_case(session, user, case_id)
     try:
         status = CloseStatus(auth.field(form, "status") or CloseStatus.CLOSED.value)
     except ValueError:
@@ -160,8 +138,5 @@ def close(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
     if confirm is not None:
         return confirm
     send = choice != "cancel"  # replies are sent unless the operator chose to cancel them
-    pending = work.close(session, request.app.state.settings, user, case, status, now,
-                         send_pending=send)
-    audit.record(session, user, "case.close", now, case_id=case.id, status=status.value,
-                 pending_replies=pending, sent=send if pending else None)
+    work.close(session, settings, user, case, status, now, send_pending=send)
     return flash.redirect(case_path(case_id), done="closed")

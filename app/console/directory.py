@@ -18,12 +18,13 @@ from starlette.datastructures import FormData
 from app.console import auth, flash, language
 from app.console.errors import ConsoleRoute, ErrorPage, forbidden
 from app.console.pages import render
+from app.deps import NowDep
 from app.i18n import N_
 from app.organisations import editing
 from app.organisations import service as organisations
-from app.organisations.models import Organisation, RingMode, Service
+from app.organisations.models import Organisation, RingMode
 from app.organisations.schemas import WEEKDAYS
-from app.routing.needs import Need
+from app.routing.needs import Need, Service
 from app.users.models import User
 
 router = APIRouter(route_class=ConsoleRoute)
@@ -55,9 +56,8 @@ def _reachable(session: Session, admin: User, slug: str) -> Organisation:
 # ----- the list ---------------------------------------------------------------------------
 
 @router.get("/admin/directory")
-def directory_page(request: Request, session: auth.ConsoleDb,
+def directory_page(request: Request, session: auth.ConsoleDb, now: NowDep,
                    admin: auth.AdminUser) -> Response:
-    now = request.app.state.clock()
     orgs = [org for org in organisations.list_organisations(session, include_inactive=True)
             if _hotline_admin(admin) or org.id == admin.organisation_id]
     rows = [(org, org.active and organisations.to_responder(org).is_open(now)) for org in orgs]
@@ -75,13 +75,13 @@ def new_page(request: Request, _session: auth.ConsoleDb, admin: auth.AdminUser) 
 
 
 @router.post("/admin/directory/new")
-def create(request: Request, session: auth.ConsoleDb, admin: auth.AdminUser,
+def create(request: Request, session: auth.ConsoleDb, now: NowDep, admin: auth.AdminUser,
            form: auth.Form) -> Response:
     if not _hotline_admin(admin):
         raise forbidden()
     entered = _entered(form)
     try:
-        editing.create(session, admin, entered, request.app.state.clock())
+        editing.create(session, admin, entered, now)
     except editing.Invalid as exc:
         session.rollback()
         return _form_page(request, admin, entered, None, exc.problems)
@@ -96,15 +96,15 @@ def edit_page(request: Request, session: auth.ConsoleDb, admin: auth.AdminUser,
 
 
 @router.post("/admin/directory/{slug}/edit")
-def update(request: Request, session: auth.ConsoleDb, admin: auth.AdminUser, form: auth.Form,
-           slug: Slug) -> Response:
+def update(request: Request, session: auth.ConsoleDb, now: NowDep, admin: auth.AdminUser,
+           form: auth.Form, slug: Slug) -> Response:
     org = _reachable(session, admin, slug)
     entered = _entered(form)
     if not _hotline_admin(admin):
         # A regional hub takes others' callers, priority orders them: the hotline decides.
         entered.hub, entered.priority = org.is_hub, str(org.priority)
     try:
-        editing.update(session, admin, org, entered, request.app.state.clock())
+        editing.update(session, admin, org, entered, now)
     except editing.Invalid as exc:
         session.rollback()
         return _form_page(request, admin, entered, _reachable(session, admin, slug),

@@ -7,12 +7,13 @@ empty field to change it.
 from dataclasses import dataclass
 from datetime import datetime
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.console import auth, flash
 from app.console.errors import ConsoleRoute
+from app.deps import NowDep, SettingsDep
 from app.users import duty
 from app.users.models import User
 
@@ -32,12 +33,11 @@ def panel(session: Session, settings: Settings, user: User) -> DutyPanel:
 
 
 @router.post("/duty")
-def set_duty(request: Request, session: auth.ConsoleDb, user: auth.OperatorUser,
-             form: auth.Form) -> Response:
-    now: datetime = request.app.state.clock()
+def set_duty(session: auth.ConsoleDb, settings: SettingsDep, now: NowDep,
+             user: auth.OperatorUser, form: auth.Form) -> Response:
     going_on = auth.field(form, "on_duty") == "1"
     try:
-        duty.set_duty(session, request.app.state.settings, user, going_on,
+        duty.set_duty(session, settings, user, going_on,
                       auth.field(form, "phone") or None, now)
     except duty.DutyError:
         # The code only: what was typed never goes into the URL, logs or history.

@@ -18,10 +18,10 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
 from app import db
+from app.cases import claims
 from app.console import flash
 from app.console.pages import render
 from app.i18n import N_
-from app.operator_queue import service as queue_service
 
 LOGIN_PATH = "/console/login"
 
@@ -118,9 +118,9 @@ def _as_console_error(exc: Exception, request: Request) -> ConsoleError | None:
     if isinstance(exc, db.UNAVAILABLE):
         db.log_unavailable(request, exc)
         return Unavailable(request)
-    if isinstance(exc, queue_service.NotFound | RequestValidationError):
+    if isinstance(exc, claims.NotFound | RequestValidationError):
         return not_found()  # also a malformed case id in the path
-    if isinstance(exc, queue_service.Conflict):
+    if isinstance(exc, claims.Conflict):
         case_id = request.path_params.get("case_id")
         path = f"/console/cases/{case_id}" if case_id else "/console"
         return FormError(path, CONFLICT_CODES.get(str(exc), "not-open"))

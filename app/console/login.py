@@ -4,14 +4,17 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response, status
+from sqlalchemy.orm import Session
 
+from app.config import Settings
 from app.console import auth, flash, language, pending
 from app.console.errors import ConsoleRoute
 from app.console.pages import render
+from app.deps import AddressDep, NowDep, SessionFactoryDep, SettingsDep
 from app.i18n import N_
 from app.users import service as users
-from app.users.api import Attempt, Outcome, attempt
 from app.users.deps import session_cookie
+from app.users.signin import Attempt, Outcome, attempt
 
 router = APIRouter(route_class=ConsoleRoute)
 STYLE_SHEET = (Path(__file__).with_name("static") / "console.css").read_bytes()
@@ -31,50 +34,51 @@ def style_sheet() -> Response:
                     headers={"Cache-Control": "public, max-age=86400"})
 
 
-def _login_page(request: Request, *, status_code: int = 200, error: str | None = None,
-                username: str = "", retry_after: str | None = None) -> Response:
-    token = auth.login_csrf_token(request)
+def _login_page(request: Request, settings: Settings, *, status_code: int = 200,
+                error: str | None = None, username: str = "",
+                retry_after: str | None = None) -> Response:
+    token = auth.login_csrf_token(request, settings)
     response = render(request, "login.html", status_code=status_code, csrf_token=token,
                       error=error, username=username)
-    auth.set_login_csrf_cookie(response, request.app.state.settings, token)
+    auth.set_login_csrf_cookie(response, settings, token)
     if retry_after:
         response.headers["Retry-After"] = retry_after
     return response
 
 
 @router.get("/login")
-def login_form(request: Request) -> Response:
-    return _login_page(request)
+def login_form(request: Request, settings: SettingsDep) -> Response:
+    return _login_page(request, settings)
 
 
 @router.post("/login")
-def login(request: Request, session: auth.ConsoleDb, form: auth.Form) -> Response:
-    auth.check_login_csrf(request, form)
+def login(request: Request, session: auth.ConsoleDb, sessions: SessionFactoryDep,
+          settings: SettingsDep, now: NowDep, address: AddressDep,
+          form: auth.Form) -> Response:
+    auth.check_login_csrf(request, settings, form)
     username = auth.field(form, "username").strip()[:64]
-    found = attempt(request, username, auth.field(form, "password"), None)
+    found = attempt(sessions, settings, now, address, username,
+                    auth.field(form, "password"), None)
     if found.outcome is Outcome.CODE_REQUIRED and found.user_id is not None:
         # The password was right; no session until the code is too (app.console.two_factor).
         response = flash.redirect(SECOND_STEP)
-        pending.set_pending(response, request.app.state.settings,
-                            pending.Pending(found.user_id, found.password_stamp),
-                            request.app.state.clock())
+        pending.set_pending(response, settings,
+                            pending.Pending(found.user_id, found.password_stamp), now)
         return response
-    return finish_login(request, session, found, username)
+    return finish_login(request, session, settings, now, found, username)
 
 
-def finish_login(request: Request, session: auth.ConsoleDb, found: Attempt,
-                 username: str = "") -> Response:
+def finish_login(request: Request, session: Session, settings: Settings, now: datetime,
+                 found: Attempt, username: str = "") -> Response:
     """The session cookie and the user's start page, or the login form saying why not."""
     if found.outcome is Outcome.LIMITED:
-        return _login_page(request, status_code=429, username=username,
+        return _login_page(request, settings, status_code=429, username=username,
                            error=LOGIN_FAILURES[429], retry_after=RETRY_AFTER)
-    now: datetime = request.app.state.clock()
     issued = found.issued
     resolved = users.resolve_token(session, issued.token, now) if issued else None
     if issued is None or resolved is None:  # refused, or deactivated in the instant since
-        return _login_page(request, status_code=401, username=username,
+        return _login_page(request, settings, status_code=401, username=username,
                            error=LOGIN_FAILURES[401])
-    settings = request.app.state.settings
     response = flash.redirect(auth.TWO_FACTOR_PATH if found.enrol
                               else auth.HOME[resolved[0].role])
     auth.set_session_cookie(response, settings, issued.token)
@@ -84,11 +88,11 @@ def finish_login(request: Request, session: auth.ConsoleDb, found: Attempt,
 
 
 @router.post("/logout")
-def logout(request: Request, session: auth.ConsoleDb, user: auth.SignedIn) -> Response:
-    users.revoke_token(session, user, session_cookie(request) or "",
-                       request.app.state.clock())
+def logout(request: Request, session: auth.ConsoleDb, settings: SettingsDep, now: NowDep,
+           user: auth.SignedIn) -> Response:
+    users.revoke_token(session, user, session_cookie(request, settings) or "", now)
     response = flash.redirect("/console/login", done="logout")
-    auth.clear_session_cookie(response, request.app.state.settings)
+    auth.clear_session_cookie(response, settings)
     return response
 
 

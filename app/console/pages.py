@@ -22,6 +22,7 @@ from app.cases import screening_labels
 from app.console import flash, language
 from app.console.screening_form import Option
 from app.console.terms import term
+from app.deps import settings_of
 from app.routing.needs import NEED_LABELS, Need
 from app.users.deps import secure_cookies
 from app.users.models import Role
@@ -119,7 +120,7 @@ def render(request: Request, template: str, *, viewer: Viewer | None = None,
     if chosen:
         response.set_cookie(language.LANG_COOKIE, chosen, max_age=language.LANG_COOKIE_SECONDS,
                             path="/console", httponly=True, samesite="lax",
-                            secure=secure_cookies(request.app.state.settings))
+                            secure=secure_cookies(settings_of(request)))
     return harden(response)
 
 

@@ -41,11 +41,9 @@ def set_pending(response: Response, settings: Settings, pending: Pending, now: d
                         samesite="strict", secure=secure_cookies(settings))
 
 
-def read_pending(request: Request) -> Pending | None:
+def read_pending(request: Request, settings: Settings, now: datetime) -> Pending | None:
     """The pending sign-in, if its cookie is genuine and younger than five minutes."""
-    settings: Settings = request.app.state.settings
     token = request.cookies.get(cookie_name(settings, PENDING_COOKIE), "")
-    now: datetime = request.app.state.clock()
     try:
         value = _fernet(settings).decrypt_at_time(token.encode(), PENDING_SECONDS,
                                                   int(now.timestamp())).decode()

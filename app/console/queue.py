@@ -9,16 +9,18 @@ from babel.dates import format_timedelta
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
-from app.audit import service as audit
-from app.cases import callbacks, work
+from app.cases import callbacks
 from app.cases.models import Case, Channel, CloseStatus
 from app.cases.screening import ReferralType, Screening
+from app.config import Settings
 from app.console import auth, casetools, duty, flash, language, screening_form
 from app.console.callbacks import OUTCOMES as CALLBACK_OUTCOMES
 from app.console.errors import ConsoleRoute
 from app.console.pages import render
+from app.deps import NowDep, SettingsDep
 from app.messaging import conversations
 from app.operator_queue import service as queue_service
+from app.operator_queue import work
 from app.operator_queue.api import CaseOut
 from app.organisations import service as organisations
 from app.organisations.models import Organisation
@@ -32,37 +34,36 @@ def waiting(since: datetime, now: datetime, ui: str) -> str:
 
 
 @router.get("")
-def queue_page(request: Request, session: auth.ConsoleDb, user: auth.OperatorUser) -> Response:
-    rows = queue_rows(request, session, user)
+def queue_page(request: Request, session: auth.ConsoleDb, settings: SettingsDep, now: NowDep,
+               user: auth.OperatorUser) -> Response:
+    rows = queue_rows(request, session, user, now)
     return render(request, "queue.html", viewer=auth.viewer(request), rows=rows,
-                  duty=duty.panel(session, request.app.state.settings, user),
-                  **casetools.sent_referrals(session, user, request.app.state.clock()))
+                  duty=duty.panel(session, settings, user),
+                  **casetools.sent_referrals(session, user, now))
 
 
-def queue_rows(request: Request, session: Session, user: User) -> list[tuple[CaseOut, str]]:
+def queue_rows(request: Request, session: Session, user: User, now: datetime
+               ) -> list[tuple[CaseOut, str]]:
     """The queue's rows and how long each case has waited; a view, audited."""
-    now: datetime = request.app.state.clock()
-    cases = queue_service.queue(session, user.organisation_id or 0)
-    audit.record(session, user, "queue.view", now, count=len(cases))
+    cases = queue_service.view_queue(session, user, now)
     ui = language.language_of(request)
     return [(CaseOut.of(c, user, now), waiting(c.created_at, now, ui)) for c in cases]
 
 
 @router.get("/queue/rows")
-def queue_rows_fragment(request: Request, session: auth.ConsoleDb,
+def queue_rows_fragment(request: Request, session: auth.ConsoleDb, now: NowDep,
                         user: auth.OperatorUser) -> Response:
     """The rows alone, as the page shows them: what the live queue swaps in."""
     return render(request, "_queue_rows.html", viewer=auth.viewer(request),
-                  rows=queue_rows(request, session, user))
+                  rows=queue_rows(request, session, user, now))
 
 
 @router.post("/claim-next")
-def claim_next(request: Request, session: auth.ConsoleDb, user: auth.OperatorUser) -> Response:
-    now: datetime = request.app.state.clock()
-    case = queue_service.claim_next(session, request.app.state.settings, user, now)
+def claim_next(session: auth.ConsoleDb, settings: SettingsDep, now: NowDep,
+               user: auth.OperatorUser) -> Response:
+    case = queue_service.claim_next(session, settings, user, now)
     if case is None:
         return flash.redirect("/console", error="queue-empty")
-    audit.record(session, user, "case.claim", now, case_id=case.id)
     return flash.redirect(f"/console/cases/{case.id}", done="claimed")
 
 
@@ -84,20 +85,16 @@ class CaseReading(TypedDict):
     callback_outcomes: dict[str, str]
 
 
-def _read_case(session: Session, request: Request, user: User, case: Case, now: datetime
+def _read_case(session: Session, settings: Settings, user: User, case: Case, now: datetime
                ) -> CaseReading:
-    """What the case page shows, each kind of content audited as the API audits it."""
-    settings = request.app.state.settings
-    audit.record(session, user, "case.view", now, case_id=case.id)
-    notes = work.visible_notes(session, settings, user, case)
-    audit.record(session, user, "case.notes.view", now, case_id=case.id)
-    screening = work.screening_of(session, case)
-    audit.record(session, user, "case.screening.view", now, case_id=case.id)
+    """What the case page shows: each kind of content read through the service that
+    audits it, exactly as the API's own routes for it do."""
+    notes = work.view_notes(session, settings, user, case, now)
+    screening = work.view_screening(session, user, case, now)
     thread, conversation = None, conversations.for_case(session, case.id)
     if conversation is not None:
-        thread = conversations.thread(session, settings, case, case.organisation_id)
-        audit.record(session, user, "case.messages.view", now, case_id=case.id)
-    requested = callbacks.view(session, settings, user, case, now)  # audited there
+        thread = work.view_thread(session, settings, user, case, now)
+    requested = callbacks.view(session, settings, user, case, now)
     return {"notes": notes, "screening": screening, "thread": thread,
             "channel": conversation.channel if conversation else None,
             "callbacks": requested, "callback_outcomes": CALLBACK_OUTCOMES}
@@ -113,10 +110,9 @@ def _added_note(request: Request, notes: list[work.NoteView]) -> work.NoteView |
 
 @router.get("/cases/{case_id}")
 def case_page(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
-              user: auth.OperatorUser) -> Response:
-    now: datetime = request.app.state.clock()
-    case = queue_service.get_case(session, user, case_id)
-    shown = _read_case(session, request, user, case, now)
+              settings: SettingsDep, now: NowDep, user: auth.OperatorUser) -> Response:
+    case = queue_service.view_case(session, user, case_id, now)
+    shown = _read_case(session, settings, user, case, now)
     about = CaseOut.of(case, user, now)
     ui = language.language_of(request)
     return render(
@@ -125,4 +121,4 @@ def case_page(case_id: uuid.UUID, request: Request, session: auth.ConsoleDb,
         screening_fields=screening_form.fields(shown["screening"]),
         targets=referral_targets(session, case) if about.claimed_by_me else [],
         services=list(ReferralType), close_statuses=list(CloseStatus), **shown,
-        **casetools.case_context(session, request, user, case, now))
+        **casetools.case_context(session, settings, user, case, now))

@@ -1,7 +1,7 @@
 """The coordinators' statistics page: protected figures as SVG charts and plain tables.
 
 Every figure comes from ``app.stats`` after disclosure control, and every request is
-audited there (``dashboard``, ``api.table``) or here (the HTCDS export), as the API does.
+audited there (``app.stats.reports``, which the API calls too), once per request.
 The page only adds figures up over the window where that cannot reveal a withheld one:
 a category with a withheld cell in any period is shown withheld for the whole window.
 """
@@ -18,13 +18,15 @@ from fastapi import APIRouter, Depends, Request, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from app.config import Settings
 from app.console import auth, language
 from app.console.errors import ConsoleRoute, ErrorPage
 from app.console.flash import Nn_
 from app.console.pages import harden, render
+from app.deps import NowDep, SettingsDep
 from app.i18n import N_
 from app.organisations import service as organisations
-from app.stats import api, export, service
+from app.stats import export, reports, service
 from app.stats.charts import Point, bar_chart, line_chart
 from app.stats.dashboard import TABLES, dashboard
 from app.stats.dimensions import COUNTRIES, Period
@@ -136,16 +138,15 @@ def _month(text: str) -> date | None:
         raise QueryError(MONTH_INVALID) from None
 
 
-def parse(request: Request, asked: Asked) -> StatsQuery:
+def parse(asked: Asked, settings: Settings, now: datetime) -> StatsQuery:
     """The statistics question of the form; QueryError says what is wrong."""
     if asked.period not in {p.value for p in Period}:
         raise QueryError(PERIOD_INVALID)
     if any(code not in COUNTRIES for code in asked.country.split(",") if code):
         raise QueryError(COUNTRY_INVALID)
     start, end = _month(asked.start), _month(asked.end)
-    settings = request.app.state.settings
-    return service.parse(asked.period, start, end, asked.country or None,
-                         request.app.state.clock().date(), settings.stats_max_months)
+    return service.parse(asked.period, start, end, asked.country or None, now.date(),
+                         settings.stats_max_months)
 
 
 def explain(error: QueryError, translations: NullTranslations) -> str:
@@ -170,14 +171,14 @@ def _refused(request: Request, asked: Asked, error: QueryError) -> Response:
 
 
 @router.get("/stats")
-def stats_page(request: Request, session: auth.ConsoleDb, user: StatsUser) -> Response:
+def stats_page(request: Request, session: auth.ConsoleDb, settings: SettingsDep, now: NowDep,
+               user: StatsUser) -> Response:
     asked = Asked.of(request)
     try:
-        query = parse(request, asked)
+        query = parse(asked, settings, now)
     except QueryError as exc:
         return _refused(request, asked, exc)
-    now: datetime = request.app.state.clock()
-    board = dashboard(session, request.app.state.settings, now, user, query)
+    board = dashboard(session, settings, now, user, query)
     ui = language.language_of(request)
     translations = language.translations(ui)
     answered = Asked.answered(query)
@@ -329,35 +330,34 @@ def _file_name(kind: str, query: StatsQuery) -> str:
 
 
 @router.get("/stats/htcds.csv")
-def htcds_csv(request: Request, session: auth.ConsoleDb, user: StatsUser) -> Response:
+def htcds_csv(request: Request, session: auth.ConsoleDb, settings: SettingsDep, now: NowDep,
+              user: StatsUser) -> Response:
     """The k-anonymous case-level export in HTCDS column names, audited as by the API."""
     asked = Asked.of(request)
     try:
-        query = parse(request, asked)
+        query = parse(asked, settings, now)
     except QueryError as exc:
         return _refused(request, asked, exc)
-    text, headers = api.htcds_export(session, request.app.state.settings,
-                                     request.app.state.clock(), user, query)
+    text, headers = reports.htcds_export(session, settings, now, user, query)
     response = _download(text, _file_name("htcds", query))
     response.headers.update(headers)
     return response
 
 
 @router.get("/stats/{name}.csv")
-def table_csv(name: str, request: Request, session: auth.ConsoleDb,
-              user: StatsUser) -> Response:
+def table_csv(name: str, request: Request, session: auth.ConsoleDb, settings: SettingsDep,
+              now: NowDep, user: StatsUser) -> Response:
     """One of the page's tables, per period as the API gives it, audited as a CSV; for
     partners, so only cases with reporting consent (the page itself counts everyone)."""
     if name not in TABLES:
         raise ErrorPage(404, NO_SUCH_TABLE)
     asked = Asked.of(request)
     try:
-        query = parse(request, asked)
+        query = parse(asked, settings, now)
     except QueryError as exc:
         return _refused(request, asked, exc)
-    text, headers = api.table_export(
-        session, request.app.state.settings, request.app.state.clock(), user,
-        StatsQuery(TABLES[name], query.period, query.start, query.end, query.countries))
+    table = StatsQuery(TABLES[name], query.period, query.start, query.end, query.countries)
+    text, headers = reports.table_export(session, settings, now, user, table)
     response = _download(text, _file_name(name.replace("_", "-"), query))
     response.headers.update(headers)
     return response

@@ -17,11 +17,11 @@ from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from app.audit import service as audit
 from app.console import auth, flash
 from app.console.errors import ConsoleRoute, ErrorPage
 from app.console.pages import render
 from app.db import MAX_INTEGER_ID
+from app.deps import NowDep
 from app.i18n import N_
 from app.organisations import service as organisations
 from app.organisations.models import Organisation
@@ -129,8 +129,8 @@ def _own_slug(session: Session, admin: User) -> str:
 
 
 @router.post("/admin/users")
-def create_user(request: Request, session: auth.ConsoleDb, admin: auth.AdminUser,
-                form: auth.Form) -> Response:
+def create_user(request: Request, session: auth.ConsoleDb, now: NowDep,
+                admin: auth.AdminUser, form: auth.Form) -> Response:
     entered = {name: auth.field(form, name).strip()
                for name in ("username", "role", "organisation")}
     if admin.organisation_id is not None:  # an organisation's admin adds to it only
@@ -139,29 +139,27 @@ def create_user(request: Request, session: auth.ConsoleDb, admin: auth.AdminUser
                                 entered["organisation"])
     if problem is None:
         try:
-            user = users.create_user(session, entered["username"], auth.field(form, "password"),
-                                     Role(entered["role"]), entered["organisation"] or None)
+            # The admin typed the password and knows it: the user chooses their own at
+            # first sign-in, as after a reset.
+            lifecycle.create(session, admin, entered["username"], auth.field(form, "password"),
+                             Role(entered["role"]), entered["organisation"] or None, now,
+                             one_time=True)
         except users.UserError as exc:
             problem = str(exc)  # the service's own words; translated if the catalog has them
     if problem is not None:
         session.rollback()
         return _list_page(request, session, admin, status_code=422, error=problem,
                           entered=entered)
-    # The admin typed the password and knows it: the user chooses their own at first
-    # sign-in, as after a reset.
-    user.must_change_password = True
-    audit.record(session, admin, "user.create", request.app.state.clock(), user_id=user.id,
-                 role=user.role.value, one_time=True)
     return flash.redirect(USERS_PATH, done="user")
 
 
 # ----- acting on one user -------------------------------------------------------------------
 
-def _act(request: Request, session: Session, admin: User, user: User, done: str,
-         action: Action) -> Response:
+def _act(request: Request, session: Session, now: datetime, admin: User, user: User,
+         done: str, action: Action) -> Response:
     """Run one lifecycle action; a refusal is the user's page again, nothing changed."""
     try:
-        action(request.app.state.clock())
+        action(now)
     except Refused as refused:
         return _refused(request, session, admin, user, refused)
     except lifecycle.NotAllowed as exc:
@@ -184,8 +182,8 @@ def _refused(request: Request, session: Session, admin: User, user: User,
 
 
 @router.post("/admin/users/{user_id}/deactivate")
-def deactivate(request: Request, session: auth.ConsoleDb, admin: auth.AdminUser,
-               form: auth.Form, user_id: UserId) -> Response:
+def deactivate(request: Request, session: auth.ConsoleDb, now: NowDep,
+               admin: auth.AdminUser, form: auth.Form, user_id: UserId) -> Response:
     """Signs the user out everywhere; only with the box ticked, against a mis-tap."""
     user = _target(session, admin, user_id)
 
@@ -194,29 +192,29 @@ def deactivate(request: Request, session: auth.ConsoleDb, admin: auth.AdminUser,
             raise Refused(422, CONFIRM_DEACTIVATION)
         lifecycle.deactivate(session, admin, user, now)
 
-    return _act(request, session, admin, user, "user-deactivated", action)
+    return _act(request, session, now, admin, user, "user-deactivated", action)
 
 
 @router.post("/admin/users/{user_id}/reactivate")
-def reactivate(request: Request, session: auth.ConsoleDb, admin: auth.AdminUser,
-               user_id: UserId) -> Response:
+def reactivate(request: Request, session: auth.ConsoleDb, now: NowDep,
+               admin: auth.AdminUser, user_id: UserId) -> Response:
     user = _target(session, admin, user_id)
-    return _act(request, session, admin, user, "user-reactivated",
+    return _act(request, session, now, admin, user, "user-reactivated",
                 lambda now: lifecycle.reactivate(session, admin, user, now))
 
 
 @router.post("/admin/users/{user_id}/two-factor/reset")
-def reset_two_factor(request: Request, session: auth.ConsoleDb, admin: auth.AdminUser,
-                     user_id: UserId) -> Response:
+def reset_two_factor(request: Request, session: auth.ConsoleDb, now: NowDep,
+                     admin: auth.AdminUser, user_id: UserId) -> Response:
     """After a lost phone: the user's sessions end and they enrol again at next sign-in."""
     user = _target(session, admin, user_id)
-    return _act(request, session, admin, user, "user-two-factor",
+    return _act(request, session, now, admin, user, "user-two-factor",
                 lambda now: two_factor.reset(session, admin, user, now))
 
 
 @router.post("/admin/users/{user_id}/password")
-def reset_password(request: Request, session: auth.ConsoleDb, admin: auth.AdminUser,
-                   form: auth.Form, user_id: UserId) -> Response:
+def reset_password(request: Request, session: auth.ConsoleDb, now: NowDep,
+                   admin: auth.AdminUser, form: auth.Form, user_id: UserId) -> Response:
     """A one-time password the admin gives the user, who must replace it at sign-in."""
     user = _target(session, admin, user_id)
     password = auth.field(form, "password")
@@ -226,12 +224,12 @@ def reset_password(request: Request, session: auth.ConsoleDb, admin: auth.AdminU
             raise Refused(422, PASSWORD_TOO_LONG)
         lifecycle.reset_password(session, admin, user, password, now, one_time=True)
 
-    return _act(request, session, admin, user, "user-password", action)
+    return _act(request, session, now, admin, user, "user-password", action)
 
 
 @router.post("/admin/users/{user_id}/role")
-def set_role(request: Request, session: auth.ConsoleDb, admin: auth.AdminUser,
-             form: auth.Form, user_id: UserId) -> Response:
+def set_role(request: Request, session: auth.ConsoleDb, now: NowDep,
+             admin: auth.AdminUser, form: auth.Form, user_id: UserId) -> Response:
     user = _target(session, admin, user_id)
     role_value, slug = auth.field(form, "role"), auth.field(form, "organisation").strip()
 
@@ -243,7 +241,7 @@ def set_role(request: Request, session: auth.ConsoleDb, admin: auth.AdminUser,
         lifecycle.set_role(session, admin, user, role,
                            None if role is Role.COORDINATOR else slug or None, now)
 
-    return _act(request, session, admin, user, "user-role", action)
+    return _act(request, session, now, admin, user, "user-role", action)
 
 
 # ----- everyone's own password --------------------------------------------------------------
@@ -274,14 +272,14 @@ def _own_password_problem(user: User, form: FormData) -> Refused | None:
 
 
 @router.post(auth.PASSWORD_PATH.removeprefix("/console"))
-def change_password(request: Request, session: auth.ConsoleDb, user: auth.SignedIn,
-                    form: auth.Form) -> Response:
+def change_password(request: Request, session: auth.ConsoleDb, now: NowDep,
+                    user: auth.SignedIn, form: auth.Form) -> Response:
     """Choose one's own password: the way out of a one-time password, or any time."""
     problem = _own_password_problem(user, form)
     if problem is None:
         try:
             lifecycle.change_own_password(session, user, auth.field(form, "new_password"),
-                                          request.app.state.clock(),
+                                          now,
                                           keep_session=request.state.auth_token_id)
         except users.UserError as exc:  # too short
             problem = Refused(422, str(exc))

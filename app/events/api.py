@@ -20,7 +20,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import StreamingResponse
 from fastapi.sse import format_sse_event
 
-from app.db import SessionDep
+from app import errors
+from app.deps import NowDep, SessionDep, SettingsDep
 from app.events import hub as hubs
 from app.events.bus import QueueEvent
 from app.users.deps import cookie_user, current_user, oauth2_scheme
@@ -38,13 +39,20 @@ class EventStream(StreamingResponse):
     media_type = "text/event-stream"
 
 
-def subscriber(request: Request, session: SessionDep,
+def hub_of(request: Request) -> hubs.Hub:
+    """The app's live-event hub (``app.main``); a provider, like those of ``app.deps``."""
+    hub: hubs.Hub = request.app.state.events
+    return hub
+
+
+def subscriber(request: Request, session: SessionDep, settings: SettingsDep, now: NowDep,
                bearer: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
     """The API's bearer token, or else the console's session cookie: a browser's
     EventSource cannot send a header. Accepting the cookie without a CSRF token is safe
     here, unlike the rest of the API: this GET changes nothing, and another site that
     makes a browser open it cannot read the answer (same-origin policy, no CORS)."""
-    user = current_user(request, session, bearer) if bearer else cookie_user(request, session)
+    user = (current_user(request, session, now, bearer) if bearer
+            else cookie_user(request, session, settings, now))
     if user.role is not Role.OPERATOR or user.organisation_id is None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "not allowed for your role")
     return user
@@ -55,16 +63,17 @@ def subscriber(request: Request, session: SessionDep,
     responses={200: {"description": "A stream of `event: <kind>` with `data: {\"case_id\": "
                                     "…, \"reference\": …}`, heartbeat comments between",
                      "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-               401: {"description": "Not signed in"},
-               403: {"description": "Not an operator"}})
-def events(request: Request, user: Annotated[User, Depends(subscriber)]) -> EventStream:
+               401: errors.problem_json("Not signed in"),
+               403: errors.problem_json("Not an operator, or not signed in all the way"),
+               503: errors.problem_json(errors.DESCRIPTIONS[503])})
+def events(hub: Annotated[hubs.Hub, Depends(hub_of)],
+           user: Annotated[User, Depends(subscriber)]) -> EventStream:
     """Live queue events of the operator's organisation: case created, claimed, released,
     assigned, referred, closed, escalated, an inbound message, an operator's duty; ids
     and references only. After ``resync`` (events may have been missed) fetch again."""
     # The session dependency has already committed and closed: an open stream holds
     # no database connection.
     organisation_id = user.organisation_id or 0
-    hub: hubs.Hub = request.app.state.events
     return EventStream(stream(hub, organisation_id),
                        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 

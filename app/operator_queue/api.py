@@ -2,7 +2,8 @@
 
 Another organisation's case answers 404 for every verb, exactly like a case that does
 not exist, so an operator cannot even learn that it exists. Every view and change is
-written to the audit log in the same transaction as the change.
+written to the audit log, in the same transaction, by the service that does it
+(``app.operator_queue.service``, ``app.operator_queue.work``, ``app.cases.search``).
 """
 
 import uuid
@@ -14,18 +15,19 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel
 
-from app.audit import service as audit
-from app.cases import referrals, timeline
+from app import errors
+from app.cases import claims, referrals, timeline
 from app.cases import search as case_search
 from app.cases.models import Case, CasePriority, CaseStatus, Channel, CloseStatus
 from app.cases.tools_schemas import EarlierCaseOut, HistoryOut, ReferralOut
-from app.db import MAX_INTEGER_ID, SessionDep
+from app.db import MAX_INTEGER_ID
+from app.deps import NowDep, SessionDep, SettingsDep
 from app.operator_queue import service as queue_service
 from app.routing.needs import Need
 from app.users.deps import Operator
 from app.users.models import User
 
-router = APIRouter(prefix="/api/cases", tags=["cases"])
+router = APIRouter(prefix="/api/cases", tags=["cases"], responses=errors.SIGNED_IN)
 
 
 class CaseOut(BaseModel):
@@ -85,20 +87,16 @@ def http_errors() -> Iterator[None]:
     """Service exceptions as HTTP answers: 404 for unknown or foreign, 409 for conflicts."""
     try:
         yield
-    except queue_service.NotFound:
+    except claims.NotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such case") from None
-    except queue_service.Conflict as exc:
+    except claims.Conflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-
-
-def now_of(request: Request) -> datetime:
-    now: datetime = request.app.state.clock()
-    return now
 
 
 @router.get("")
 def list_cases(
         request: Request, response: Response, session: SessionDep, user: Operator,
+        now: NowDep,
         reference: Annotated[str | None, Query(max_length=16)] = None,
         case_status: Annotated[CaseStatus | None, Query(alias="status")] = None,
         created_from: Annotated[date | None, Query(alias="from")] = None,
@@ -112,49 +110,40 @@ def list_cases(
     normal; oldest first. With any filter, a search of all its cases, closed ones too,
     newest first, a page at a time (``X-Next-Offset`` names the next page). ``from`` and
     ``to`` are days of creation in the organisation's time zone."""
-    now = now_of(request)
     filters = case_search.Filters(reference=reference, status=case_status,
                                   created_from=created_from, created_to=created_to,
                                   language=language, channel=channel, priority=priority)
     if not filters.names() and "limit" not in request.query_params and (
             "offset" not in request.query_params):
-        cases = queue_service.queue(session, user.organisation_id or 0)
-        audit.record(session, user, "queue.view", now, count=len(cases))
+        cases = queue_service.view_queue(session, user, now)
         return [CaseFoundOut.found(c, user, now) for c in cases]
     try:
-        page = case_search.search(session, user.organisation_id or 0, filters, limit=limit,
-                                  offset=offset)
+        page = case_search.find(session, user, filters, now, limit=limit, offset=offset)
     except case_search.InvalidSearch as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    audit.record(session, user, "case.search", now, filters=filters.names(),
-                 count=len(page.cases), offset=offset)
     if page.next_offset is not None:
         response.headers["X-Next-Offset"] = str(page.next_offset)
     return [CaseFoundOut.found(c, user, now) for c in page.cases]
 
 
-@router.post("/claim-next")
-def claim_next(request: Request, session: SessionDep, user: Operator) -> CaseOut:
-    now = now_of(request)
-    case = queue_service.claim_next(session, request.app.state.settings, user, now)
+@router.post("/claim-next", responses={404: errors.problem("The queue is empty")})
+def claim_next(session: SessionDep, settings: SettingsDep, now: NowDep,
+               user: Operator) -> CaseOut:
+    case = queue_service.claim_next(session, settings, user, now)
     if case is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "the queue is empty")
-    audit.record(session, user, "case.claim", now, case_id=case.id)
     return CaseOut.of(case, user, now)
 
 
-@router.get("/{case_id}")
-def get_case(case_id: uuid.UUID, request: Request, session: SessionDep,
+# A case id is a UUID in the path itself, so GET /claim-next is a wrong method (405),
+# not a malformed id.
+@router.get("/{case_id:uuid}", responses=errors.problems(404))
+def get_case(case_id: uuid.UUID, session: SessionDep, settings: SettingsDep, now: NowDep,
              user: Operator) -> CaseDetailOut:
-    now = now_of(request)
     with http_errors():
-        case = queue_service.get_case(session, user, case_id)
-    audit.record(session, user, "case.view", now, case_id=case.id)
-    earlier = case_search.earlier_cases(session, case)
-    if earlier:  # other cases' references are shown: that is a look at them too
-        audit.record(session, user, "case.earlier.view", now, case_id=case.id,
-                     cases=[str(c.id) for c in earlier])
-    referral = referrals.view(session, request.app.state.settings, case)
+        case = queue_service.view_case(session, user, case_id, now)
+    earlier = case_search.view_earlier(session, user, case, now)
+    referral = referrals.view(session, settings, case)
     return CaseDetailOut(
         **CaseFoundOut.found(case, user, now).model_dump(),
         earlier_cases=[EarlierCaseOut.of(c) for c in earlier],
@@ -163,21 +152,17 @@ def get_case(case_id: uuid.UUID, request: Request, session: SessionDep,
                                                             case.organisation_id)])
 
 
-@router.post("/{case_id}/claim")
-def claim(case_id: uuid.UUID, request: Request, session: SessionDep,
+@router.post("/{case_id:uuid}/claim", responses=errors.problems(404, 409))
+def claim(case_id: uuid.UUID, session: SessionDep, settings: SettingsDep, now: NowDep,
           user: Operator) -> CaseOut:
-    now = now_of(request)
     with http_errors():
-        case = queue_service.claim(session, request.app.state.settings, user, case_id, now)
-    audit.record(session, user, "case.claim", now, case_id=case.id)
+        case = queue_service.claim(session, settings, user, case_id, now)
     return CaseOut.of(case, user, now)
 
 
-@router.post("/{case_id}/release")
-def release(case_id: uuid.UUID, request: Request, session: SessionDep,
+@router.post("/{case_id:uuid}/release", responses=errors.problems(404, 409))
+def release(case_id: uuid.UUID, session: SessionDep, now: NowDep,
             user: Operator) -> CaseOut:
-    now = now_of(request)
     with http_errors():
         case = queue_service.release(session, user, case_id, now)
-    audit.record(session, user, "case.release", now, case_id=case.id)
     return CaseOut.of(case, user, now)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from app import i18n
 from app.audit import service as audit
 from app.cases import history
+from app.cases.claims import claimable
 from app.cases.models import Case, CasePriority
 from app.config import Settings
 from app.db import rowcount
@@ -34,7 +35,7 @@ from app.events import bus
 from app.events.bus import EventKind, QueueEvent
 from app.languages import LANGUAGES
 from app.messaging.models import Outbox, OutboxKind, OutboxStatus
-from app.operator_queue.service import PRIORITY_ORDER, claimable
+from app.operator_queue.service import PRIORITY_ORDER
 from app.organisations.models import Organisation
 from app.privacy import crypto
 from app.users import duty

@@ -1,5 +1,9 @@
 """An organisation's queue: ordering, claiming and releasing cases. Never commits.
 
+Each operator action here writes its audit entry itself (``view_queue``, ``view_case``,
+``claim``, ``release``), so the API, the console and any script record it exactly once.
+``queue`` and ``get_case`` are the unaudited reads other services build on.
+
 A claim is one conditional UPDATE: it succeeds only if the case is still unclaimed (or
 its claim has lapsed), so two operators can never both hold a case, on SQLite or
 PostgreSQL. "Claim next" first picks candidates with ``FOR UPDATE SKIP LOCKED`` on
@@ -10,10 +14,12 @@ queueing on the same row.
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, case, or_, select, update
+from sqlalchemy import Select, case, select, update
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit
 from app.cases import history
+from app.cases.claims import Conflict, claimable, get_case, require_claim, touch
 from app.cases.models import Case, CasePriority, CaseStatus
 from app.config import Settings
 from app.db import rowcount
@@ -24,20 +30,6 @@ OPEN_STATUSES = (CaseStatus.QUEUED, CaseStatus.CLAIMED, CaseStatus.REFERRED)
 PRIORITY_ORDER = case({p.value: p.rank for p in CasePriority}, value=Case.priority)
 
 
-class NotFound(LookupError):
-    """No such case in this organisation (another organisation's case looks the same)."""
-
-
-class Conflict(Exception):
-    """The case is claimed by someone else, or not in a state for this."""
-
-
-def claimable(now: datetime) -> ColumnElement[bool]:
-    """Cases waiting for an operator: queued, referred, or their claim lapsed."""
-    return or_(Case.status.in_([CaseStatus.QUEUED, CaseStatus.REFERRED]),
-               (Case.status == CaseStatus.CLAIMED) & (Case.claim_expires_at < now))
-
-
 def queue(session: Session, organisation_id: int) -> list[Case]:
     """Open cases of the organisation: child first, then urgent, then normal; oldest first."""
     return list(session.scalars(
@@ -46,19 +38,27 @@ def queue(session: Session, organisation_id: int) -> list[Case]:
         .order_by(PRIORITY_ORDER, Case.created_at, Case.id)))
 
 
-def get_case(session: Session, user: User, case_id: uuid.UUID) -> Case:
-    case_ = session.get(Case, case_id)
-    if case_ is None or user.organisation_id is None or (
-            case_.organisation_id != user.organisation_id):
-        raise NotFound(str(case_id))
+def view_queue(session: Session, user: User, now: datetime) -> list[Case]:
+    """The operator's organisation's queue, as they see it: a view, audited."""
+    cases = queue(session, user.organisation_id or 0)
+    audit.record(session, user, "queue.view", now, count=len(cases))
+    return cases
+
+
+def view_case(session: Session, user: User, case_id: uuid.UUID, now: datetime) -> Case:
+    """The case, opened by an operator of its organisation: a view, audited."""
+    case_ = get_case(session, user, case_id)
+    audit.record(session, user, "case.view", now, case_id=case_.id)
     return case_
 
 
 def claim(session: Session, settings: Settings, user: User, case_id: uuid.UUID,
           now: datetime) -> Case:
+    """Claim the case (again, if the operator holds it already: the claim is renewed)."""
     case_ = get_case(session, user, case_id)
     if case_.claimed_by_id == user.id and case_.status is CaseStatus.CLAIMED:
         touch(settings, case_, now)
+        audit.record(session, user, "case.claim", now, case_id=case_.id)
         return case_
     taken = rowcount(session.execute(
         update(Case).where(Case.id == case_id, Case.organisation_id == user.organisation_id,
@@ -71,6 +71,7 @@ def claim(session: Session, settings: Settings, user: User, case_id: uuid.UUID,
                        else f"the case is {case_.status}")
     history.record(session, case_.id, "claimed", now, user_id=user.id,
                    organisation_id=case_.organisation_id)
+    audit.record(session, user, "case.claim", now, case_id=case_.id)
     bus.publish(session, bus.QueueEvent(case_.organisation_id, bus.EventKind.CASE_CLAIMED,
                                         case_.id, case_.reference))
     return case_
@@ -104,18 +105,6 @@ def _claim_values(settings: Settings, user: User, now: datetime) -> dict[str, ob
             "claim_expires_at": now + timedelta(minutes=settings.claim_idle_minutes)}
 
 
-def require_claim(case_: Case, user: User, now: datetime) -> None:
-    """Changing a case needs a live claim on it by this operator."""
-    if not (case_.status is CaseStatus.CLAIMED and case_.claimed_by_id == user.id
-            and case_.claim_expires_at is not None and case_.claim_expires_at > now):
-        raise Conflict("claim the case first")
-
-
-def touch(settings: Settings, case_: Case, now: datetime) -> None:
-    """The operator is working on it: the claim lasts another idle period."""
-    case_.claim_expires_at = now + timedelta(minutes=settings.claim_idle_minutes)
-
-
 def release(session: Session, user: User, case_id: uuid.UUID, now: datetime) -> Case:
     case_ = get_case(session, user, case_id)
     require_claim(case_, user, now)
@@ -123,6 +112,7 @@ def release(session: Session, user: User, case_id: uuid.UUID, now: datetime) -> 
     case_.claimed_by_id = case_.claimed_at = case_.claim_expires_at = None
     history.record(session, case_.id, "released", now, user_id=user.id,
                    organisation_id=case_.organisation_id)
+    audit.record(session, user, "case.release", now, case_id=case_.id)
     bus.publish(session, bus.QueueEvent(case_.organisation_id, bus.EventKind.CASE_RELEASED,
                                         case_.id, case_.reference))
     return case_

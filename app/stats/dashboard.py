@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.stats import api, service
+from app.stats import reports, service
 from app.stats.service import StatsQuery
 from app.users.models import User
 
@@ -20,7 +20,8 @@ TABLES = {"over_time": (), "by_country": ("country",), "by_language": ("language
 def dashboard(session: Session, settings: Settings, now: datetime, user: User,
               query: StatsQuery) -> dict[str, Any]:
     """Contacts and cases over time, by country and by language, and service quality."""
-    tables = {name: api.table(session, settings, now, user, service.StatsQuery(
+    tables = {name: reports.table(session, settings, now, user, service.StatsQuery(
         dims, query.period, query.start, query.end, query.countries), "dashboard")
         for name, dims in TABLES.items()}
-    return {"tables": tables, "quality": api.quality_report(session, settings, now, user, query)}
+    return {"tables": tables,
+            "quality": reports.quality_report(session, settings, now, user, query)}

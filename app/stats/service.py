@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.config import Settings
 from app.organisations.lines import line_numbers
 from app.organisations.models import Organisation
 from app.stats import disclosure, noise, sources
@@ -98,12 +99,6 @@ def organisation_slugs(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Organisation.id, Organisation.slug)).all())
 
 
-@dataclass(frozen=True)
-class Settings:
-    k: int
-    epsilon: float | None = None
-
-
 def window_of(query: StatsQuery) -> sources.Window:
     return sources.Window(datetime.combine(query.start, datetime.min.time(), UTC),
                           datetime.combine(query.end, datetime.min.time(), UTC))
@@ -111,19 +106,21 @@ def window_of(query: StatsQuery) -> sources.Window:
 
 def release(session: Session, query: StatsQuery, settings: Settings,
             consented_only: bool = False) -> dict[str, Any]:
-    """Both tables (contacts and cases) of one question, protected; ``consented_only``
-    (exports to partners) counts only cases with reporting consent and their contacts."""
+    """Both tables (contacts and cases) of one question, protected (``stats_k``, and noise
+    when ``stats_epsilon`` is set); ``consented_only`` (exports to partners) counts only
+    cases with reporting consent and their contacts."""
     slugs = organisation_slugs(session)
     lines = line_numbers(session)
     window = window_of(query)
-    share = settings.epsilon / len(Source) if settings.epsilon else None
+    epsilon = settings.stats_epsilon
+    share = epsilon / len(Source) if epsilon else None
     tables, privacy = {}, {}
     for source in Source:
         counts = sources.count(session, source, list(query.dimensions), query.period,
                                window, list(query.countries), slugs, consented_only,
                                frozenset(lines))
         persons = _persons(session, source, query, window, slugs, consented_only)
-        table, applied = _table(query, source, counts, persons, settings.k, share,
+        table, applied = _table(query, source, counts, persons, settings.stats_k, share,
                                 sorted(slugs.values()), lines)
         tables[source.value] = table
         if applied:
@@ -218,7 +215,7 @@ def _product(axes: list[list[str]]) -> list[Key]:
 
 
 def _protection(settings: Settings, privacy: dict[str, Any]) -> dict[str, Any]:
-    k = settings.k
+    k, epsilon = settings.stats_k, settings.stats_epsilon
     return {
         "k": k,
         "counting": "each person once per period and table, at their first contact "
@@ -228,16 +225,12 @@ def _protection(settings: Settings, privacy: dict[str, Any]) -> dict[str, Any]:
         "complementary": "cells shown as x are withheld so that no <k cell can be worked "
                          "out from the totals",
         "rare_categories": ("every category is listed, zeros included, as noise covers "
-                            "them" if settings.epsilon else
+                            "them" if epsilon else
                             f"categories with fewer than {k} people in the window are "
                             "counted in 'other'"),
         "percentages": "share of the row among people whose answer is known; withheld "
                        "where the cell or the row total is withheld",
-        "differential_privacy": ({"epsilon": settings.epsilon, "tables": privacy}
-                                 if settings.epsilon else None),
+        "differential_privacy": ({"epsilon": epsilon, "tables": privacy}
+                                 if epsilon else None),
     }
-
-
-def settings_of(app_settings: Any) -> Settings:
-    return Settings(k=app_settings.stats_k, epsilon=app_settings.stats_epsilon)
 

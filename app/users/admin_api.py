@@ -9,13 +9,14 @@ from fastapi import APIRouter, HTTPException, Path, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from app.db import SessionDep
+from app import errors
+from app.deps import NowDep, SessionDep
 from app.organisations.models import Organisation
 from app.users import lifecycle, service, two_factor
 from app.users.deps import Admin, AnyUser
 from app.users.models import Role, User
 
-router = APIRouter(tags=["users"])
+router = APIRouter(tags=["users"], responses=errors.SIGNED_IN)
 Username = Annotated[str, Path(max_length=64)]
 
 
@@ -31,8 +32,8 @@ class UserOut(BaseModel):
 
 class PasswordIn(BaseModel):
     password: str = Field(min_length=service.MIN_PASSWORD_LENGTH, max_length=200)
-    one_time: bool = Field(default=True, description="the user must choose their own "
-                           "password at next sign-in")
+    one_time: bool = Field(default=True, strict=True, description="the user must choose "
+                           "their own password at next sign-in")
 
 
 class RoleIn(BaseModel):
@@ -73,64 +74,66 @@ def list_users(session: SessionDep, admin: Admin) -> list[UserOut]:
     return [_out(session, user) for user in lifecycle.manageable(session, admin)]
 
 
-@router.post("/api/users/{username}/deactivate")
-def deactivate(username: Username, request: Request, session: SessionDep,
+@router.post("/api/users/{username}/deactivate", responses=errors.problems(404))
+def deactivate(username: Username, now: NowDep, session: SessionDep,
                admin: Admin) -> UserOut:
     """Signs the user out everywhere at once; reactivating does not revive those sessions."""
     user = _target(session, admin, username)
     try:
-        lifecycle.deactivate(session, admin, user, request.app.state.clock())
+        lifecycle.deactivate(session, admin, user, now)
     except lifecycle.NotAllowed as exc:
         raise _refused(exc) from None
     return _out(session, user)
 
 
-@router.post("/api/users/{username}/reactivate")
-def reactivate(username: Username, request: Request, session: SessionDep,
+@router.post("/api/users/{username}/reactivate", responses=errors.problems(404))
+def reactivate(username: Username, now: NowDep, session: SessionDep,
                admin: Admin) -> UserOut:
     user = _target(session, admin, username)
-    lifecycle.reactivate(session, admin, user, request.app.state.clock())
+    lifecycle.reactivate(session, admin, user, now)
     return _out(session, user)
 
 
-@router.post("/api/users/{username}/two-factor/reset")
-def reset_two_factor(username: Username, request: Request, session: SessionDep,
+@router.post("/api/users/{username}/two-factor/reset", responses=errors.problems(404))
+def reset_two_factor(username: Username, now: NowDep, session: SessionDep,
                      admin: Admin) -> UserOut:
     """After a lost phone: the user's sessions end; they enrol again at the next sign-in."""
     user = _target(session, admin, username)
     try:
-        two_factor.reset(session, admin, user, request.app.state.clock())
+        two_factor.reset(session, admin, user, now)
     except lifecycle.NotAllowed as exc:
         raise _refused(exc) from None
     return _out(session, user)
 
 
-@router.post("/api/users/{username}/password")
-def reset_password(username: Username, body: PasswordIn, request: Request,
+@router.post("/api/users/{username}/password", responses=errors.problems(400, 404))
+def reset_password(username: Username, body: PasswordIn, now: NowDep,
                    session: SessionDep, admin: Admin) -> UserOut:
     user = _target(session, admin, username)
-    lifecycle.reset_password(session, admin, user, body.password, request.app.state.clock(),
+    lifecycle.reset_password(session, admin, user, body.password, now,
                              one_time=body.one_time)
     return _out(session, user)
 
 
-@router.post("/api/users/{username}/role")
-def set_role(username: Username, body: RoleIn, request: Request, session: SessionDep,
+@router.post("/api/users/{username}/role", responses=errors.problems(400, 404))
+def set_role(username: Username, body: RoleIn, now: NowDep, session: SessionDep,
              admin: Admin) -> UserOut:
     user = _target(session, admin, username)
     try:
         lifecycle.set_role(session, admin, user, body.role, body.organisation,
-                           request.app.state.clock())
+                           now)
     except (lifecycle.NotAllowed, LookupError, service.UserError) as exc:
         raise _refused(exc) from None
     return _out(session, user)
 
 
-@router.post("/api/auth/password", status_code=status.HTTP_204_NO_CONTENT)
-def change_own_password(body: OwnPasswordIn, request: Request, session: SessionDep,
+@router.post("/api/auth/password", status_code=status.HTTP_204_NO_CONTENT,
+             responses={**errors.problems(400), 403: errors.problem(
+                 "The current password is wrong")})
+def change_own_password(body: OwnPasswordIn, request: Request, session: SessionDep, now: NowDep,
                         user: AnyUser) -> None:
     """Choose a new password (also the way out of a one-time password an admin set)."""
     if not service.password_matches(user, body.current_password):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the current password is wrong")
-    lifecycle.change_own_password(session, user, body.new_password, request.app.state.clock(),
+    lifecycle.change_own_password(session, user, body.new_password, now,
                                   keep_session=request.state.auth_token_id)

@@ -6,6 +6,7 @@ import getpass
 import json
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
@@ -14,11 +15,15 @@ from app.users import lifecycle, service, two_factor
 from app.users.models import Role, User
 
 Change = Callable[[Session, User, argparse.Namespace, datetime], str]
+# The command line's migrated, audit-sealed session, handed in by ``app.cli`` (above
+# every domain), which registers these commands.
+SessionScope = Callable[[], AbstractContextManager[Session]]
 
 
-def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+                 session_scope: SessionScope) -> None:
     commands.add_parser("list", help="every user, as JSON lines").set_defaults(
-        handler=cmd_list)
+        handler=cmd_list, session_scope=session_scope)
     for name, change, helptext in (
             ("deactivate", _deactivate, "sign a user out everywhere and refuse new sign-ins"),
             ("reactivate", _reactivate, "let a deactivated user sign in again"),
@@ -29,7 +34,7 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
              "phone): their sessions end and they enrol again at next sign-in")):
         parser = commands.add_parser(name, help=helptext)
         parser.add_argument("username")
-        parser.set_defaults(handler=_runner(change))
+        parser.set_defaults(handler=_runner(change), session_scope=session_scope)
         if name == "reset-password":
             parser.add_argument("--password-stdin", action="store_true",
                                 help="read the password from standard input")
@@ -40,10 +45,8 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
             parser.add_argument("--org", help="the organisation (its id) for an operator")
 
 
-def cmd_list(_args: argparse.Namespace) -> int:
-    from app.cli import session_scope  # the command's own module imports this one
-
-    with session_scope() as session:
+def cmd_list(args: argparse.Namespace) -> int:
+    with args.session_scope() as session:
         for user in lifecycle.manageable(session, None):
             print(json.dumps({"username": user.username, "role": user.role.value,
                               "organisation_id": user.organisation_id,
@@ -55,10 +58,8 @@ def cmd_list(_args: argparse.Namespace) -> int:
 
 def _runner(change: Change) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        from app.cli import session_scope
-
         try:
-            with session_scope() as session:
+            with args.session_scope() as session:
                 user = lifecycle.find(session, None, args.username)
                 print(change(session, user, args, datetime.now(UTC)))
         except (LookupError, lifecycle.NotAllowed, service.UserError, ValueError) as exc:

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.db import SessionDep
+from app.deps import NowDep, SessionDep, SettingsDep
 from app.users import service, two_factor
 from app.users.models import Role, User
 
@@ -30,8 +31,10 @@ def cookie_name(settings: Settings, name: str) -> str:
     return f"__Host-{name}" if secure_cookies(settings) else name
 
 
-def session_cookie(request: Request) -> str | None:
-    return request.cookies.get(cookie_name(request.app.state.settings, SESSION_COOKIE))
+def session_cookie(request: Request, settings: Settings) -> str | None:
+    return request.cookies.get(cookie_name(settings, SESSION_COOKIE))
+
+
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
@@ -40,10 +43,9 @@ def _unauthorised() -> HTTPException:
                          headers={"WWW-Authenticate": "Bearer"})
 
 
-def _resolve(request: Request, session: SessionDep, token: str | None) -> User:
+def _resolve(request: Request, session: Session, token: str | None, now: datetime) -> User:
     if not token:
         raise _unauthorised()
-    now: datetime = request.app.state.clock()
     found = service.resolve_token(session, token, now)
     if found is None:
         raise _unauthorised()
@@ -53,45 +55,47 @@ def _resolve(request: Request, session: SessionDep, token: str | None) -> User:
     return user
 
 
-def current_user(request: Request, session: SessionDep,
+def current_user(request: Request, session: SessionDep, now: NowDep,
                  bearer: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
     """API callers: the bearer token only. The console's cookie is not accepted here,
     because API requests carry no CSRF token and a cookie is sent by the browser itself.
     A user with a one-time password an admin set may only change it; one who must use
     two-factor login and has not enrolled yet may only enrol."""
-    user = enrolling_user(request, session, bearer)
+    user = enrolling_user(request, session, now, bearer)
     if two_factor.must_enrol(session, user):
         raise HTTPException(status.HTTP_403_FORBIDDEN, ENROL_FIRST)
     return user
 
 
-def enrolling_user(request: Request, session: SessionDep,
+def enrolling_user(request: Request, session: SessionDep, now: NowDep,
                    bearer: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
     """Signed in, with their own password, perhaps not enrolled in two-factor login yet."""
-    user = _resolve(request, session, bearer)
+    user = _resolve(request, session, bearer, now)
     if user.must_change_password:
         raise HTTPException(status.HTTP_403_FORBIDDEN,
                             "choose a new password first: POST /api/auth/password")
     return user
 
 
-def any_user(request: Request, session: SessionDep,
+def any_user(request: Request, session: SessionDep, now: NowDep,
              bearer: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
     """Signed in with a bearer token, even with a one-time password still to change."""
-    return _resolve(request, session, bearer)
+    return _resolve(request, session, bearer, now)
 
 
-def cookie_session_user(request: Request, session: SessionDep) -> User:
+def cookie_session_user(request: Request, session: SessionDep, settings: SettingsDep,
+                        now: NowDep) -> User:
     """Console pages: the session cookie (their forms carry the CSRF token). The console
     sends a user who has a password to change or two-factor login to set up to that page
     itself (app.console.auth)."""
-    return _resolve(request, session, session_cookie(request))
+    return _resolve(request, session, session_cookie(request, settings), now)
 
 
-def cookie_user(request: Request, session: SessionDep) -> User:
+def cookie_user(request: Request, session: SessionDep, settings: SettingsDep,
+                now: NowDep) -> User:
     """The session cookie outside the console pages (the live queue's event stream): no
     more than the API would allow the same user."""
-    user = cookie_session_user(request, session)
+    user = cookie_session_user(request, session, settings, now)
     if user.must_change_password or two_factor.must_enrol(session, user):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "finish signing in in the console first")
     return user
@@ -113,3 +117,4 @@ def require(*roles: Role) -> Callable[[User], User]:
 
 Operator = Annotated[User, Depends(require(Role.OPERATOR))]
 Admin = Annotated[User, Depends(require(Role.ADMIN))]
+Coordinator = Annotated[User, Depends(require(Role.COORDINATOR, Role.ADMIN))]  # statistics

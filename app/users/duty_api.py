@@ -6,18 +6,20 @@ to Twilio.
 
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
-from app.db import SessionDep
+from app import errors
+from app.deps import NowDep, SessionDep, SettingsDep
 from app.users import duty
 from app.users.deps import Operator
 
-router = APIRouter(prefix="/api/me", tags=["duty"])
+router = APIRouter(prefix="/api/me", tags=["duty"], responses=errors.SIGNED_IN)
 
 
 class DutyIn(BaseModel):
-    on_duty: bool
+    # Strict: the schema says boolean, so 0 or "yes" is refused, not read as one.
+    on_duty: bool = Field(strict=True)
     # No length limit here: a refused field is echoed back in the 422, the number with it.
     phone: str | None = Field(default=None,
                               description="E.164 (+…), or whatsapp:+… for alerts by WhatsApp; "
@@ -35,15 +37,15 @@ class DutyOut(BaseModel):
 
 
 @router.get("/duty")
-def get_duty(request: Request, user: Operator) -> DutyOut:
-    return DutyOut.of(duty.state(request.app.state.settings, user))
+def get_duty(settings: SettingsDep, user: Operator) -> DutyOut:
+    return DutyOut.of(duty.state(settings, user))
 
 
-@router.put("/duty")
-def put_duty(body: DutyIn, request: Request, session: SessionDep, user: Operator) -> DutyOut:
-    now: datetime = request.app.state.clock()
+@router.put("/duty", responses=errors.problems(400))
+def put_duty(body: DutyIn, session: SessionDep, settings: SettingsDep, now: NowDep,
+             user: Operator) -> DutyOut:
     try:
-        changed = duty.set_duty(session, request.app.state.settings, user, body.on_duty,
+        changed = duty.set_duty(session, settings, user, body.on_duty,
                                 body.phone, now)
     except duty.DutyError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None

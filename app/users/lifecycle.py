@@ -1,5 +1,5 @@
-"""Users after they are created: list, deactivate, reactivate, reset a password, change a
-role. Never commits; every change is audited here, once, whoever asks (API, console, CLI).
+"""Users from their creation on: create, list, deactivate, reactivate, reset a password,
+change a role. Never commits; every change is audited here, once, whoever asks (API, console, CLI).
 
 Deactivating deletes every token of the user at once, so a later reactivation means
 signing in again, never old sessions coming back. An admin of an organisation manages that
@@ -29,6 +29,7 @@ class UserChange(TypedDict, total=False):
 
     tokens_revoked: int
     one_time: bool
+    role: str
     before: list[str | int | None]  # [role, organisation id]
     after: list[str | int | None]
 
@@ -53,6 +54,17 @@ def find(session: Session, actor: User | None, username: str) -> User:
     user = session.scalars(select(User).where(User.username == username)).one_or_none()
     if user is None or not _may_manage(actor, user):
         raise LookupError(f"no user {username!r}")
+    return user
+
+
+def create(session: Session, actor: User | None, username: str, password: str, role: Role,
+           organisation_slug: str | None, now: datetime, *, one_time: bool) -> User:
+    """A new user (``app.users.service.create_user`` checks the name, password and
+    organisation). ``one_time``: whoever typed the password knows it, so the user chooses
+    their own at first sign-in, as after a reset."""
+    user = service.create_user(session, username, password, role, organisation_slug)
+    user.must_change_password = one_time
+    _audit(session, actor, "user.create", now, user, role=role.value, one_time=one_time)
     return user
 
 

@@ -10,8 +10,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.cases.models import db_enum
-from app.db import Base, UTCDateTime, utcnow
+from app.db import Base, UTCDateTime, db_enum, utcnow
 
 
 class Role(StrEnum):

@@ -7,13 +7,14 @@ import pytest
 from sqlalchemy import select
 
 from app.cases.models import Case, CaseEvent
+from app.channels.sms.sender import text_senders
 from app.messaging import outbox
 from app.messaging.models import Conversation, Outbox, OutboxStatus
 from app.messaging.outbox import SendError
 from app.organisations.models import Organisation
-from tests.api.people import make_person
 from tests.conftest import WEEKDAY_MORNING
 from tests.messaging.texting import FakeSender, Texter
+from tests.users.people import make_person
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 NUMBER = "+77010000801"  # fictitious
@@ -40,7 +41,7 @@ def number_kept(session) -> bool:
 
 
 def deliver(app, sender, settings, minutes: int = 1):
-    return outbox.deliver_due(app.state.sessionmaker, sender, settings,
+    return outbox.deliver_due(app.state.sessionmaker, text_senders(sender, settings), settings,
                               WEEKDAY_MORNING + timedelta(minutes=minutes))
 
 

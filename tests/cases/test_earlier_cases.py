@@ -7,8 +7,8 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.cases.models import Case
 from app.organisations.models import Organisation
-from tests.api.people import make_person
 from tests.messaging.texting import Texter
+from tests.users.people import make_person
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 NUMBER = "+77010000701"  # fictitious

@@ -8,9 +8,9 @@ from app.audit.models import AuditEvent
 from app.cases.casework import CaseScreening, Referral, ReferralStatus
 from app.cases.models import Case, CaseEvent, CaseStatus
 from app.events import bus
-from tests.api.people import make_person
+from tests.channels.voice.test_voice_safety import dump_all_tables
 from tests.factories import make_case
-from tests.telephony.test_voice_safety import dump_all_tables
+from tests.users.people import make_person
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 HOME, ABROAD = "kz-almaty-shelter", "ru-moscow-shelter"

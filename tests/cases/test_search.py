@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.cases.models import Case, CaseStatus, Channel, CloseStatus
-from tests.api.people import make_person
 from tests.factories import make_case
+from tests.users.people import make_person
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 HOME, ABROAD = "kz-almaty-shelter", "ru-moscow-shelter"

@@ -10,6 +10,7 @@ from app.cases.models import Case, CaseStatus
 from app.main import create_app
 from app.organisations.models import Organisation
 from app.users.models import AuthToken, Role
+from tests.channels.voice.test_voice_safety import dump_all_tables
 from tests.conftest import WEEKDAY_MORNING, make_settings
 from tests.console.helpers import (
     ABROAD,
@@ -24,7 +25,6 @@ from tests.console.helpers import (
     without_own_script,
 )
 from tests.factories import make_case
-from tests.telephony.test_voice_safety import dump_all_tables
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 

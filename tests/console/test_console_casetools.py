@@ -187,7 +187,7 @@ def test_the_case_page_lists_the_callers_earlier_cases_and_its_history(app, clie
 
 
 def test_the_case_tool_forms_need_the_sessions_csrf_token(app, session):
-    from tests.telephony.test_voice_safety import dump_all_tables
+    from tests.channels.voice.test_voice_safety import dump_all_tables
 
     case = make_case(session, HOME)
     session.commit()

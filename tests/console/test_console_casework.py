@@ -14,6 +14,7 @@ from app.cases.models import Case, CaseStatus
 from app.cases.screening import IloIndicator
 from app.messaging.models import Outbox
 from app.users.models import Role
+from tests.channels.voice.test_voice_safety import dump_all_tables
 from tests.conftest import WEEKDAY_MORNING
 from tests.console.helpers import (
     ABROAD,
@@ -26,7 +27,6 @@ from tests.console.helpers import (
 )
 from tests.factories import make_case
 from tests.messaging.texting import Texter
-from tests.telephony.test_voice_safety import dump_all_tables
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 

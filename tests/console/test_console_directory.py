@@ -15,11 +15,11 @@ from app.organisations.models import Organisation
 from app.routing.engine import Query, route
 from app.routing.needs import Need
 from app.users.models import Role, User
+from tests.channels.voice.calls import Caller
+from tests.channels.voice.test_voice_flow import choose
+from tests.channels.voice.test_voice_safety import dump_all_tables
 from tests.conftest import WEEKDAY_MORNING
 from tests.console.helpers import Console, sign_in
-from tests.telephony.calls import Caller
-from tests.telephony.test_voice_flow import choose
-from tests.telephony.test_voice_safety import dump_all_tables
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 

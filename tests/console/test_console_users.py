@@ -15,6 +15,7 @@ from app.console.users import SERVICE_REFUSALS
 from app.organisations.models import Organisation
 from app.users import service as users
 from app.users.models import Role, User
+from tests.channels.voice.test_voice_safety import dump_all_tables
 from tests.console.helpers import (
     ABROAD,
     BASE_URL,
@@ -28,7 +29,6 @@ from tests.console.helpers import (
     without_own_script,
 )
 from tests.factories import make_case
-from tests.telephony.test_voice_safety import dump_all_tables
 from tests.users import authenticator
 
 pytestmark = pytest.mark.usefixtures("demo_directory")

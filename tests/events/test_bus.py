@@ -22,11 +22,11 @@ from app.organisations import service as organisations
 from app.organisations.models import Organisation
 from app.users import service as users
 from app.users.models import Role
-from tests.api.people import PASSWORD
 from tests.conftest import BACKENDS, make_settings
 from tests.console.helpers import form_token
 from tests.events.live import EventReader, Running, free_port, serving
 from tests.messaging.texting import Texter
+from tests.users.people import PASSWORD
 
 HOME, ABROAD = "kz-almaty-shelter", "ru-moscow-shelter"
 CALLER = "+77010000611"  # fictitious

@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import exc, select
 
-from app import db
+from app import db, retention
 from app.audit.models import AuditEvent
 from app.cases.models import Case, CaseEvent
+from app.channels.sms.sender import text_senders
 from app.events import bus
 from app.events.bus import EventKind
-from app.messaging import conversations, outbox
+from app.messaging import outbox
 from app.messaging.models import Outbox, OutboxKind, OutboxStatus
 from app.operator_queue import service as queue_service
 from app.operator_queue.escalation import escalate_due, escalation_worker
@@ -183,7 +184,7 @@ def test_alerts_say_nothing_about_the_caller_and_the_outbox_sends_them(
     escalate_due(session, settings, opened + timedelta(minutes=5))
     session.commit()
     sender = FakeSender()
-    report = outbox.deliver_due(app.state.sessionmaker, sender, settings,
+    report = outbox.deliver_due(app.state.sessionmaker, text_senders(sender, settings), settings,
                                 opened + timedelta(minutes=5))
     assert len(report.sent) == 2
     assert sorted(s.to for s in sender.sent) == [PHONES["aigerim"], PHONES["dana"]]
@@ -204,7 +205,8 @@ def test_an_alert_to_a_whatsapp_address_is_sent_there(app, session, settings, st
     escalate_due(session, settings, minutes(5))
     session.commit()
     sender = FakeSender()
-    outbox.deliver_due(app.state.sessionmaker, sender, settings, minutes(5))
+    outbox.deliver_due(app.state.sessionmaker, text_senders(sender, settings), settings,
+        minutes(5))
     assert sorted(s.to for s in sender.sent) == [PHONES["aigerim"],
                                                  "whatsapp:" + PHONES["dana"]]
 
@@ -305,16 +307,17 @@ def test_two_days_after_sending_an_alerts_number_and_text_are_erased(app, sessio
     make_case(session, HOME, priority="child", created_at=T0)
     escalate_due(session, settings, minutes(5))
     session.commit()
-    outbox.deliver_due(app.state.sessionmaker, FakeSender(), settings, minutes(5))
+    outbox.deliver_due(app.state.sessionmaker, text_senders(FakeSender(), settings), settings,
+        minutes(5))
     make_case(session, HOME, priority="urgent", created_at=T0 + timedelta(days=3))
     escalate_due(session, settings, minutes(5) + timedelta(days=3))
     session.commit()
-    purge = conversations.purge_expired(session, settings, minutes(6) + timedelta(days=3))
+    purge = retention.purge_expired(session, settings, minutes(6) + timedelta(days=3))
     assert purge.alerts == 2
     session.expire_all()
     rows = session.scalars(select(Outbox).where(Outbox.kind == OutboxKind.ALERT)).all()
     erased = {(r.status, r.recipient_encrypted is None, r.body_encrypted is None)
               for r in rows}
     assert erased == {(OutboxStatus.SENT, True, True), (OutboxStatus.PENDING, False, False)}
-    assert conversations.purge_expired(session, settings,
+    assert retention.purge_expired(session, settings,
                                        minutes(6) + timedelta(days=3)).alerts == 0

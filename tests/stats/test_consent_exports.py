@@ -13,9 +13,9 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.cases.models import Case
 from app.users.models import Role
-from tests.api.people import make_person
 from tests.console.helpers import sign_in
 from tests.stats.people import add_people
+from tests.users.people import make_person
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 HOME = "kz-almaty-shelter"

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from app.cases.models import AttemptResult, CallbackRequest, Contact, RoutingAttempt
 from app.stats.models import StatsRelease
 from app.users.models import Role
-from tests.api.people import make_person
 from tests.stats.people import add_people, organisation_id
+from tests.users.people import make_person
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 MARCH = "from=2026-03-01&to=2026-03-31"

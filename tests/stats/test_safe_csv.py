@@ -12,9 +12,9 @@ from app.cases.models import Case
 from app.organisations.models import Organisation
 from app.stats.export import FORMULA_STARTS
 from app.users.models import Role
-from tests.api.people import make_person
 from tests.console.helpers import sign_in
 from tests.stats.people import add_people
+from tests.users.people import make_person
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 MARCH = "from=2026-03-01&to=2026-03-31"

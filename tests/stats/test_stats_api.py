@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.users.models import Role
-from tests.api.people import make_person
 from tests.stats.people import add_people
+from tests.users.people import make_person
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 WINDOW = "from=2026-03-14&to=2026-04-02"  # snapped to 2026-03-01 .. 2026-04-30

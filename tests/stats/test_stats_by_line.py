@@ -3,10 +3,10 @@
 import pytest
 
 from app.users.models import Role
-from tests.api.people import make_person
 from tests.organisations.lines import demo_line
 from tests.stats.people import add_people
 from tests.stats.test_stats_api import WINDOW, rows, shown
+from tests.users.people import make_person
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 

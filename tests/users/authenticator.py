@@ -1,7 +1,7 @@
 """An authenticator app for tests: enrol a user in two-factor login and read its codes.
 
 Users whose role or organisation requires two-factor login cannot do anything but enrol
-until they have; the sign-in helpers (tests/api/people.py, tests/console/helpers.py)
+until they have; the sign-in helpers (tests/users/people.py, tests/console/helpers.py)
 enrol them here, directly (no recovery codes, no audit entry), and sign in with a code.
 The tests' clock stands still, so each code is the next unused step of the window.
 """

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.users import service as users
 from app.users.models import Role, User
-from tests.api.people import PASSWORD, Person, make_person
 from tests.users import authenticator
+from tests.users.people import PASSWORD, Person, make_person
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 NEW_PASSWORD = "a brand new passphrase 42"

@@ -12,9 +12,9 @@ from app.organisations.models import Organisation
 from app.users import lifecycle, two_factor
 from app.users import service as users
 from app.users.models import AuthToken, RecoveryCode, Role, User
-from tests.api.people import PASSWORD
+from tests.channels.voice.test_voice_safety import dump_all_tables
 from tests.conftest import WEEKDAY_MORNING
-from tests.telephony.test_voice_safety import dump_all_tables
+from tests.users.people import PASSWORD
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 NOW = WEEKDAY_MORNING

@@ -6,8 +6,8 @@ import pytest
 
 from app.users import service as users
 from app.users.models import Role, User
-from tests.api.people import PASSWORD, make_person
 from tests.conftest import WEEKDAY_MORNING
+from tests.users.people import PASSWORD, make_person
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 

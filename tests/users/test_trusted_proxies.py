@@ -4,8 +4,8 @@ from a proxy named in HOTLINE_TRUSTED_PROXIES."""
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.people import PASSWORD, make_person
 from tests.conftest import make_settings
+from tests.users.people import PASSWORD, make_person
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 PROXY = ("10.0.0.2", 40000)

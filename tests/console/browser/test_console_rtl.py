@@ -9,12 +9,12 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.api.people import PASSWORD
-from tests.browser.test_console_browser import (  # noqa: F401 - fixtures
+from tests.console.browser.test_console_browser import (  # noqa: F401 - fixtures
     browser,
     live,
     queue_settled,
 )
+from tests.users.people import PASSWORD
 
 WIDE = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}

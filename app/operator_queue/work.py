@@ -1,7 +1,12 @@
 """What an operator does to a claimed case: notes, screening, replies, referral, closing.
 
-Every change needs a live claim by the operator (``operator_queue.service.require_claim``)
+Every change needs a live claim by the operator (``operator_queue.claims.require_claim``)
 and renews it. Free text is scrubbed before it is stored, then encrypted. Never commits.
+
+Every change and every read of a case's contents (``view_notes``, ``view_screening``,
+``view_thread``) writes its audit entry here, in the same transaction: the API and the
+console call these and record nothing themselves. ``visible_notes`` and ``screening_of``
+are the unaudited reads.
 """
 
 from dataclasses import dataclass
@@ -10,7 +15,8 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.cases import history, referrals
+from app.audit import service as audit
+from app.cases import claims, history, referrals
 from app.cases.casework import CaseNote, CaseScreening, Referral
 from app.cases.models import Case, CaseStatus, CloseStatus
 from app.cases.screening import ReferralType, Screening
@@ -18,7 +24,6 @@ from app.cases.scrub import Scrubbed, scrub
 from app.config import Settings
 from app.events import bus
 from app.messaging import conversations
-from app.operator_queue import service as queue_service
 from app.organisations.models import Organisation
 from app.privacy import crypto
 from app.users.models import User
@@ -37,9 +42,9 @@ class NoteView:
 def _working(session: Session, settings: Settings, user: User, case: Case,
              now: datetime) -> None:
     if case.status is CaseStatus.CLOSED:  # say so, rather than "claim the case first"
-        raise queue_service.Conflict("the case is closed")
-    queue_service.require_claim(case, user, now)
-    queue_service.touch(settings, case, now)
+        raise claims.Conflict("the case is closed")
+    claims.require_claim(case, user, now)
+    claims.touch(settings, case, now)
 
 
 def add_note(session: Session, settings: Settings, user: User, case: Case, text: str,
@@ -51,6 +56,8 @@ def add_note(session: Session, settings: Settings, user: User, case: Case, text:
                     removed=cleaned.summary(), shared=shared, created_at=now)
     session.add(note)
     session.flush()
+    audit.record(session, user, "case.note", now, case_id=case.id, note_id=note.id,
+                 removed=cleaned.summary())
     return note, cleaned
 
 
@@ -67,21 +74,39 @@ def visible_notes(session: Session, settings: Settings, user: User, case: Case
             for n in rows]
 
 
+def view_notes(session: Session, settings: Settings, user: User, case: Case,
+               now: datetime) -> list[NoteView]:
+    """``visible_notes``, read by the operator: audited."""
+    notes = visible_notes(session, settings, user, case)
+    audit.record(session, user, "case.notes.view", now, case_id=case.id)
+    return notes
+
+
 def screening_of(session: Session, case: Case) -> Screening:
     row = session.get(CaseScreening, case.id)
     return Screening() if row is None else row.to_schema()
 
 
+def view_screening(session: Session, user: User, case: Case, now: datetime) -> Screening:
+    """``screening_of``, read by the operator: audited."""
+    screening = screening_of(session, case)
+    audit.record(session, user, "case.screening.view", now, case_id=case.id)
+    return screening
+
+
 def save_screening(session: Session, settings: Settings, user: User, case: Case,
                    screening: Screening, now: datetime) -> list[str]:
-    """Store the screening; returns the names of the fields that changed (for the audit)."""
+    """Store the screening; returns the names of the fields that changed (the audit entry
+    names them, never their values)."""
     _working(session, settings, user, case, now)
     before = screening_of(session, case)
     row = session.get(CaseScreening, case.id) or CaseScreening(case_id=case.id)
     row.update_from(screening, now)
     session.add(row)
-    return [name for name in Screening.model_fields
-            if getattr(before, name) != getattr(screening, name)]
+    changed = [name for name in Screening.model_fields
+               if getattr(before, name) != getattr(screening, name)]
+    audit.record(session, user, "case.screening", now, case_id=case.id, fields=changed)
+    return changed
 
 
 def set_reporting_consent(session: Session, settings: Settings, user: User, case: Case,
@@ -90,6 +115,7 @@ def set_reporting_consent(session: Session, settings: Settings, user: User, case
     hotline: exports to partners include only cases where they did."""
     _working(session, settings, user, case, now)
     case.reporting_consent = given
+    audit.record(session, user, "case.consent", now, case_id=case.id, given=given)
 
 
 def refer(session: Session, settings: Settings, user: User, case: Case, to_slug: str,
@@ -101,7 +127,7 @@ def refer(session: Session, settings: Settings, user: User, case: Case, to_slug:
     if target is None:
         raise LookupError(f"no organisation {to_slug!r}")
     if target.id == case.organisation_id:
-        raise queue_service.Conflict("the case is already with this organisation")
+        raise claims.Conflict("the case is already with this organisation")
     referral = Referral(case_id=case.id, from_organisation_id=case.organisation_id,
                         to_organisation_id=target.id, service=service.value,
                         reason_encrypted=crypto.encrypt(settings.encryption_key,
@@ -118,6 +144,8 @@ def refer(session: Session, settings: Settings, user: User, case: Case, to_slug:
     case.claimed_by_id = case.claimed_at = case.claim_expires_at = None
     session.flush()
     referrals.on_referred(session, user, case, referral, now)
+    audit.record(session, user, "case.refer", now, case_id=case.id,
+                 to_organisation_id=target.id, service=service.value, share_notes=share_notes)
     return referral
 
 
@@ -127,6 +155,15 @@ def reply(session: Session, settings: Settings, user: User, case: Case, body: st
     erase or STOP."""
     _working(session, settings, user, case, now)
     conversations.queue_reply(session, settings, case, body, now)
+    audit.record(session, user, "case.reply", now, case_id=case.id)
+
+
+def view_thread(session: Session, settings: Settings, user: User, case: Case,
+                now: datetime) -> list[conversations.ThreadEntry]:
+    """The case's text messages, read by the operator: audited."""
+    entries = conversations.thread(session, settings, case, case.organisation_id)
+    audit.record(session, user, "case.messages.view", now, case_id=case.id)
+    return entries
 
 
 def close(session: Session, settings: Settings, user: User, case: Case, status: CloseStatus,
@@ -146,4 +183,6 @@ def close(session: Session, settings: Settings, user: User, case: Case, status: 
                    pending_replies=pending, sent=send_pending if pending else None)
     bus.publish(session, bus.QueueEvent(case.organisation_id, bus.EventKind.CASE_CLOSED,
                                         case.id, case.reference))
+    audit.record(session, user, "case.close", now, case_id=case.id, status=status.value,
+                 pending_replies=pending, sent=send_pending if pending else None)
     return pending

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.users import service as users
 from app.users.models import Role, User
-from tests.api.people import PASSWORD, make_person
 from tests.conftest import WEEKDAY_MORNING
 from tests.users import authenticator
+from tests.users.people import PASSWORD, make_person
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 STEP = timedelta(seconds=30)

@@ -17,10 +17,10 @@ from app.organisations import service as organisations
 from app.organisations.models import Organisation
 from app.users import service as users
 from app.users.models import Role
-from tests.api.people import PASSWORD
 from tests.conftest import make_settings
 from tests.events.live import free_port, serving
 from tests.messaging.texting import Texter
+from tests.users.people import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 

@@ -19,11 +19,11 @@ from app.organisations import service as organisations
 from app.organisations.models import Organisation
 from app.users import service as users
 from app.users.models import Role
-from tests.api.people import PASSWORD
-from tests.browser.test_console_browser import browser, sign_in  # noqa: F401 (fixture)
 from tests.conftest import make_settings
+from tests.console.browser.test_console_browser import browser, sign_in  # noqa: F401 (fixture)
 from tests.events.live import free_port, serving
 from tests.messaging.texting import Texter
+from tests.users.people import PASSWORD
 
 WAIT_MS = 10_000
 FIRST_SMS = ("Сәлеметсіз бе, маған көмек керек", "1")  # Kazakh; danger: the case opens

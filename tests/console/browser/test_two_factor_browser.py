@@ -10,10 +10,10 @@ from playwright.sync_api import expect
 
 from app.users import service as users
 from app.users.models import Role
-from tests.api.people import PASSWORD
 
 # The server and the browser of the console's browser tests (one Chromium per module).
-from tests.browser.test_console_browser import browser, live, sign_in  # noqa: F401
+from tests.console.browser.test_console_browser import browser, live, sign_in  # noqa: F401
+from tests.users.people import PASSWORD
 
 
 def test_an_admin_enrols_and_then_signs_in_with_a_code(live, browser):  # noqa: F811

@@ -8,10 +8,10 @@ from app.cases.casework import CaseNote, CaseScreening
 from app.cases.models import Case, CaseStatus
 from app.messaging.models import Conversation, Outbox
 from app.organisations.models import Organisation
-from tests.api.people import make_person
+from tests.channels.voice.test_voice_safety import dump_all_tables
 from tests.factories import make_case
 from tests.messaging.texting import Texter
-from tests.telephony.test_voice_safety import dump_all_tables
+from tests.users.people import make_person
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 HOME, ABROAD = "kz-almaty-shelter", "ru-moscow-shelter"

@@ -14,9 +14,9 @@ from app.operator_queue import service as queue_service
 from app.organisations import service as organisations
 from app.users import service as users
 from app.users.models import Role, User
-from tests.api.people import PASSWORD, make_person
 from tests.conftest import WEEKDAY_MORNING, make_settings
 from tests.factories import make_case
+from tests.users.people import PASSWORD, make_person
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 HOME, OTHER = "kz-almaty-shelter", "tj-dushanbe-shelter"

@@ -32,9 +32,9 @@ from app.main import create_app
 from app.organisations import service as organisations
 from app.users import service as users
 from app.users.models import Role, User
-from tests.api.people import PASSWORD, Person, make_person
 from tests.conftest import configure_cli, make_settings
 from tests.factories import make_case
+from tests.users.people import PASSWORD, Person, make_person
 
 KEY = "audit-key-for-the-tests-" + "k" * 32
 # Microseconds and an offset other than UTC: the hash must survive both backends' storage.
@@ -219,8 +219,7 @@ def test_concurrent_appends_from_many_connections_form_one_chain(fresh_database_
     once; without the lock two of them would link to the same entry and one would fail."""
     db.upgrade(fresh_database_url)
     engine = db.make_engine(fresh_database_url, pool_timeout=60)
-    make_session = db.make_sessionmaker(engine)
-    chain.use_key(KEY)
+    make_session = db.make_sessionmaker(engine, info=chain.sealing(KEY))
     with make_session() as session, session.begin():
         user_id = users.create_user(session, "root", PASSWORD, Role.ADMIN, None).id
     failures: list[BaseException] = []
@@ -261,8 +260,7 @@ def test_a_transaction_waiting_for_a_row_never_holds_up_the_chain(fresh_database
     the other could not append its entry, and PostgreSQL would end one with a deadlock."""
     db.upgrade(fresh_database_url)
     engine = db.make_engine(fresh_database_url)
-    make_session = db.make_sessionmaker(engine)
-    chain.use_key(KEY)
+    make_session = db.make_sessionmaker(engine, info=chain.sealing(KEY))
     with make_session() as session, session.begin():
         organisations.load_demo_if_empty(session)
         user_id = users.create_user(session, "root", PASSWORD, Role.ADMIN, None).id
@@ -332,8 +330,7 @@ def test_existing_entries_are_chained_by_the_migration(fresh_database_url, monke
     monkeypatch.setenv("HOTLINE_AUDIT_KEY", KEY)
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
     command.upgrade(config, "head")
-    chain.use_key(KEY)
-    with db.make_sessionmaker(engine)() as session:
+    with db.make_sessionmaker(engine, info=chain.sealing(KEY))() as session:
         assert chain.verify(session, KEY.encode()).checked == 3
         audit.record(session, session.get_one(User, user_id), "queue.view", AT, count=0)
         session.commit()

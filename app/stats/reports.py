@@ -1,0 +1,91 @@
+"""What a coordinator asks for, audited here once whoever asks (the API, the console's
+page and downloads, ``bench/stats.py``): protected tables, service quality, the HTCDS
+export. Differentially private answers go through the privacy ledger (``budget``).
+Never commits."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.config import Settings
+from app.stats import budget, export, noise, quality, service
+from app.stats.service import StatsQuery
+from app.users.models import User
+
+
+def table(session: Session, settings: Settings, now: datetime, user: User,
+          query: StatsQuery, fmt: str, consented_only: bool = False) -> dict[str, Any]:
+    """A protected table, audited with the question and the format asked for.
+    ``consented_only`` for partners: only cases with reporting consent, and their contacts."""
+    audit.record(session, user, "stats.table", now, query=query.describe(), format=fmt,
+                 consented_only=consented_only)
+    epsilon = settings.stats_epsilon
+    if epsilon is None:
+        return service.release(session, query, settings, consented_only)
+    kind = "table.consented" if consented_only else "table"  # a different question
+    key = budget.query_key(kind, query.describe(), settings.stats_k, epsilon)
+    return budget.released(session, key, epsilon, user.id, now,
+                           lambda: service.release(session, query, settings, consented_only))
+
+
+def table_export(session: Session, settings: Settings, now: datetime, user: User,
+                 query: StatsQuery) -> tuple[str, dict[str, str]]:
+    """A table as CSV for partners (consented cases only), and headers saying how many
+    records were left out."""
+    body = table(session, settings, now, user, query, "csv", consented_only=True)
+    left_out = export.without_consent(session, service.window_of(query), list(query.countries))
+    return export.table_csv(body), left_out.headers(settings.stats_k)
+
+
+def quality_report(session: Session, settings: Settings, now: datetime, user: User,
+                   query: StatsQuery) -> dict[str, Any]:
+    """Service quality overall and per organisation, audited."""
+    audit.record(session, user, "stats.quality", now, query=query.describe())
+    k, epsilon = settings.stats_k, settings.stats_epsilon
+
+    def compute() -> dict[str, Any]:
+        overall, per_org = quality.measure(session, service.window_of(query),
+                                           list(query.countries), capped=epsilon is not None)
+        plan = _quality_plan(epsilon, len(per_org))
+        slugs = service.organisation_slugs(session)
+        return {"query": query.describe(), "k": k,
+                "overall": quality.report(overall, k, plan),
+                "organisations": [{"organisation": slugs.get(org, "other"),
+                                   **quality.report(m, k, plan)}
+                                  for org, m in sorted(per_org.items(),
+                                                       key=lambda i: slugs.get(i[0], ""))],
+                "differential_privacy": plan.describe() if plan else None}
+
+    if epsilon is None:
+        return compute()
+    key = budget.query_key("quality", query.describe(), k, epsilon)
+    return budget.released(session, key, epsilon, user.id, now, compute)
+
+
+def _quality_plan(epsilon: float | None, organisations: int) -> noise.Noise | None:
+    if epsilon is None:
+        return None
+    # A capped caller touches each of the five counts overall and in every organisation
+    # their calls were offered to: bounded by the cap times the counts times the tables.
+    sensitivity = quality.DP_CAP * len(quality.COUNTS) * (1 + organisations)
+    return noise.plan(epsilon, sensitivity)
+
+
+def htcds_export(session: Session, settings: Settings, now: datetime, user: User,
+                 query: StatsQuery) -> tuple[str, dict[str, str]]:
+    """The k-anonymous HTCDS file of consented cases, audited, and headers saying the k
+    achieved and how many screened cases were left out for want of consent."""
+    k = settings.stats_k
+    window, countries = service.window_of(query), list(query.countries)
+    result, text = export.htcds(export.case_rows(session, window, countries), k)
+    left_out = export.without_consent(session, window, countries, screened=True)
+    audit.record(session, user, "stats.export", now, query=query.describe(), format="htcds",
+                 rows=len(result.rows), suppressed=result.suppressed,
+                 achieved_k=result.achieved_k, without_consent=left_out.cases)
+    return text, {"X-K-Anonymity-Required": str(k),
+                  "X-K-Anonymity-Achieved": str(result.achieved_k or ""),
+                  "X-Rows-Suppressed": str(result.suppressed),
+                  "X-Generalisation": ",".join(f"{n}={v}" for n, v in result.levels.items()),
+                  **left_out.headers(k)}
