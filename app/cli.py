@@ -13,20 +13,23 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from app import db, doctor, i18n
+from app import channels, db, doctor, i18n, retention
 from app.audit import chain as audit_chain
+from app.channels.voice import audio
+from app.channels.voice.cli import render_audio
+from app.cli_args import aware, language
 from app.config import ConfigurationError, Settings, get_settings
 from app.events import bus
-from app.messaging import conversations
-from app.messaging import simulate as sms_simulate
+from app.main import create_app
 from app.monitoring import logs
-from app.organisations import export
+from app.organisations import export, lines
 from app.organisations import service as organisations
 from app.privacy import keys_cli
 from app.routing.engine import Candidate, Query, route
 from app.routing.needs import Need
-from app.telephony import audio, simulate, simulate_callback, twilio_setup
+from app.twilio import setup as twilio_setup
 from app.users import cli as users_cli
+from app.users import lifecycle
 from app.users import service as users
 from app.users.models import Role
 
@@ -34,11 +37,13 @@ from app.users.models import Role
 @contextmanager
 def session_scope(settings: Settings | None = None) -> Iterator[Session]:
     """Migrate to head, then give one session that commits once on success."""
-    url = (settings or get_settings()).effective_database_url()
+    settings = settings or get_settings()
+    url = settings.effective_database_url()
     db.upgrade(url)
     engine = db.make_engine(url)
+    make_session = db.make_sessionmaker(engine, info=audit_chain.sealing(settings.audit_key))
     try:
-        with db.make_sessionmaker(engine)() as session, session.begin():
+        with make_session() as session, session.begin():
             yield session
     finally:
         engine.dispose()
@@ -53,7 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     i18n.compile_catalogs()  # before rendering: audio is made from the translated text
     # The first start renders every prompt (5-10 s): the service answers meanwhile, a
     # prompt not rendered yet spoken by the fallback voice. Later starts take milliseconds.
-    threading.Thread(target=_render_audio, args=(settings,), name="audio-render",
+    threading.Thread(target=render_audio, args=(settings,), name="audio-render",
                      daemon=True).start()
     with session_scope(settings) as session:
         report = organisations.load_demo_if_empty(session)
@@ -64,18 +69,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
                             log_config=logs.logging_config(settings.effective_log_format))
     events_server.Server(config).run()  # ends open event streams, so a stop never hangs
     return 0
-
-
-def _render_audio(settings: Settings) -> None:
-    """Every prompt that changed rendered (the catalogs compiled first); said on stderr,
-    so a simulation's dialogue stays clean."""
-    report = audio.render_all(settings.audio_dir)
-    print(f"audio prompts: {len(report.rendered)} rendered, {report.unchanged} unchanged, "
-          f"{report.recorded} recorded by people", file=sys.stderr)
-    if report.failed:
-        reason = audio.synthesis_error() or "see the log"
-        print(f"{len(report.failed)} audio prompts could not be rendered ({reason}): those "
-              "fall back to a neighbouring language's Twilio voice", file=sys.stderr)
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
@@ -165,16 +158,6 @@ def cmd_audio_render(_args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
-def cmd_simulate_call(args: argparse.Namespace) -> int:
-    script = simulate.Script(number=args.from_number, digits=_split(args.digits),
-                             responders=_split(args.responders))
-    settings = get_settings()
-    i18n.compile_catalogs()
-    _render_audio(settings)  # the caller hears what a real call plays
-    simulate.simulate_call(settings, script, print, at=args.at, keep=args.keep)
-    return 0
-
-
 def cmd_user_create(args: argparse.Namespace) -> int:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -185,8 +168,8 @@ def cmd_user_create(args: argparse.Namespace) -> int:
             return 1
     try:
         with session_scope() as session:
-            user = users.create_user(session, args.username, password, Role(args.role),
-                                     args.org)
+            user = lifecycle.create(session, None, args.username, password, Role(args.role),
+                                    args.org, datetime.now(UTC), one_time=False)
             print(json.dumps({"id": user.id, "username": user.username, "role": user.role,
                               "organisation": args.org}))
     except users.UserError as exc:
@@ -199,7 +182,7 @@ def cmd_purge(_args: argparse.Namespace) -> int:
     """Erase contact details and message bodies past their retention date."""
     settings = get_settings()
     with session_scope(settings) as session:
-        report = conversations.purge_expired(session, settings, datetime.now(UTC))
+        report = retention.purge_expired(session, settings, datetime.now(UTC))
     print(json.dumps(dataclasses.asdict(report), indent=2))
     return 0
 
@@ -230,42 +213,10 @@ def _verdict_text(verdict: audit_chain.Verdict) -> str:
             f"{broken.action}): {broken.reason}\n{checked} before it, intact")
 
 
-def cmd_simulate_callback(args: argparse.Namespace) -> int:
-    settings = get_settings()
-    i18n.compile_catalogs()
-    _render_audio(settings)
-    simulate_callback.simulate_callback(settings, args.from_number, print,
-                                        caller=args.caller, language=args.language,
-                                        operator_phone=args.operator_phone, at=args.at,
-                                        keep=args.keep)
-    return 0
-
-
-def cmd_simulate_sms(args: argparse.Namespace) -> int:
-    sms_simulate.simulate_sms(get_settings(), args.from_number, args.messages, print,
-                              operator_reply=args.operator_reply, at=args.at, keep=args.keep)
-    return 0
-
-
-def _split(text: str | None) -> list[str]:
-    return [part.strip() for part in (text or "").split(",") if part.strip()]
-
-
 def cmd_i18n_compile(_args: argparse.Namespace) -> int:
     for path in i18n.compile_catalogs():
         print(path)
     return 0
-
-
-def _aware(text: str) -> datetime:
-    value = datetime.fromisoformat(text)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-def _language(text: str) -> str:
-    from app.languages import normalise_language
-
-    return normalise_language(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -299,10 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
     lister.set_defaults(handler=cmd_directory_list)
 
     router = commands.add_parser("route", help="show routing candidates and reasons as JSON")
-    router.add_argument("--language", type=_language)
+    router.add_argument("--language", type=language)
     router.add_argument("--country", type=str.upper)
     router.add_argument("--need", type=Need, choices=list(Need))
-    router.add_argument("--at", type=_aware, default=datetime.now(UTC),
+    router.add_argument("--at", type=aware, default=datetime.now(UTC),
                         help="ISO time, e.g. 2026-11-23T22:00+05:00 (no offset means UTC)")
     router.set_defaults(handler=cmd_route)
 
@@ -313,35 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     simulate_parser = commands.add_parser("simulate", help="try the hotline without Twilio")
     simulate_commands = simulate_parser.add_subparsers(dest="simulate_command", required=True)
-    call = simulate_commands.add_parser("call", help="a call through the real voice webhooks")
-    call.add_argument("--from", dest="from_number", required=True, help="caller's number")
-    call.add_argument("--digits", help="keys the caller presses, e.g. 2,1,1 (then silence)")
-    call.add_argument("--responders", help=f"what each responder rung does, from "
-                      f"{', '.join(simulate.RESPONDER_ACTIONS)} (default accept)")
-    call.add_argument("--at", type=_aware, help="pretend it is this time (ISO)")
-    call.add_argument("--keep", action="store_true", help="keep the records it makes")
-    call.set_defaults(handler=cmd_simulate_call)
-    sms = simulate_commands.add_parser("sms", help="a text conversation through the real "
-                                       "SMS webhook")
-    sms.add_argument("--from", dest="from_number", required=True, help="sender's number")
-    sms.add_argument("messages", nargs="+", help="what the person writes, one message each")
-    sms.add_argument("--operator-reply", help="then an operator answers this, via the outbox")
-    sms.add_argument("--at", type=_aware, help="pretend it is this time (ISO)")
-    sms.add_argument("--keep", action="store_true", help="keep the records it makes")
-    sms.set_defaults(handler=cmd_simulate_sms)
-    back = simulate_commands.add_parser("callback", help="a masked call-back: Twilio rings "
-                                        "the operator's phone, then the caller")
-    back.add_argument("--from", dest="from_number", default="+992900000000",
-                      help="the number the caller asked to be called back on")
-    back.add_argument("--language", type=_language, help="the caller's language (default: "
-                      "their country's first)")
-    back.add_argument("--caller", choices=simulate_callback.CALLER_ACTIONS,
-                      default="answer-safe", help="what the caller does")
-    back.add_argument("--operator-phone", default="+10000000001",
-                      help="the operator's own phone, rung first")
-    back.add_argument("--at", type=_aware, help="pretend it is this time (ISO)")
-    back.add_argument("--keep", action="store_true", help="keep the records it makes")
-    back.set_defaults(handler=cmd_simulate_callback)
+    for adapter in channels.ADAPTERS:  # each channel adds its own: simulate sms, call, ...
+        if adapter.commands is not None:
+            adapter.commands(channels.Commands(top=commands, simulate=simulate_commands,
+                                             create_app=create_app))
 
     user = commands.add_parser("user", help="console and API users")
     user_commands = user.add_subparsers(dest="user_command", required=True)
@@ -353,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     creator.add_argument("--password-stdin", action="store_true",
                          help="read the password from standard input")
     creator.set_defaults(handler=cmd_user_create)
-    users_cli.add_commands(user_commands)
+    users_cli.add_commands(user_commands, session_scope)
 
     commands.add_parser("purge", help="erase numbers and message bodies past retention"
                         ).set_defaults(handler=cmd_purge)
@@ -368,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     i18n_commands.add_parser("compile", help="compile .po catalogs to .mo").set_defaults(
         handler=cmd_i18n_compile)
     keys_cli.add_commands(commands)
-    twilio_setup.add_commands(commands)
+    twilio_setup.add_commands(commands, lines.active_numbers)
     doctor.add_commands(commands)
     return parser
 

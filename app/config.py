@@ -10,6 +10,7 @@ import base64
 import importlib.util
 import json
 import os
+import re
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -20,6 +21,10 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_FIELDS = ("twilio_auth_token", "pseudonym_key", "encryption_key", "audit_key")
+# Generated in development like those; required in production only with a bot token.
+TELEGRAM_SECRET = "telegram_webhook_secret"
+# What Telegram allows in a webhook's secret_token (setWebhook refuses anything else).
+TELEGRAM_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 MIN_PSEUDONYM_KEY_BYTES = 32
 MIN_AUDIT_KEY_BYTES = 32
 MIN_METRICS_TOKEN_CHARS = 32
@@ -65,7 +70,7 @@ class Settings(BaseSettings):
     journal_dir_override: Path | None = Field(default=None, alias="HOTLINE_JOURNAL_DIR")
     journal_retry_seconds: float = Field(default=5, gt=0, le=300)
     recovery_worker: bool = True
-    # Threads for the webhooks (app.telephony.lane), apart from the console's 40: enough to
+    # Threads for the webhooks (app.webhooks.lane), apart from the console's 40: enough to
     # overlap database round trips, few enough not to fight over the GIL. More helps only
     # with a database far away (each step waits ~6 round trips).
     webhook_threads: int = Field(default=4, ge=1, le=64)
@@ -111,11 +116,16 @@ class Settings(BaseSettings):
     metrics_token: str = ""
     log_format: LogFormat | None = None  # JSON in production, text otherwise
     purge_interval_minutes: float = Field(default=60, ge=0, le=24 * 60)
+    # Telegram (app.channels.telegram): the bot's token from @BotFather (without one the
+    # webhook refuses every request), and the secret Telegram sends back with each update.
+    telegram_bot_token: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_api_url: str = "https://api.telegram.org"  # tests point it at a local fake
     # /docs, /redoc and /openapi.json: on in development, off in production unless asked
     # for (they map every route and parameter for whoever looks).
     api_docs: bool | None = None
 
-    @field_validator("public_url")
+    @field_validator("public_url", "telegram_api_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
@@ -158,6 +168,7 @@ def _new_dev_secrets() -> dict[str, str]:
         "encryption_key": base64.urlsafe_b64encode(
             DEV_KEY_MARK + secrets.token_bytes(32 - len(DEV_KEY_MARK))).decode(),
         "audit_key": DEV_MARK + secrets.token_urlsafe(MIN_AUDIT_KEY_BYTES),
+        TELEGRAM_SECRET: DEV_MARK + secrets.token_urlsafe(32),
     }
 
 
@@ -204,6 +215,7 @@ def check_secrets(settings: Settings) -> None:
     if settings.metrics_token and len(settings.metrics_token) < MIN_METRICS_TOKEN_CHARS:
         problems.append(f"HOTLINE_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_CHARS} "
                         "characters")
+    problems += _telegram_problems(settings)
     if settings.is_production and not settings.public_url.startswith("https://"):
         problems.append("HOTLINE_PUBLIC_URL must be the https:// address Twilio reaches")
     if settings.stats_epsilon is not None and importlib.util.find_spec("opendp") is None:
@@ -220,7 +232,7 @@ def weak_secrets(settings: Settings) -> list[str]:
     problems = []
     dev_file = settings.data_dir / "dev-secrets.json"
     dev_values = set(json.loads(dev_file.read_text()).values()) if dev_file.exists() else set()
-    for name in (*SECRET_FIELDS, "metrics_token"):
+    for name in (*SECRET_FIELDS, TELEGRAM_SECRET, "metrics_token"):
         value: str = getattr(settings, name).strip()
         label = f"HOTLINE_{name.upper()}"
         if not value:
@@ -234,6 +246,16 @@ def weak_secrets(settings: Settings) -> list[str]:
             problems.append(f"{label} looks typed, not generated (too few different "
                             "characters): generate one")
     return problems
+
+
+def _telegram_problems(settings: Settings) -> list[str]:
+    secret = settings.telegram_webhook_secret
+    if settings.telegram_bot_token and not secret.strip():
+        return ["HOTLINE_TELEGRAM_WEBHOOK_SECRET is not set (HOTLINE_TELEGRAM_BOT_TOKEN is)"]
+    if secret and not TELEGRAM_SECRET_PATTERN.fullmatch(secret):
+        return ["HOTLINE_TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - "
+                "(1 to 256 characters): Telegram refuses others"]
+    return []
 
 
 HEX = frozenset("0123456789abcdefABCDEF")
@@ -273,6 +295,8 @@ def resolve(settings: Settings) -> Settings:
     """Fill missing secrets from the development file (never in production), then check."""
     if not settings.is_production:
         missing = [name for name in SECRET_FIELDS if not getattr(settings, name)]
+        if settings.telegram_bot_token and not settings.telegram_webhook_secret:
+            missing.append(TELEGRAM_SECRET)  # not needed, so not read, without a bot
         if missing:
             generated = load_dev_secrets(settings.data_dir / "dev-secrets.json")
             settings = settings.model_copy(update={name: generated[name] for name in missing})

@@ -19,6 +19,9 @@ LIKELY_LANGUAGES: dict[str, tuple[str, ...]] = {
     "RU": ("ru", "uz", "tg", "ky"),
     "TR": ("tr", "az", "prs", "fa"),
 }
+# The hotline's ten countries: their national number formats are recognised as phone
+# numbers wherever text is scrubbed (case notes, log lines).
+HOTLINE_COUNTRIES: tuple[str, ...] = tuple(LIKELY_LANGUAGES)
 DEFAULT_LIKELY = ("ru", "en", "tr", "fa")
 DEFAULT_ORDER = ("ru", "en", "tr", "fa", "prs", "ps", "uz", "tg", "kk", "ky", "tk", "az")
 

@@ -7,6 +7,7 @@ success and rolls back on any error, so a request is all-or-nothing.
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +17,17 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import CursorResult, DateTime, Engine, MetaData, Result, create_engine, event, exc
+from sqlalchemy import (
+    CursorResult,
+    DateTime,
+    Engine,
+    Enum,
+    MetaData,
+    Result,
+    create_engine,
+    event,
+    exc,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -62,6 +73,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def db_enum(enum: type[StrEnum], length: int = 20) -> Enum:
+    # Stored as plain strings: no PostgreSQL enum types to migrate when a value is added.
+    return Enum(enum, native_enum=False, length=length,
+                values_callable=lambda members: [m.value for m in members],
+                validate_strings=True)
 
 
 def utcnow() -> datetime:

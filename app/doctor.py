@@ -26,17 +26,19 @@ from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioException
 
 from app import config, db
+from app.channels.voice import audio
 from app.config import ConfigurationError, Settings
 from app.messaging.models import Outbox, OutboxStatus
+from app.organisations import lines
 from app.organisations.models import Organisation
-from app.telephony import audio, twilio_setup
+from app.twilio import setup as twilio_setup
 
 HEALTH_TIMEOUT_SECONDS = 5
 # Older than this, a waiting message or journal file is stuck, not draining: the outbox
 # retries within seconds at first, and the journal replays every few seconds.
 STUCK_AFTER = timedelta(minutes=15)
-JOURNAL_SUFFIXES = (".jsonl", ".replay")  # as app.journal writes and rotates them
-SET_ASIDE = "set-aside.failed"  # app.journal keeps records it could not apply there
+JOURNAL_SUFFIXES = (".jsonl", ".replay")  # as app.webhooks.journal writes and rotates them
+SET_ASIDE = "set-aside.failed"  # app.webhooks.journal keeps records it could not apply there
 Fetch = Callable[[str], tuple[int, str]]  # URL -> (status code, body)
 
 
@@ -142,7 +144,7 @@ def check_directory(session: Session) -> Check:
 
 
 def check_lines(session: Session) -> Check:
-    numbers = twilio_setup.active_numbers(session)
+    numbers = lines.active_numbers(session)
     if not numbers:
         return fail("lines", "no active national line: add a `lines` section to the "
                     "directory file and import it")
@@ -156,7 +158,7 @@ def check_twilio(settings: Settings, session: Session) -> Check:
     if credentials is None:
         return Check("twilio", Status.SKIP, "no HOTLINE_TWILIO_ACCOUNT_SID and "
                      "HOTLINE_TWILIO_AUTH_TOKEN: numbers not checked")
-    numbers = twilio_setup.active_numbers(session)
+    numbers = lines.active_numbers(session)
     try:
         plans = twilio_setup.plan(twilio_setup.twilio_client(credentials), numbers,
                                   settings.public_url)

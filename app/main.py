@@ -6,23 +6,26 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app import db, health, recovery, retention
+from app import channels, db, errors, health, retention
 from app.audit import api as audit_api
 from app.audit import chain as audit_chain
 from app.blocklist import api as blocklist_api
 from app.cases import api as casework_api
 from app.cases import callbacks_api
 from app.cases import tools_api as casetools_api
+from app.channels.voice import information as information_audio
+from app.channels.voice.ivr import Ivr
+from app.channels.voice.speech import Speaker
 from app.config import Settings, get_settings
 from app.console.router import router as console_router
 from app.events import api as events_api
 from app.events import bus as events_bus
 from app.events import listener as events_listener
 from app.events.hub import Hub
-from app.journal import Journal
-from app.messaging import outbox, webhook
+from app.messaging import outbox
 from app.monitoring import api as monitoring_api
 from app.monitoring import logs, metrics
 from app.operator_queue import api as cases_api
@@ -32,15 +35,13 @@ from app.routing.cache import DirectoryCache
 from app.routing.snapshot import Directory
 from app.security_headers import SecurityHeaders
 from app.stats import api as stats_api
-from app.telephony import audio, lane, voice
-from app.telephony import callback as callback_calls
-from app.telephony import information as information_audio
-from app.telephony.ivr import Ivr
-from app.telephony.speech import Speaker
+from app.twilio.rest import make_outbound
 from app.users import admin_api as users_api
 from app.users import api as auth_api
 from app.users import duty_api
 from app.users.deps import secure_cookies
+from app.webhooks import lane, recovery
+from app.webhooks.journal import Journal
 from app.workers import PeriodicWorker
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = db.make_engine(settings.effective_database_url(),
                             lock_timeout=settings.database_lock_timeout_seconds)
-    audit_chain.use_key(settings.audit_key)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,8 +71,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.events = Hub()  # the live queue's subscribers (app.events)
-    app.state.sessionmaker = db.make_sessionmaker(engine,
-                                                  info={events_bus.HUB: app.state.events})
+    # Every session publishes to the hub and seals its audit entries with this app's key.
+    app.state.sessionmaker = db.make_sessionmaker(
+        engine, info={events_bus.HUB: app.state.events,
+                      **audit_chain.sealing(settings.audit_key)})
     app.state.clock = lambda: datetime.now(UTC)  # tests and `hotline simulate --at` set it
     # While the webhooks skip the database after a failure, so does the directory refresh.
     app.state.directory = DirectoryCache(
@@ -85,11 +87,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.webhook_lane = lane.make(settings.webhook_threads)
     app.state.ivr = Ivr(settings, Speaker(settings.audio_dir, settings.public_url))
     app.state.information_audio = information_audio.Renderer(settings.audio_dir)
-    app.state.sms_sender = outbox.make_sender(settings)  # tests put a recording fake here
+    # Twilio's REST API, for call-backs (tests put a recording fake here), and the outbox's
+    # sender of each text channel that has one configured.
+    app.state.sms_sender = make_outbound(settings)
+    app.state.senders = channels.senders(settings)
+    app.state.replays = channels.replays()  # the journal's records, by channel
     app.include_router(health.router)
-    app.include_router(voice.router)
-    app.include_router(callback_calls.router)
-    app.include_router(webhook.router)
+    for adapter in channels.ADAPTERS:
+        app.include_router(adapter.router)
     app.include_router(auth_api.router)
     app.include_router(users_api.router)
     app.include_router(duty_api.router)
@@ -100,7 +105,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_api.router)
     app.include_router(blocklist_api.router)
     app.include_router(stats_api.router)
-    app.include_router(audio.router)
     app.include_router(events_api.router)
     app.include_router(console_router)
     app.include_router(monitoring_api.router)
@@ -111,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     for error in db.UNAVAILABLE:
         app.add_exception_handler(error, db.unavailable)
+    app.add_exception_handler(HTTPException, errors.http_error)  # 422s in one shape
     return app
 
 
@@ -134,12 +139,15 @@ def _start_outbox_worker(app: FastAPI) -> outbox.OutboxWorker | None:
     settings: Settings = app.state.settings
     if not settings.outbox_worker:
         return None
-    if app.state.sms_sender is None or not outbox.sends_messages(app.state.sms_sender):
-        logger.warning("no HOTLINE_TWILIO_ACCOUNT_SID/HOTLINE_SMS_SENDER: outgoing SMS wait "
-                       "in the outbox until they are set")
+    senders: outbox.Senders = app.state.senders
+    waiting = [a.name for a in channels.ADAPTERS
+               if a.sender is not None and not set(a.channels) <= set(senders)]
+    if waiting:  # names of channels only: which settings are missing is in docs/
+        logger.warning("no sender configured for %s: their outgoing messages wait in the "
+                       "outbox until one is", ", ".join(waiting))
+    if not senders:
         return None
-    worker = outbox.OutboxWorker(app.state.sessionmaker, app.state.sms_sender, settings,
-                                 app.state.clock)
+    worker = outbox.OutboxWorker(app.state.sessionmaker, senders, settings, app.state.clock)
     worker.start()
     return worker
 

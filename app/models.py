@@ -14,8 +14,8 @@ from app.cases.models import (
 from app.messaging.models import Conversation, Message, Outbox
 from app.organisations.models import OpeningHours, Organisation
 from app.stats.models import StatsChange, StatsRelease, StatsRollup
-from app.telephony.models import WebhookReply
 from app.users.models import AuthToken, LoginFailure, User
+from app.webhooks.replies import WebhookReply
 
 __all__ = [
     "AuditEvent",

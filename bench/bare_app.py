@@ -20,8 +20,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from app import db
 from app.config import get_settings
-from app.telephony import lane
-from app.telephony.signature import TwilioDep, TwilioRequest
+from app.twilio.signature import TwilioDep, TwilioRequest
+from app.webhooks import lane
 
 TWIML = ('<?xml version="1.0" encoding="UTF-8"?>'
          '<Response><Say language="ru-RU">Baseline.</Say></Response>')

@@ -60,9 +60,9 @@ from twilio.request_validator import RequestValidator
 
 from app import db, i18n, main
 from app.cases.models import Case, CaseStatus, Contact
+from app.channels.voice import audio
 from app.messaging.models import Message
 from app.organisations.service import load_demo_if_empty
-from app.telephony import audio
 
 ROOT = Path(__file__).resolve().parent.parent
 URL = "postgresql+psycopg://postgres@127.0.0.1:5432/hotline_load"

@@ -24,10 +24,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app import db, i18n
+from app.channels.voice import audio
 from app.config import Settings
 from app.main import create_app
 from app.organisations import service as organisations
-from app.telephony import audio
 from app.users import service as users_service
 
 # The service hashes with argon2's recommended cost (about 0.1 s a hash). The tests sign in

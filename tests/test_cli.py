@@ -176,7 +176,7 @@ def test_simulate_callback_plays_the_masked_call_back(hotline, caller, heard, en
 
 
 def test_simulate_callback_uses_fresh_sids(hotline, monkeypatch):
-    from app.telephony import simulate_callback
+    from app.channels.voice import simulate_callback
 
     sids = []
     real = simulate_callback.new_sid

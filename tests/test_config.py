@@ -36,7 +36,8 @@ def test_development_secrets_are_generated_once_kept_private_and_reused(tmp_path
     secrets_file = tmp_path / "dev-secrets.json"
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
     assert set(json.loads(secrets_file.read_text())) == {
-        "twilio_auth_token", "pseudonym_key", "encryption_key", "audit_key"}
+        "twilio_auth_token", "pseudonym_key", "encryption_key", "audit_key",
+        "telegram_webhook_secret"}
 
 
 def test_a_secret_added_later_joins_an_existing_development_file(tmp_path):
@@ -46,7 +47,9 @@ def test_a_secret_added_later_joins_an_existing_development_file(tmp_path):
     secrets_file.write_text(json.dumps(older))
     settings = resolve(Settings(data_dir=tmp_path))
     assert settings.pseudonym_key == "p" * 40 and len(settings.audit_key) >= 32
-    assert json.loads(secrets_file.read_text()) == older | {"audit_key": settings.audit_key}
+    added = json.loads(secrets_file.read_text())
+    assert added == older | {"audit_key": settings.audit_key,
+                             "telegram_webhook_secret": added["telegram_webhook_secret"]}
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
 
 

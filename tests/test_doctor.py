@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 from twilio.rest import Client
 
 from app import cli, db, doctor
+from app.channels.voice import audio
 from app.config import get_settings
 from app.messaging.models import Outbox, OutboxKind, OutboxStatus
+from app.organisations import lines as national_lines
 from app.organisations.models import NationalLine
-from app.telephony import audio, twilio_setup
+from app.twilio import setup as twilio_setup
 from tests.conftest import WEEKDAY_MORNING, generated_secrets, make_settings
 from tests.fake_twilio_rest import fake_twilio
 from tests.test_cli import free_port
@@ -284,7 +286,7 @@ def test_records_set_aside_by_the_journal_fail_until_someone_looks(tmp_path):
 
 def test_a_ready_deployment_passes_every_check_and_exits_0(app, session, demo_directory,
                                                            tmp_path, account):
-    numbers = twilio_setup.active_numbers(session)  # the demo directory's lines
+    numbers = national_lines.active_numbers(session)  # the demo directory's lines
     assert numbers
     for number in numbers:
         account.add_number(number)

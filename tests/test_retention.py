@@ -17,13 +17,13 @@ from sqlalchemy import select, text
 from app import db, retention
 from app.cases.models import CallbackRequest, Case, Contact, RoutingAttempt
 from app.main import create_app
-from app.messaging.conversations import purge_expired
 from app.messaging.models import Conversation, Message
 from app.organisations import service as organisations
+from app.retention import purge_expired
 from app.workers import PeriodicWorker
+from tests.channels.voice.calls import Caller
 from tests.conftest import WEEKDAY_MORNING, make_settings
 from tests.messaging.texting import Texter
-from tests.telephony.calls import Caller
 
 CALLER = "+992900000901"
 TEXTER = "+77010000911"

@@ -37,9 +37,9 @@ from app.organisations.models import Organisation
 from app.privacy.pseudonym import pseudonymise
 from app.users import service as users
 from app.users.models import Role, User
-from tests.api.people import PASSWORD
 from tests.conftest import BACKENDS, DatabaseFactory, generated_secrets, production_environment
 from tests.twilio import sign
+from tests.users.people import PASSWORD
 
 pytestmark = pytest.mark.parametrize(
     "backend", [b for b in BACKENDS if b == "postgresql"], indirect=True)

@@ -33,7 +33,7 @@ from app.countries import LIKELY_LANGUAGES, likely_languages
 from app.detection import markers
 from app.languages import LANGUAGES
 
-# Tuned on the corpus in tests/test_language_detection.py. py3langid divides its scores
+# Tuned on the corpus in tests/detection/test_language_detection.py. py3langid divides its scores
 # by sqrt(length) before the softmax, so short texts get flatter, honest probabilities.
 ACCEPT = 0.75            # the library's top language is taken at or above this ...
 ACCEPT_LIKELY = 0.45     # ... or this, if the caller's country makes it likely anyway
@@ -131,6 +131,7 @@ TRANSLIT_TOKEN = re.compile("|".join(sorted(TRANSLIT, key=len, reverse=True)) + 
 VOWELS = frozenset("aeiouy")
 
 Ranking = list[tuple[str, float]]
+TOO_FEW_LETTERS = "too few letters"
 
 
 @dataclass(frozen=True)
@@ -140,12 +141,37 @@ class Detection:
     reason: str                   # short, for logs and tests; never contains the message
 
 
-def detect_language(text: str, country: str | None = None) -> Detection:
+def detect_language(text: str, country: str | None = None, hint: str | None = None
+                    ) -> Detection:
+    """The language ``text`` is written in, the sender's ``country`` breaking ties between
+    close languages. ``hint``, the language the person set in their app (a messenger's),
+    breaks a tie before the country does: a text clear by itself keeps its language, but
+    one that only the country's main language would decide, or too short to tell, takes
+    the hint if the text could be in it."""
+    if hint not in LANGUAGES:
+        return _detect(text, country)
+    alone = _detect(text, None)
+    if alone.language is not None:
+        return _detect(text, country)  # clear without any prior: the hint changes nothing
+    if alone.reason == TOO_FEW_LETTERS or hint in _written_in(text):
+        return Detection(hint, (hint, *(c for c in alone.candidates if c != hint)),
+                         f"app language hint {hint}; {alone.reason}")
+    return _detect(text, country)
+
+
+def _written_in(text: str) -> tuple[str, ...]:
+    """The languages people write in the text's script."""
+    script = _majority_script(_letters_only(_prepare(text)))
+    return {"cyrillic": CYRILLIC_LANGUAGES, "latin": TYPED_IN_LATIN,
+            "arabic": ARABIC_LANGUAGES}.get(script, ())
+
+
+def _detect(text: str, country: str | None) -> Detection:
     country = country.upper() if country else None
     raw = _prepare(text)
     clean = _letters_only(raw)
     if sum(ch != " " for ch in clean) < MIN_LETTERS:
-        return _unsure(country, ALL_LANGUAGES, [], "too few letters")
+        return _unsure(country, ALL_LANGUAGES, [], TOO_FEW_LETTERS)
     script = _majority_script(clean)
     if script == "cyrillic":
         return _cyrillic(_fold_lookalikes(clean), country)

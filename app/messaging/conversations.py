@@ -3,7 +3,7 @@
 Never commits: the webhook or worker that calls these owns the transaction.
 
 What we send is stored as sent: a reply goes through ``for_channel`` (by SMS in GSM-7
-wherever the language allows, see ``app.messaging.segments.sms_safe``) before it is
+wherever the language allows, see ``app.segments.sms_safe``) before it is
 recorded, so the operator's thread shows the very text the caller got.
 """
 
@@ -12,11 +12,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from app import db
-from app.cases import service as cases
 from app.cases.models import CallbackRequest, Case, Channel, Contact, ContactOutcome
 from app.config import Settings
 from app.messaging.models import (
@@ -26,14 +25,12 @@ from app.messaging.models import (
     Direction,
     Message,
     Outbox,
-    OutboxKind,
     OutboxStatus,
 )
-from app.messaging.segments import FOLDED_LANGUAGES, sms_safe
 from app.monitoring import metrics
 from app.privacy import crypto
 from app.privacy.pseudonym import ANONYMOUS_PREFIX
-from app.telephony.models import WebhookReply
+from app.segments import FOLDED_LANGUAGES, sms_safe
 
 OPEN_OUTBOX = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 # No address Twilio sends from is longer (E.164 is at most 16 characters, "whatsapp:+…" 25).
@@ -73,19 +70,17 @@ def outgoing(conversation: Conversation, body: str) -> str:
     return for_channel(body, conversation.channel, conversation.language)
 
 
-def start(session: Session, *, sid: str, channel: Channel, pseudonym: str,
-          country: str | None, now: datetime, line: str | None = None) -> Conversation:
-    """A new conversation, remembering an opt-out the caller has not yet revoked; ``line``
-    is the hotline number written to (E.164), which its replies leave from."""
+def start(session: Session, contact: Contact, *, now: datetime) -> Conversation:
+    """A new conversation on the contact's channel (``app.pipeline.contact`` made it),
+    remembering an opt-out the caller has not yet revoked; the contact's ``line`` is the
+    hotline address written to, which its replies leave from."""
     previous = session.scalars(
-        select(Conversation).where(Conversation.caller_pseudonym == pseudonym,
-                                   Conversation.channel == channel)
+        select(Conversation).where(Conversation.caller_pseudonym == contact.caller_pseudonym,
+                                   Conversation.channel == contact.channel)
         .order_by(Conversation.created_at.desc()).limit(1)).one_or_none()
-    contact = cases.start_contact(session, sid=sid, channel=channel, pseudonym=pseudonym,
-                                  country=country, at=now)
-    contact.line = line
     conversation = Conversation(
-        channel=channel, caller_pseudonym=pseudonym, caller_country=country, line=line,
+        channel=contact.channel, caller_pseudonym=contact.caller_pseudonym,
+        caller_country=contact.caller_country, line=contact.line,
         state=ConversationState.LANGUAGE, contact_id=contact.id, created_at=now,
         last_inbound_at=now, opted_out_at=previous.opted_out_at if previous else None)
     session.add(conversation)
@@ -211,45 +206,6 @@ def _cancel_outbox(session: Session, conversation_ids: list[uuid.UUID]) -> None:
     session.execute(update(Outbox).where(Outbox.conversation_id.in_(conversation_ids),
                                          Outbox.status.in_(OPEN_OUTBOX))
                     .values(status=OutboxStatus.CANCELLED, lease_until=None))
-
-
-# Twilio retries a webhook within minutes; a stored reply is not needed for long.
-WEBHOOK_REPLY_RETENTION = timedelta(days=2)
-# An escalation alert holds an operator's own phone number and the case it was about; once
-# sent, failed or cancelled, a couple of days is enough to answer "did the alert go out?"
-# (the case history and audit keep that it did, without the number).
-ALERT_RETENTION = timedelta(days=2)
-
-
-@dataclass(frozen=True)
-class PurgeReport:
-    numbers: int
-    bodies: int
-    callback_numbers: int
-    webhook_replies: int
-    alerts: int = 0
-
-
-def purge_expired(session: Session, settings: Settings, now: datetime) -> PurgeReport:
-    """Erase numbers and bodies past their retention date; case fields stay."""
-    numbers = db.rowcount(session.execute(update(Conversation).where(
-        Conversation.number_encrypted.is_not(None), Conversation.number_purge_after < now)
-        .values(number_encrypted=None, number_purge_after=None)))
-    cutoff = now - timedelta(days=settings.message_retention_days)
-    bodies = db.rowcount(session.execute(update(Message).where(
-        Message.body_encrypted.is_not(None), Message.created_at < cutoff)
-        .values(body_encrypted=None, erased_at=now)))
-    callbacks = db.rowcount(session.execute(update(CallbackRequest).where(
-        CallbackRequest.number_encrypted.is_not(None), CallbackRequest.purge_after < now)
-        .values(number_encrypted=None)))
-    replies = db.rowcount(session.execute(delete(WebhookReply).where(
-        WebhookReply.created_at < now - WEBHOOK_REPLY_RETENTION)))
-    alerts = db.rowcount(session.execute(update(Outbox).where(
-        Outbox.kind == OutboxKind.ALERT, Outbox.status.not_in(OPEN_OUTBOX),
-        Outbox.recipient_encrypted.is_not(None), Outbox.created_at < now - ALERT_RETENTION)
-        .values(recipient_encrypted=None, body_encrypted=None)))
-    return PurgeReport(numbers=numbers, bodies=bodies, callback_numbers=callbacks,
-                       webhook_replies=replies, alerts=alerts)
 
 
 def for_case(session: Session, case_id: uuid.UUID) -> Conversation | None:

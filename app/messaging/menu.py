@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from app.languages import LANGUAGES
 from app.messaging import texts
-from app.messaging.segments import segments, sms_safe
+from app.segments import segments, sms_safe
 
 SCRIPTS: dict[str, str] = {
     "ru": "Cyrl", "kk": "Cyrl", "ky": "Cyrl", "tg": "Cyrl",

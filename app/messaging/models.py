@@ -12,8 +12,8 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.cases.models import Channel, db_enum
-from app.db import Base, UTCDateTime, utcnow
+from app.cases.models import Channel
+from app.db import Base, UTCDateTime, db_enum, utcnow
 from app.routing.needs import Need
 
 

@@ -1,12 +1,14 @@
-"""The durable outbox: every SMS or WhatsApp message we send on our own goes through it.
+"""The durable outbox: every message we send on our own, on any text channel, goes
+through it.
 
-A worker leases a due row (committed before sending), sends it through the
-``Outbound`` interface (which also places call-backs), and records the result. If
-Twilio is down the row is retried with exponential backoff; if the process dies
-mid-send the lease lapses and another pass sends it. That makes delivery
-at-least-once: a crash in the instant after Twilio accepted a message and before we
-recorded it can send it twice, which is better for a person waiting for an answer than
-never.
+A worker leases a due row (committed before sending), sends it through the sender of its
+conversation's channel (a ``TextSender``: ``app.channels`` registers one per channel),
+and records the result. If the provider is down the row is retried with exponential
+backoff; if the process dies mid-send the lease lapses and another pass sends it. That
+makes delivery at-least-once: a crash in the instant after the provider accepted a
+message and before we recorded it can send it twice, which is better for a person
+waiting for an answer than never. A row of a channel with no sender (not configured)
+waits.
 
 A reply is sent exactly as stored: it was rendered for its channel (GSM-7 where the
 language allows) when it was queued (``conversations.send_later``), so the case's thread
@@ -14,7 +16,7 @@ shows what the caller got.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from time import monotonic
@@ -22,123 +24,40 @@ from typing import Protocol
 
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
-from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http import HttpClient
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
 
 from app import db
 from app.cases.models import Channel
 from app.config import Settings
-from app.detection.country import channel_prefix, strip_channel
 from app.messaging import conversations
 from app.messaging.models import Conversation, Message, Outbox, OutboxKind, OutboxStatus
 from app.organisations.models import NationalLine
 from app.privacy import crypto
+from app.sending import SendError
 from app.workers import PeriodicWorker
+
+__all__ = ["SendError", "TextSender"]  # SendError: where senders of every channel find it
 
 logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 FIRST_RETRY = timedelta(seconds=15)
 MAX_RETRY = timedelta(minutes=30)
 BATCH = 20
-OPTED_OUT = 21610  # "Attempt to send to unsubscribed recipient"
-CALL_RING_SECONDS = 30  # the operator's own phone: then it counts as not answered
+# Alerts to an operator's own phone have no conversation: they go out by SMS.
+ALERT_CHANNEL = Channel.SMS
 
 
-class SendError(Exception):
-    """Twilio did not take the message. ``retryable`` says whether trying later can help."""
+class TextSender(Protocol):
+    """One channel's way of sending a text to a person (``app.channels`` registers them)."""
 
-    def __init__(self, code: str, *, retryable: bool) -> None:
-        super().__init__(code)
-        self.code = code
-        self.retryable = retryable
-
-    @property
-    def opted_out(self) -> bool:
-        return self.code == str(OPTED_OUT)
-
-
-class Outbound(Protocol):
-    """What the service sends or places on its own: messages, and masked call-backs."""
-
-    def send(self, to: str, body: str, status_callback: str, origin: str | None = None
-             ) -> str:
-        """Hand one message to the provider, from ``origin`` (a number, ``whatsapp:+…`` or a
-        Messaging Service SID; None: the hotline's configured sender); return its message
-        SID or raise SendError."""
-        ...
-
-    def call(self, to: str, from_: str, url: str, status_callback: str) -> str:
-        """Ring ``to`` showing ``from_``; when it answers, Twilio fetches ``url`` for what
-        to do. Returns the call's SID or raises SendError."""
+    def send(self, address: str, body: str, *, origin: str | None = None) -> str | None:
+        """Send ``body`` to ``address`` (as the channel's inbound gave it), from ``origin``
+        (the hotline address the person wrote to, or the line's sender; None: the
+        channel's default); return the provider's message id, or None if it gives none.
+        Raises ``SendError``; ``opted_out=True`` when the person blocked the hotline."""
         ...
 
 
-class TwilioOutbound:
-    """Twilio's REST API. The only place the service talks to Twilio on its own."""
-
-    def __init__(self, account_sid: str, auth_token: str, sender: str,
-                 http_client: HttpClient | None = None) -> None:
-        if http_client is None:
-            quiet = logging.getLogger("app.messaging.twilio_http")
-            quiet.setLevel(logging.WARNING)  # its INFO lines would show request details
-            http_client = TwilioHttpClient(timeout=15, logger=quiet)
-        self.client = Client(account_sid, auth_token, http_client=http_client)
-        self.sender = sender
-
-    def send(self, to: str, body: str, status_callback: str, origin: str | None = None
-             ) -> str:
-        try:
-            message = self.client.messages.create(to=to, body=body,
-                                                  status_callback=status_callback,
-                                                  **self._origin(to, origin or self.sender))
-        except TwilioRestException as exc:
-            retryable = exc.status == 429 or exc.status >= 500
-            raise SendError(str(exc.code or exc.status), retryable=retryable) from None
-        except (TwilioException, OSError) as exc:  # network trouble: try again later
-            raise SendError(type(exc).__name__, retryable=True) from None
-        return str(message.sid)
-
-    def call(self, to: str, from_: str, url: str, status_callback: str) -> str:
-        try:
-            call = self.client.calls.create(
-                to=to, from_=from_, url=url, status_callback=status_callback,
-                status_callback_event=["answered", "completed"], timeout=CALL_RING_SECONDS)
-        except TwilioRestException as exc:
-            raise SendError(str(exc.code or exc.status), retryable=False) from None
-        except (TwilioException, OSError) as exc:
-            raise SendError(type(exc).__name__, retryable=True) from None
-        return str(call.sid)
-
-    @staticmethod
-    def _origin(to: str, sender: str) -> dict[str, str]:
-        """Send on the channel the person wrote on: Twilio delivers to ``whatsapp:+…`` only
-        from the hotline's WhatsApp address. A Messaging Service picks from its own pool."""
-        if sender.startswith("MG"):
-            return {"messaging_service_sid": sender}
-        if channel_prefix(to) == "whatsapp":
-            return {"from_": "whatsapp:" + strip_channel(sender)}
-        return {"from_": strip_channel(sender)}
-
-
-# The names from before calls were placed too.
-SmsSender = Outbound
-TwilioSmsSender = TwilioOutbound
-
-
-def make_sender(settings: Settings) -> Outbound | None:
-    """Twilio's REST API once there is an account; None without one (messages wait in the
-    outbox, call-backs answer 503). Messages go out only once there is a sender too."""
-    if settings.twilio_account_sid:
-        return TwilioOutbound(settings.twilio_account_sid, settings.twilio_auth_token,
-                              settings.sms_sender)
-    return None
-
-
-def sends_messages(outbound: Outbound) -> bool:
-    """Whether messages can go out: Twilio's needs the hotline's sender (a fake always can)."""
-    return not isinstance(outbound, TwilioOutbound) or bool(outbound.sender)
+Senders = Mapping[Channel, TextSender]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -160,21 +79,32 @@ def _due(now: datetime) -> ColumnElement[bool]:
                (Outbox.status == OutboxStatus.SENDING) & (Outbox.lease_until < now))
 
 
-def deliver_due(make_session: Callable[[], Session], sender: SmsSender, settings: Settings,
+def _sendable(senders: Senders) -> ColumnElement[bool]:
+    """Rows of a channel that has a sender; the others wait for one to be configured."""
+    channels = list(senders)
+    alerts = (Outbox.conversation_id.is_(None) if ALERT_CHANNEL in senders
+              else Outbox.id.is_(None))
+    return or_(alerts, Outbox.conversation_id.in_(
+        select(Conversation.id).where(Conversation.channel.in_(channels))))
+
+
+def deliver_due(make_session: Callable[[], Session], senders: Senders, settings: Settings,
                 now: datetime) -> DeliveryReport:
-    """Send every message that is due now, each in its own lease."""
+    """Send every message that is due now, each in its own lease, through the sender of
+    its channel."""
     report = DeliveryReport()
     with make_session() as session:
-        ids = list(session.scalars(select(Outbox.id).where(_due(now))
+        ids = list(session.scalars(select(Outbox.id).where(_due(now), _sendable(senders))
                                    .order_by(Outbox.next_attempt_at, Outbox.id).limit(BATCH)))
     started = monotonic()
     for outbox_id in ids:
         # Each message is leased from the moment it is taken, not from the start of the
-        # batch: Twilio may take 15 s a message, and a lease born expired would let another
-        # process's worker send the same message at the same time. Whole seconds, so a
-        # quick pass records exactly the time it was given (tests and simulations fix it).
+        # batch: a provider may take 15 s a message, and a lease born expired would let
+        # another process's worker send the same message at the same time. Whole seconds,
+        # so a quick pass records exactly the time it was given (tests and simulations
+        # fix it).
         at = now + timedelta(seconds=int(monotonic() - started))
-        _deliver_one(make_session, sender, settings, outbox_id, at, report)
+        _deliver_one(make_session, senders, settings, outbox_id, at, report)
     return report
 
 
@@ -183,21 +113,19 @@ class _Leased:
     to: str | None
     body: str | None
     attempts: int
-    origin: str | None = None  # None: the hotline's configured sender
+    channel: Channel
+    origin: str | None = None  # None: the channel's default sender
 
 
 def reply_origin(session: Session, conversation: Conversation) -> str | None:
-    """Where a conversation's replies leave from: its line's sms_sender, else the number
-    the person wrote to (on WhatsApp its ``whatsapp:`` address); None for conversations
-    from before lines were recorded (the configured sender)."""
+    """Where a conversation's replies leave from: its line's own sender, else the address
+    the person wrote to; None for conversations from before lines were recorded (the
+    channel's default sender). The channel's sender writes it in its provider's form."""
     if conversation.line is None:
         return None
     sender = session.scalar(select(NationalLine.sms_sender)
                             .where(NationalLine.number == conversation.line))
-    if sender is not None and sender.startswith("MG"):
-        return sender
-    number = sender or conversation.line
-    return f"whatsapp:{number}" if conversation.channel is Channel.WHATSAPP else number
+    return sender or conversation.line
 
 
 def _lease(session: Session, settings: Settings, outbox_id: int, now: datetime
@@ -213,14 +141,16 @@ def _lease(session: Session, settings: Settings, outbox_id: int, now: datetime
     key = settings.encryption_key
     if row.kind is OutboxKind.ALERT:  # to an operator's own phone: no conversation
         return _Leased(to=_decrypted(key, row.recipient_encrypted),
-                       body=_decrypted(key, row.body_encrypted), attempts=row.attempts)
+                       body=_decrypted(key, row.body_encrypted), attempts=row.attempts,
+                       channel=ALERT_CHANNEL)
     conversation = session.get_one(Conversation, row.conversation_id)
     message = session.get_one(Message, row.message_id)
     blocked = conversation.opted_out_at is not None or conversation.number_encrypted is None
     return _Leased(
         to=None if blocked else crypto.decrypt(key, conversation.number_encrypted or ""),
         body=crypto.decrypt(key, message.body_encrypted) if message.body_encrypted else None,
-        attempts=row.attempts, origin=reply_origin(session, conversation))
+        attempts=row.attempts, channel=conversation.channel,
+        origin=reply_origin(session, conversation))
 
 
 def _decrypted(key: str, token: str | None) -> str | None:
@@ -230,7 +160,7 @@ def _decrypted(key: str, token: str | None) -> str | None:
         return None
 
 
-def _deliver_one(make_session: Callable[[], Session], sender: SmsSender, settings: Settings,
+def _deliver_one(make_session: Callable[[], Session], senders: Senders, settings: Settings,
                  outbox_id: int, now: datetime, report: DeliveryReport) -> None:
     with make_session() as session, session.begin():
         leased = _lease(session, settings, outbox_id, now)
@@ -240,9 +170,9 @@ def _deliver_one(make_session: Callable[[], Session], sender: SmsSender, setting
             return
     if leased is None:
         return
-    callback = f"{settings.public_url}/twilio/sms/status"
     try:
-        sid = sender.send(leased.to or "", leased.body or "", callback, leased.origin)
+        sid = senders[leased.channel].send(leased.to or "", leased.body or "",
+                                           origin=leased.origin)
     except SendError as exc:
         _record_failure(make_session, settings, outbox_id, leased.attempts, exc, now, report)
         return
@@ -289,7 +219,7 @@ def _finish(session: Session, outbox_id: int, status: OutboxStatus, *, error: st
 class OutboxWorker(PeriodicWorker):
     """Runs deliver_due every few seconds in a background thread of the service."""
 
-    def __init__(self, make_session: sessionmaker[Session], sender: SmsSender,
+    def __init__(self, make_session: sessionmaker[Session], senders: Senders,
                  settings: Settings, clock: Callable[[], datetime]) -> None:
-        super().__init__("outbox", lambda: deliver_due(make_session, sender, settings, clock()),
+        super().__init__("outbox", lambda: deliver_due(make_session, senders, settings, clock()),
                          settings.outbox_poll_seconds)

@@ -2,7 +2,7 @@
 
 Replies are deliberately neutral ("helpline", not "trafficking"): the phone may be read
 by someone else. Each reply must fit in two SMS segments in its own script (see
-``app.messaging.segments``); a test measures every catalog message with the longest
+``app.segments``); a test measures every catalog message with the longest
 values its placeholders can take.
 """
 

@@ -21,10 +21,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from app.cases.claims import claimable
 from app.cases.models import Case, CasePriority
+from app.deps import NowDep, SessionFactoryDep, SettingsDep
 from app.messaging.conversations import OPEN_OUTBOX
 from app.messaging.models import Outbox
-from app.operator_queue.service import claimable
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["monitoring"])
@@ -32,15 +33,15 @@ FORWARDING_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(request: Request) -> Response:
+def metrics(request: Request, sessions: SessionFactoryDep, settings: SettingsDep,
+            now: NowDep) -> Response:
     """Prometheus text format."""
-    _authorise(request)
-    scrape = _Scrape(request.app.state.sessionmaker, request.app.state.clock())
+    _authorise(request, settings.metrics_token)
+    scrape = _Scrape(sessions, now)
     return Response(generate_latest(scrape), media_type=CONTENT_TYPE_LATEST)
 
 
-def _authorise(request: Request) -> None:
-    token: str = request.app.state.settings.metrics_token
+def _authorise(request: Request, token: str) -> None:
     if token:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),

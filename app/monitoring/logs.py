@@ -17,8 +17,8 @@ from typing import Any
 
 import phonenumbers
 
-from app.cases.scrub import DEFAULT_REGIONS
 from app.config import LogFormat
+from app.countries import HOTLINE_COUNTRIES
 
 PLACEHOLDER = "[phone]"
 # "+7 701 000-00-00", and "%2B77010000000" as it looks URL-encoded in a query string.
@@ -46,7 +46,7 @@ def scrub_phone_numbers(text: str) -> str:
 def _national_number(candidate: str) -> bool:
     if sum(char.isdigit() for char in candidate) < MIN_GROUPED_DIGITS:
         return False
-    for region in DEFAULT_REGIONS:
+    for region in HOTLINE_COUNTRIES:
         try:
             if phonenumbers.is_valid_number(phonenumbers.parse(candidate, region)):
                 return True

@@ -28,7 +28,6 @@ from app.organisations.schemas import (
     OrganisationEntry,
     format_interval,
 )
-from app.users.models import User
 
 # What one dated exception is, as the form offers it.
 HOLIDAY, CLOSURE, SPECIAL = "holiday", "closure", "open"
@@ -202,7 +201,7 @@ def find(session: Session, slug: str) -> Organisation | None:
     return session.scalar(select(Organisation).where(Organisation.slug == slug))
 
 
-def create(session: Session, user: User, form: OrganisationForm, now: datetime
+def create(session: Session, user: audit.Actor, form: OrganisationForm, now: datetime
            ) -> Organisation:
     entry = validate(form)
     if find(session, entry.id) is not None:
@@ -212,7 +211,7 @@ def create(session: Session, user: User, form: OrganisationForm, now: datetime
     return org
 
 
-def update(session: Session, user: User, org: Organisation, form: OrganisationForm,
+def update(session: Session, user: audit.Actor, org: Organisation, form: OrganisationForm,
            now: datetime) -> Organisation:
     form.slug = org.slug  # the id is stable: cases and users refer to it
     entry = validate(form)
@@ -232,7 +231,7 @@ def _store(session: Session, entry: OrganisationEntry, form: OrganisationForm
     return org
 
 
-def _announce(session: Session, user: User, action: str, org: Organisation,
+def _announce(session: Session, user: audit.Actor, action: str, org: Organisation,
               before: dict[str, Any], after: dict[str, Any], now: datetime) -> None:
     changed = [name for name in ALL_FIELDS if before.get(name) != after.get(name)]
     if not changed:

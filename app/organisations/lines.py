@@ -17,6 +17,12 @@ from app.organisations.schemas import LineEntry
 from app.routing.snapshot import HotlineNumber
 
 
+def active_numbers(session: Session) -> list[str]:
+    """The numbers of the active national lines, in order."""
+    return list(session.scalars(select(NationalLine.number).where(NationalLine.active)
+                                .order_by(NationalLine.number)))
+
+
 @dataclass(frozen=True)
 class LinesReport:
     created: list[str]

@@ -21,14 +21,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.db import Base, UTCDateTime, utcnow
 
 
-class Service(StrEnum):
-    SHELTER = "shelter"
-    LEGAL_AID = "legal_aid"
-    PSYCHOSOCIAL = "psychosocial"
-    MEDICAL = "medical"
-    INFORMATION = "information"
-
-
 class RingMode(StrEnum):
     """How an organisation's duty numbers are rung: all at once (the first to accept takes
     the call and Twilio stops the others) or one after another. ``on_duty`` rings the

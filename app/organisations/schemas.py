@@ -15,9 +15,10 @@ from babel import Locale
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.languages import LANGUAGES, normalise_language
-from app.messaging.segments import FOLDED_LANGUAGES, segments, sms_safe
-from app.organisations.models import RingMode, Service
+from app.organisations.models import RingMode
+from app.routing.needs import Service
 from app.routing.snapshot import DatedException
+from app.segments import FOLDED_LANGUAGES, segments, sms_safe
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MESSAGING_SERVICE = re.compile(r"^MG[0-9a-fA-F]{32}$")  # a Twilio Messaging Service SID

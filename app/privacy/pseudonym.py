@@ -1,4 +1,4 @@
-"""Keyed pseudonyms for callers.
+"""Keyed pseudonyms for callers and writers.
 
 A plain hash of a phone number is reversible by enumerating the number space, so the
 pseudonym is HMAC-SHA256 under a secret key kept apart from the data. Destroying the
@@ -39,4 +39,14 @@ def pseudonymise(address: str, key: str) -> str:
         normalise_e164(address) or _digits_only(address))
     if canonical is None:
         return ANONYMOUS_PREFIX + secrets.token_hex(29)
+    return _keyed(key, canonical)
+
+
+def pseudonymise_id(namespace: str, identifier: str, key: str) -> str:
+    """HMAC-SHA256 of an identifier that is not a phone number (a messenger's chat id),
+    prefixed with its namespace so it can never equal a number's pseudonym."""
+    return _keyed(key, f"{namespace}:{identifier}")
+
+
+def _keyed(key: str, canonical: str) -> str:
     return hmac.new(key.encode(), canonical.encode(), hashlib.sha256).hexdigest()

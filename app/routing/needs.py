@@ -1,9 +1,20 @@
-"""What a caller needs, and which responder services meet each need."""
+"""What a caller needs, and which responder services meet each need.
+
+``Service`` lives here rather than beside the organisations that offer it: it is routing's
+vocabulary, and the directory (a domain above routing) imports it from here.
+"""
 
 from enum import StrEnum
 
 from app.i18n import N_
-from app.organisations.models import Service
+
+
+class Service(StrEnum):
+    SHELTER = "shelter"
+    LEGAL_AID = "legal_aid"
+    PSYCHOSOCIAL = "psychosocial"
+    MEDICAL = "medical"
+    INFORMATION = "information"
 
 
 class Need(StrEnum):

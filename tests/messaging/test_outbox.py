@@ -15,10 +15,12 @@ from twilio.http.response import Response as TwilioResponse
 
 from app import db
 from app.cases.models import Case
+from app.channels.sms.sender import text_senders
 from app.messaging import conversations, outbox
 from app.messaging.models import Outbox, OutboxStatus
-from app.messaging.outbox import SendError, TwilioSmsSender
-from app.messaging.segments import segments
+from app.messaging.outbox import SendError
+from app.segments import segments
+from app.twilio.rest import TwilioOutbound as TwilioSmsSender
 from tests.conftest import WEEKDAY_MORNING, make_settings
 from tests.messaging.texting import FakeSender, Texter
 from tests.twilio import post
@@ -45,7 +47,7 @@ def queued(case, settings, session) -> Outbox:
 
 
 def deliver(app, sender, settings, at):
-    return outbox.deliver_due(app.state.sessionmaker, sender, settings, at)
+    return outbox.deliver_due(app.state.sessionmaker, text_senders(sender, settings), settings, at)
 
 
 def test_a_reply_is_sent_once_to_the_callers_number(app, settings, session, queued):
@@ -186,7 +188,7 @@ def real_service(database_url: str, sender: FakeSender, replies: list[str],
     db.upgrade(database_url)
     settings = make_settings(database_url, **overrides)
     app = create_app(settings)
-    app.state.sms_sender = sender
+    app.state.senders = text_senders(sender, settings)
     with TestClient(app) as client:
         with app.state.sessionmaker() as session, session.begin():
             organisations.load_demo_if_empty(session)
@@ -217,7 +219,8 @@ def test_two_workers_never_send_the_same_message_twice(fresh_database_url):
     with real_service(fresh_database_url, FakeSender(), replies) as app:
         settings = app.state.settings
         workers = [threading.Thread(target=lambda s=s: [
-            outbox.deliver_due(app.state.sessionmaker, s, settings, T0) for _ in range(3)])
+            outbox.deliver_due(app.state.sessionmaker, text_senders(s, settings), settings, T0)
+            for _ in range(3)])
             for s in senders]
         for worker in workers:
             worker.start()

@@ -5,14 +5,16 @@ import pytest
 from sqlalchemy import select
 
 from app.cases.models import Case, Contact
+from app.channels.sms.webhook import inbound_of
 from app.events.bus import EventKind, QueueEvent
-from app.messaging import intake, texts
+from app.messaging import texts
 from app.messaging.models import Author, Direction, Message, Outbox
-from app.messaging.segments import segments
 from app.organisations import service as organisations
 from app.organisations.service import validate_directory
+from app.pipeline import intake
 from app.privacy import crypto
 from app.routing.needs import Need
+from app.segments import segments
 from tests.messaging.texting import Texter, new_message_sid
 from tests.organisations.lines import demo_line
 from tests.organisations.test_lines_directory import demo
@@ -78,8 +80,7 @@ def test_replayed_from_the_journal_they_go_through_the_outbox_in_order(app, sett
     directory = organisations.snapshot(session)
 
     def replay(body: str) -> list[str]:
-        inbound = intake.Inbound(sid=new_message_sid(), from_=TAJIK_IN_RUSSIA, body=body,
-                                 to=demo_line("RU"))
+        inbound = inbound_of(new_message_sid(), TAJIK_IN_RUSSIA, body, to=demo_line("RU"))
         return intake.handle(session, settings, directory, inbound,
                              app.state.clock(), reply_later=True)
 

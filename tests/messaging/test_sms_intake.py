@@ -10,9 +10,9 @@ from app.messaging import texts
 from app.messaging.conversations import for_channel
 from app.messaging.keywords import Keyword, keyword_of
 from app.messaging.models import Conversation, ConversationState, Direction, Message
-from app.messaging.segments import TURKIC_LETTERS, segments
 from app.organisations.models import Organisation
 from app.routing.needs import Need
+from app.segments import TURKIC_LETTERS, segments
 from tests.messaging.texting import Texter, by_sms
 
 pytestmark = pytest.mark.usefixtures("demo_directory")

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from app.cases.models import Contact
 from app.messaging import texts
 from app.messaging.models import Conversation, ConversationState
+from tests.channels.voice.test_voice_safety import dump_all_tables
 from tests.messaging.texting import Texter, by_sms
-from tests.telephony.test_voice_safety import dump_all_tables
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 MEDIA_URL = "https://api.twilio.com/2010-04-01/Accounts/AC00/Messages/MM00/Media/ME0123456789"
@@ -63,7 +63,8 @@ def test_a_nonsense_media_count_counts_nothing(client, settings, session):
 
 
 def test_while_the_database_is_down_a_picture_is_still_asked_for_words(settings):
-    from app.messaging.intake import Inbound, reply_without_database
+    from app.channels.sms.webhook import inbound_of
+    from app.pipeline.intake import reply_without_database
 
-    inbound = Inbound(sid="SM" + "0" * 32, from_="+905300000403", body="", media=1)
+    inbound = inbound_of("SM" + "0" * 32, "+905300000403", "", media=1)
     assert reply_without_database(inbound, settings, "TR") == by_sms("tr", "media")

@@ -6,14 +6,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app import retention
 from app.cases.models import Case
 from app.cases.search import earlier_cases
+from app.channels.sms.sender import text_senders
 from app.messaging import conversations, outbox, texts
 from app.messaging.models import Conversation, ConversationState, Message, Outbox, OutboxStatus
 from app.privacy import crypto
+from tests.channels.voice.test_voice_safety import dump_all_tables
 from tests.conftest import WEEKDAY_MORNING
 from tests.messaging.texting import FakeSender, Texter, by_sms
-from tests.telephony.test_voice_safety import dump_all_tables
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 NUMBER = "+77010000201"
@@ -155,9 +157,9 @@ def test_closing_the_case_erases_the_number_and_a_new_text_starts_afresh(client,
 
 def test_retention_purges_numbers_and_bodies_but_keeps_the_case(client, settings, session):
     intake(client, settings)
-    early = conversations.purge_expired(session, settings, WEEKDAY_MORNING + timedelta(days=29))
+    early = retention.purge_expired(session, settings, WEEKDAY_MORNING + timedelta(days=29))
     assert (early.numbers, early.bodies, early.webhook_replies) == (0, 0, 3)  # retries are over
-    later = conversations.purge_expired(session, settings, WEEKDAY_MORNING + timedelta(days=91))
+    later = retention.purge_expired(session, settings, WEEKDAY_MORNING + timedelta(days=91))
     assert later.numbers == 1 and later.bodies == 6
     assert session.scalars(select(Conversation)).one().number_encrypted is None
     assert the_case(session).need == "danger"
@@ -175,7 +177,8 @@ def test_no_table_or_log_line_holds_a_texters_number(app, client, settings, sess
         conversations.queue_reply(session, settings, the_case_of(session, number, settings),
                                   "We will call", WEEKDAY_MORNING)
         session.commit()
-    outbox.deliver_due(app.state.sessionmaker, sender, settings, WEEKDAY_MORNING)
+    outbox.deliver_due(app.state.sessionmaker, text_senders(sender, settings), settings,
+        WEEKDAY_MORNING)
     assert sorted(s.to for s in sender.sent) == sorted(NUMBERS)
     t.send("STOP")
     t.send("ERASE")

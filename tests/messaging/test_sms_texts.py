@@ -8,7 +8,7 @@ from app.languages import LANGUAGES
 from app.messaging import texts
 from app.messaging.conversations import for_channel
 from app.messaging.keywords import Keyword, catalog_keywords, keyword_of, menu_number
-from app.messaging.segments import (
+from app.segments import (
     FOLDED_LANGUAGES,
     LOOK_ALIKES,
     TURKIC_LETTERS,
@@ -94,8 +94,8 @@ def folded(text: str) -> str:
 
 @pytest.mark.parametrize("country", [*countries.LIKELY_LANGUAGES, None])
 def test_the_language_menu_says_how_to_choose_and_fits_two_segments_a_message(country):
-    from app.messaging.intake import _language_menu
     from app.messaging.models import Conversation
+    from app.pipeline.intake import _language_menu
 
     conversation = Conversation(caller_country=country, channel=Channel.SMS)
     messages = _language_menu(conversation, ())
@@ -114,8 +114,8 @@ def test_the_language_menu_says_how_to_choose_and_fits_two_segments_a_message(co
 
 
 def test_the_language_menu_is_one_message_on_whatsapp():
-    from app.messaging.intake import _language_menu
     from app.messaging.models import Conversation
+    from app.pipeline.intake import _language_menu
 
     messages = _language_menu(Conversation(caller_country="TJ", channel=Channel.WHATSAPP), ())
     assert len(messages) == 1 and "Oʻzbekcha" in messages[0]  # as written: no segments

@@ -21,7 +21,7 @@ from app.monitoring.logs import (
     logging_config,
     scrub_phone_numbers,
 )
-from tests.telephony.calls import Caller
+from tests.channels.voice.calls import Caller
 
 NUMBER = "+77010000901"
 PROJECT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ from app.cases.models import Case, CaseStatus, Channel
 from app.messaging import conversations
 from app.messaging.models import Outbox, OutboxStatus
 from app.privacy.pseudonym import pseudonymise
+from tests.channels.voice.calls import Caller
 from tests.conftest import WEEKDAY_MORNING
 from tests.messaging.texting import Texter
-from tests.telephony.calls import Caller
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 TOKEN = "metrics-" + "t" * 40

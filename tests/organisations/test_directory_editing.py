@@ -23,9 +23,9 @@ from app.routing.engine import Query, route
 from app.routing.needs import Need
 from app.users import service as users
 from app.users.models import Role, User
+from tests.channels.voice.calls import Caller
+from tests.channels.voice.test_voice_flow import choose
 from tests.conftest import BACKENDS, WEEKDAY_MORNING, make_settings
-from tests.telephony.calls import Caller
-from tests.telephony.test_voice_flow import choose
 
 SHELTER = "kz-almaty-shelter"  # 24/7 in the demo directory; first for a Kazakh in danger
 SHELTER_PHONE = "+77270000111"

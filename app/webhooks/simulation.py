@@ -1,0 +1,53 @@
+"""The whole service in-process for ``hotline simulate ...``: every channel's simulator
+plays its dialogue against the real endpoints on a transaction rolled back at the end.
+
+The service itself (``app.main.create_app``) is handed in by the command line, the one
+layer above every channel, so no channel imports the service that mounts it.
+"""
+
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session
+
+from app import db
+from app.config import Settings
+from app.organisations import service as organisations
+
+AppFactory = Callable[[Settings], FastAPI]
+
+
+def new_sid(prefix: str) -> str:
+    """A SID as Twilio's look (two letters, 32 hex digits), fresh on every run: a fixed one
+    would make a second ``--keep`` run on the same database replay the first."""
+    return prefix + secrets.token_hex(16)
+
+
+
+@contextmanager
+def simulated_app(create_app: AppFactory, settings: Settings, at: datetime | None,
+                  keep: bool) -> Iterator[FastAPI]:
+    """The whole service in-process, on one transaction rolled back at the end (kept with
+    ``keep``), at the time ``at`` if given."""
+    url = settings.effective_database_url()
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        # One shared connection: no background purge may use it behind the dialogue's back.
+        app = create_app(settings.model_copy(update={"purge_interval_minutes": 0}))
+        app.state.sessionmaker = lambda: Session(bind=connection,
+                                                 join_transaction_mode="create_savepoint")
+        if at is not None:
+            app.state.clock = lambda: at
+        with app.state.sessionmaker() as session:
+            organisations.load_demo_if_empty(session)
+            session.commit()
+        try:
+            yield app
+        finally:
+            (transaction.commit if keep else transaction.rollback)()
+    engine.dispose()
