@@ -13,8 +13,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.loopback import send_json, serving
 
 TOKEN = "7000000001:AAFakeTelegramBotToken-for_tests_only_x"
 _message_ids = itertools.count(1)
@@ -89,12 +91,7 @@ def _handler(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             payload = json.loads(self.rfile.read(length) or b"{}")
             answer = api.handle(bot.removeprefix("bot"), method, payload)
-            data = json.dumps(answer.body).encode()
-            self.send_response(answer.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, answer.status, answer.body)
 
     return Handler
 
@@ -103,13 +100,5 @@ def _handler(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
 def fake_telegram() -> Iterator[FakeBotApi]:
     """A fake Bot API served on a loopback port for the duration of the block."""
     api = FakeBotApi()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
-    api.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(api)) as api.base_url:
         yield api
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

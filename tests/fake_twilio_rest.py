@@ -8,18 +8,18 @@ and records every request, so a test can see what was (and was not) sent.
 
 import base64
 import itertools
-import json
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
+
+from tests.loopback import send_json, serving
 
 ACCOUNT_SID = "AC" + "5" * 32
 AUTH_TOKEN = "fake-twilio-token-" + "7f3a9c" * 4
@@ -142,12 +142,7 @@ def _handler(account: FakeTwilioAccount) -> type[BaseHTTPRequestHandler]:
             return number
 
         def _json(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, body)
 
     return Handler
 
@@ -156,13 +151,5 @@ def _handler(account: FakeTwilioAccount) -> type[BaseHTTPRequestHandler]:
 def fake_twilio() -> Iterator[FakeTwilioAccount]:
     """A fake account served on a loopback port for the duration of the block."""
     account = FakeTwilioAccount()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(account))
-    account.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(account)) as account.base_url:
         yield account
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

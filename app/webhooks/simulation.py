@@ -11,11 +11,16 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from fastapi import FastAPI
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import db
+from app.cases.models import Case
 from app.config import Settings
+from app.messaging import conversations
+from app.messaging.models import Conversation
 from app.organisations import service as organisations
+from app.organisations.models import Organisation
 
 AppFactory = Callable[[Settings], FastAPI]
 
@@ -51,3 +56,24 @@ def simulated_app(create_app: AppFactory, settings: Settings, at: datetime | Non
         finally:
             (transaction.commit if keep else transaction.rollback)()
     engine.dispose()
+
+
+def show_case(session: Session, settings: Settings, pseudonym: str,
+              operator_reply: str | None, now: datetime, say: Callable[[str], None]) -> bool:
+    """Say which queue the person's latest case is in and queue the operator's reply to
+    it, if any; False while the intake has opened no case."""
+    case = session.scalars(
+        select(Case).join(Conversation, Conversation.case_id == Case.id)
+        .where(Conversation.caller_pseudonym == pseudonym)
+        .order_by(Case.created_at.desc()).limit(1)).one_or_none()
+    if case is None:
+        say("no case yet: the intake is not finished")
+        return False
+    organisation = session.get_one(Organisation, case.organisation_id)
+    say(f"case {case.reference} is in the queue of {organisation.name} "
+        f"[{organisation.slug}]: priority {case.priority}, language {case.language}, "
+        f"need {case.need}")
+    if operator_reply:
+        say(f'operator replies: "{operator_reply}"')
+        conversations.queue_reply(session, settings, case, operator_reply, now)
+    return True

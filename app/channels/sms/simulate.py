@@ -12,20 +12,16 @@ from collections.abc import Callable
 from datetime import datetime
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from app import pipeline
-from app.cases.models import Case, Channel
+from app.cases.models import Channel
 from app.channels.sms.sender import text_senders
 from app.config import Settings
 from app.detection.country import channel_prefix, strip_channel
-from app.messaging import conversations, outbox
-from app.messaging.models import Conversation
-from app.organisations.models import Organisation
+from app.messaging import outbox
 from app.segments import encoding, segments
 from app.twilio.signing import post_signed
-from app.webhooks.simulation import AppFactory, new_sid, simulated_app
+from app.webhooks.simulation import AppFactory, new_sid, show_case, simulated_app
 
 
 class PrintingSender:
@@ -65,18 +61,10 @@ def simulate_sms(create_app: AppFactory, settings: Settings, number: str, messag
             if not replies:
                 say("hotline does not reply")
         now = app.state.clock()
+        pseudonym = pipeline.pseudonym(settings, Channel.SMS, strip_channel(number))
         with app.state.sessionmaker() as session:
-            case = _case_of(session, settings, number)
-            if case is None:
-                say("no case yet: the intake is not finished")
+            if not show_case(session, settings, pseudonym, operator_reply, now, say):
                 return
-            organisation = session.get_one(Organisation, case.organisation_id)
-            say(f"case {case.reference} is in the queue of {organisation.name} "
-                f"[{organisation.slug}]: priority {case.priority}, language {case.language}, "
-                f"need {case.need}")
-            if operator_reply:
-                say(f'operator replies: "{operator_reply}"')
-                conversations.queue_reply(session, settings, case, operator_reply, now)
             session.commit()
         if operator_reply:
             outbox.deliver_due(app.state.sessionmaker,
@@ -96,9 +84,3 @@ def _size(address: str, body: str) -> str:
     return f" ({count} segment{'s' if count > 1 else ''}, {encoding(body)})"
 
 
-def _case_of(session: Session, settings: Settings, number: str) -> Case | None:
-    pseudonym = pipeline.pseudonym(settings, Channel.SMS, strip_channel(number))
-    return session.scalars(
-        select(Case).join(Conversation, Conversation.case_id == Case.id)
-        .where(Conversation.caller_pseudonym == pseudonym)
-        .order_by(Case.created_at.desc()).limit(1)).one_or_none()

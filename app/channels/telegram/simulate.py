@@ -14,15 +14,12 @@ from datetime import datetime
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
 from app import pipeline
-from app.cases.models import Case, Channel
+from app.cases.models import Channel
 from app.config import Settings
-from app.messaging import conversations, outbox
-from app.messaging.models import Conversation
-from app.organisations.models import Organisation
-from app.webhooks.simulation import AppFactory, simulated_app
+from app.messaging import outbox
+from app.webhooks.simulation import AppFactory, show_case, simulated_app
 
 Say = Callable[[str], None]
 SIMULATED_TOKEN = "0:simulated-bot-no-request-leaves-this-process"
@@ -91,20 +88,8 @@ def _show_case(app: FastAPI, settings: Settings, chat: int, operator_reply: str 
     now = app.state.clock()
     pseudonym = pipeline.pseudonym(settings, Channel.TELEGRAM, str(chat))
     with app.state.sessionmaker() as session:
-        case = session.scalars(
-            select(Case).join(Conversation, Conversation.case_id == Case.id)
-            .where(Conversation.caller_pseudonym == pseudonym)
-            .order_by(Case.created_at.desc()).limit(1)).one_or_none()
-        if case is None:
-            say("no case yet: the intake is not finished")
+        if not show_case(session, settings, pseudonym, operator_reply, now, say):
             return
-        organisation = session.get_one(Organisation, case.organisation_id)
-        say(f"case {case.reference} is in the queue of {organisation.name} "
-            f"[{organisation.slug}]: priority {case.priority}, language {case.language}, "
-            f"need {case.need}")
-        if operator_reply:
-            say(f'operator replies: "{operator_reply}"')
-            conversations.queue_reply(session, settings, case, operator_reply, now)
         session.commit()
     if operator_reply:
         _deliver(app, sender, settings)
