@@ -62,15 +62,21 @@ def catalog_keywords() -> dict[str, Keyword]:
     return words
 
 
-def keyword_of(text: str, extra_erase_words: list[str], opt_out_type: str | None
-               ) -> Keyword | None:
-    """The keyword this whole message is, if it is one."""
+def keyword_of(text: str, extra_erase_words: list[str], opt_out_type: str | None, *,
+               carrier_words: bool = True) -> Keyword | None:
+    """The keyword this whole message is, if it is one. ``carrier_words``: the text came
+    by SMS or WhatsApp, where STOP, START and their kin opt out and in (the carrier and
+    Twilio enforce them). On a messenger they are ordinary words: a frightened person's
+    "stop" must reach an operator, and leaving is blocking the bot."""
     if opt_out_type and opt_out_type.upper() in OPT_OUT_TYPES:
         return OPT_OUT_TYPES[opt_out_type.upper()]
     word = normalise(text)
     if word in {normalise(w) for w in extra_erase_words}:
         return Keyword.ERASE
-    return TWILIO_KEYWORDS.get(word) or catalog_keywords().get(word)
+    carrier = TWILIO_KEYWORDS.get(word)
+    if carrier is not None and (carrier_words or carrier is Keyword.HELP):
+        return carrier
+    return catalog_keywords().get(word)
 
 
 def menu_number(text: str) -> int | None:

@@ -72,7 +72,7 @@ def handle(session: Session, settings: Settings, directory: Directory,
     erase word's confirmation, a blocked sender's one text. ``replayed``: the message
     comes from the journal (its sender already had the journal's reply)."""
     pseudonym = pipeline.pseudonym(settings, inbound.channel, inbound.address)
-    keyword = keyword_of(inbound.text, settings.sms_erase_words, inbound.opt_out)
+    keyword = _keyword(inbound, settings)
     if keyword is Keyword.ERASE:
         return _erase(session, inbound, pseudonym, now, replayed)
     # A message replayed from the journal came while no block could be checked, and its
@@ -137,7 +137,7 @@ def reply_without_database(inbound: pipeline.Inbound, settings: Settings,
     """What to answer while the database is down: no conversation state to go on, so
     say a person will write back (true: the message is replayed into the queue later),
     in the language the text is written in, or the country's (``pipeline.country``)."""
-    keyword = keyword_of(inbound.text, settings.sms_erase_words, inbound.opt_out)
+    keyword = _keyword(inbound, settings)
     if keyword in (Keyword.STOP, Keyword.START, Keyword.ERASE):
         return None  # the provider confirms STOP and START; ERASE is answered by silence
     language = (pipeline.language(inbound.text, country, inbound.language_hint).language
@@ -152,6 +152,11 @@ def reply_without_database(inbound: pipeline.Inbound, settings: Settings,
     else:
         reply = texts.text(language, "confirmed", number=number)
     return conversations.for_channel(reply, inbound.channel, language)
+
+
+def _keyword(inbound: pipeline.Inbound, settings: Settings) -> Keyword | None:
+    return keyword_of(inbound.text, settings.sms_erase_words, inbound.opt_out,
+                      carrier_words=inbound.channel in pipeline.PHONE_CHANNELS)
 
 
 def _messages(reply: Reply) -> list[str]:

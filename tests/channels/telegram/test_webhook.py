@@ -231,6 +231,22 @@ def test_restarting_the_bot_after_blocking_it_lets_operators_write_again(
     assert telegram.sent()[-1] == (str(CHAT_ID), "Мы здесь")
 
 
+@pytest.mark.parametrize("word", ["STOP", "Stop!", "cancel", "end"])
+def test_stop_in_a_chat_is_words_for_the_operator_not_an_opt_out(app, client, session,
+                                                                   telegram, word):
+    chat = intake(client)
+    chat.send(word)  # by SMS the carrier would opt them out; here leaving is blocking
+    case = the_case(session)
+    conversation = session.scalars(select(Conversation)).one()
+    assert conversation.opted_out_at is None and case.opted_out_at is None
+    assert count(session, Message, Message.direction == "in") == 4  # in the operator's thread
+    operator = make_person(client, session, "dana", organisation=_slug(session, case))
+    client.post(f"/api/cases/{case.id}/claim", headers=operator.headers)
+    reply = client.post(f"/api/cases/{case.id}/messages", json={"body": "Мы здесь"},
+                        headers=operator.headers)
+    assert reply.status_code == 202, reply.text
+
+
 # --- /start --------------------------------------------------------------------------------
 
 
