@@ -82,7 +82,9 @@ async def telegram_update(request: Request, hook: WebhookDep, threads: LaneDep) 
 
 def inbound_of(update_id: int, message: updates.PrivateMessage) -> Inbound:
     return Inbound(channel=Channel.TELEGRAM, address=str(message.chat_id),
-                   provider_id=str(update_id), text=message.text, media=message.media,
+                   # prefixed: update ids are small numbers, unique only per bot; contacts
+                   # and messages keep provider ids in unique columns shared by channels
+                   provider_id=f"telegram-{update_id}", text=message.text, media=message.media,
                    language_hint=message.language_code,
                    opt_out="START" if message.start else None)
 
