@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import db
+from app.audit import chain
 from app.cases.models import Case
 from app.config import Settings
 from app.messaging import conversations
@@ -44,7 +45,8 @@ def simulated_app(create_app: AppFactory, settings: Settings, at: datetime | Non
         transaction = connection.begin()
         # One shared connection: no background purge may use it behind the dialogue's back.
         app = create_app(settings.model_copy(update={"purge_interval_minutes": 0}))
-        app.state.sessionmaker = lambda: Session(bind=connection,
+        sealed = chain.sealing(settings.audit_key)  # as the app's own sessions are
+        app.state.sessionmaker = lambda: Session(bind=connection, info=sealed,
                                                  join_transaction_mode="create_savepoint")
         if at is not None:
             app.state.clock = lambda: at
