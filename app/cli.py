@@ -19,6 +19,7 @@ from app.channels.voice import audio
 from app.channels.voice.cli import render_audio
 from app.cli_args import aware, language
 from app.config import ConfigurationError, Settings, get_settings
+from app.demo import cli as demo_cli
 from app.events import bus
 from app.main import create_app
 from app.monitoring import logs
@@ -294,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     i18n_commands.add_parser("compile", help="compile .po catalogs to .mo").set_defaults(
         handler=cmd_i18n_compile)
     keys_cli.add_commands(commands)
+    demo_cli.add_commands(commands, session_scope)
     twilio_setup.add_commands(commands, lines.active_numbers)
     doctor.add_commands(commands)
     return parser
