@@ -106,10 +106,13 @@ class Settings(BaseSettings):
     # The hotline's own number, shown as caller ID when Twilio calls an operator's phone or
     # a caller back: neither side ever sees the other's number.
     voice_caller_id: str = ""
-    # Statistics: cells below k are withheld (never below 5, see disclosure-control.md);
+    # Statistics: cells below k are withheld (never below 5, see docs/statistics.md);
     # with an epsilon, every release is also differentially private (needs `opendp`).
     stats_k: int = Field(default=10, ge=5, le=100)
     stats_epsilon: float | None = Field(default=None, gt=0, le=10)
+    # Whole numbers the feasible range of every withheld cell must hold, given everything
+    # released with it (app.stats.intervals); default k-1, the whole range of a "<k" label.
+    stats_protection: int | None = Field(default=None, ge=2, le=99)
     stats_max_months: int = Field(default=60, ge=1, le=240)
     # Operations: who may scrape /metrics, how logs are written, how often the service
     # itself erases what is past retention (0: only `hotline purge`, e.g. from cron).

@@ -3,11 +3,19 @@
 ``parse`` turns the coordinator's question into a fixed shape (at most two dimensions
 plus a period, whole months, countries from the hotline's list); ``release`` counts,
 optionally adds noise, collapses rare categories, withholds small cells and says what
-was done. Every number in the result has been through ``disclosure.protect``.
+was done. Every number in the result has been through ``disclosure`` (small cells,
+complementary suppression) and the interval audit (``intervals``: each period of a block
+with everything released with it, the table by country included).
+
+Releases are cut from fixed blocks so that two of them cannot be subtracted to reveal a
+small count (docs/statistics.md, "Differencing"): each period (a calendar month or a
+whole ISO week) is protected from its own counts alone, and a country filter selects
+rows of the table counted by country over all countries, never a new sum.
 """
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -17,12 +25,16 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.organisations.lines import line_numbers
 from app.organisations.models import Organisation
-from app.stats import disclosure, noise, sources
+from app.stats import disclosure, intervals, noise, sources
 from app.stats.dimensions import COUNTRIES, DIMENSIONS, Period, Source, categories
-from app.stats.disclosure import Key
+from app.stats.disclosure import TOTAL, Key
 
 MAX_DIMENSIONS = 2
 DP_MAX_ITEMS = 3  # multi-select answers counted per person under differential privacy
+COUNTRY = "country"
+FILTER_REFUSED = ("a country filter applies to one country, or to several in a table grouped "
+                  "by country; with at most one other dimension, and not to citizenship or "
+                  "exploitation")
 
 
 class QueryError(ValueError):
@@ -79,8 +91,52 @@ def parse(group_by: str, start: date | None, end: date | None, country: str | No
                               if c.strip()}))
     if bad := [c for c in countries if c not in COUNTRIES]:
         raise QueryError(f"unknown country {', '.join(bad)}; use {', '.join(COUNTRIES)}")
+    if countries and not _filterable(names, countries):
+        raise QueryError(FILTER_REFUSED)
     return StatsQuery(tuple(names), Period(periods[0]) if periods else Period.MONTH,
                       first, last, countries)
+
+
+def _filterable(names: list[str], countries: tuple[str, ...]) -> bool:
+    """Whether a filtered table is rows of its country block (``block_of``): anything
+    else would publish sums over countries that no protected table contains."""
+    if any(DIMENSIONS[n].multi for n in names):
+        return False
+    return COUNTRY in names or (len(names) < MAX_DIMENSIONS and len(countries) == 1)
+
+
+def block_of(query: StatsQuery, private: bool) -> StatsQuery:
+    """The fixed block a release is cut from. Without noise, a table by at most one
+    dimension besides country is counted and protected by country too, over all
+    countries: the unfiltered release is its margin, a filtered one its country's rows,
+    so the difference of the two is rows of the same protected table. Under differential
+    privacy the noise covers differences (every release is in the ledger), so the
+    question is counted as asked."""
+    if private:
+        return query
+    names = query.dimensions
+    if (COUNTRY not in names and len(names) < MAX_DIMENSIONS
+            and not any(DIMENSIONS[n].multi for n in names)):
+        names = (COUNTRY, *names)
+    return replace(query, dimensions=names, countries=())
+
+
+def _cut(table: dict[str, Any], query: StatsQuery, block: StatsQuery) -> dict[str, Any]:
+    """The rows of the block's table that the question asked for, unchanged."""
+    if block == query:
+        return table
+    added = COUNTRY not in query.dimensions
+    wanted = set(query.countries) or ({TOTAL} if added else None)
+    rows = []
+    for row in table["rows"]:
+        if wanted is not None and row[COUNTRY] not in wanted:
+            continue
+        if added:
+            row = {name: value for name, value in row.items() if name != COUNTRY}
+            if not query.dimensions:  # a country's share of all countries: not asked
+                row["percent"] = None
+        rows.append(row)
+    return {**table, "rows": rows}
 
 
 def periods_of(query: StatsQuery) -> list[str]:
@@ -99,9 +155,23 @@ def organisation_slugs(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Organisation.id, Organisation.slug)).all())
 
 
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), UTC)
+
+
 def window_of(query: StatsQuery) -> sources.Window:
-    return sources.Window(datetime.combine(query.start, datetime.min.time(), UTC),
-                          datetime.combine(query.end, datetime.min.time(), UTC))
+    return sources.Window(_midnight(query.start), _midnight(query.end))
+
+
+def counted_window(query: StatsQuery) -> sources.Window:
+    """The window the tables count: whole periods. A week that starts before the first
+    month asked for, or ends after the last, is counted whole, as in any other release
+    that holds it; a part of a week would differ from it by a few people."""
+    if query.period is Period.MONTH:
+        return window_of(query)
+    monday = query.start - timedelta(days=query.start.weekday())
+    return sources.Window(_midnight(monday),
+                          _midnight(monday + timedelta(weeks=len(periods_of(query)))))
 
 
 def release(session: Session, query: StatsQuery, settings: Settings,
@@ -111,22 +181,80 @@ def release(session: Session, query: StatsQuery, settings: Settings,
     cases with reporting consent and their contacts."""
     slugs = organisation_slugs(session)
     lines = line_numbers(session)
-    window = window_of(query)
+    window = counted_window(query)
     epsilon = settings.stats_epsilon
     share = epsilon / len(Source) if epsilon else None
-    tables, privacy = {}, {}
-    for source in Source:
-        counts = sources.count(session, source, list(query.dimensions), query.period,
-                               window, list(query.countries), slugs, consented_only,
-                               frozenset(lines))
-        persons = _persons(session, source, query, window, slugs, consented_only)
-        table, applied = _table(query, source, counts, persons, settings.stats_k, share,
-                                sorted(slugs.values()), lines)
-        tables[source.value] = table
-        if applied:
-            privacy[source.value] = applied
+    block = block_of(query, private=epsilon is not None)
+
+    def drafts(asked: StatsQuery) -> tuple[Drafts, dict[str, Any]]:
+        found, privacy = {}, {}
+        for source in Source:
+            counts = sources.count(session, source, list(asked.dimensions), asked.period,
+                                   window, list(asked.countries), slugs, consented_only,
+                                   frozenset(lines))
+            persons = _persons(session, source, asked, window, slugs, consented_only)
+            found[source], applied = _table(asked, source, counts, persons, settings.stats_k,
+                                            share, sorted(slugs.values()), lines)
+            if applied:
+                privacy[source.value] = applied
+        return found, privacy
+
+    parts, privacy = drafts(block)
+    _audit(block, parts, privacy, settings, lambda root: drafts(root)[0])
+    tables = {source.value: _cut(_rendered(block, found, settings.stats_k), query, block)
+              for source, found in parts.items()}
     return {"query": query.describe(), "protection": _protection(settings, privacy),
             "tables": tables}
+
+
+Drafts = dict[Source, list[intervals.Part]]  # per source, one part per period
+ROOT = (COUNTRY,)  # the table every block without noise shares its margins with
+BELOW = ((Source.CASES.value, Source.CONTACTS.value),)  # a case's person was in contact
+
+
+def _audit(block: StatsQuery, parts: Drafts, privacy: dict[str, Any], settings: Settings,
+           count: Callable[[StatsQuery], Drafts]) -> None:
+    """Each period of the block audited as a whole, all sources together (``intervals``),
+    with the table by country whose margins it shares as released context: its figures
+    never depend on the block, so a period is shown alike in every release holding it
+    (the dashboard's tables, an API answer, a file), and no union of them says more."""
+    k = settings.stats_k
+    level = intervals.protection_level(k, settings.stats_protection)
+    if not _audit_needed(privacy, level):
+        return
+    context: Drafts = {}
+    if block.dimensions != ROOT and settings.stats_epsilon is None:
+        root = replace(block, dimensions=ROOT, countries=())
+        context = count(root)
+        _audit(root, context, {}, settings, count)
+    for period in periods_of(block):
+        fixed = [replace(p, fixed=True) for found in context.values() for p in found
+                 if p.period == period]
+        own = [p for found in parts.values() for p in found if p.period == period]
+        intervals.protect(intervals.Release([*fixed, *own], BELOW), k, level)
+
+
+def _audit_needed(privacy: dict[str, Any], level: int) -> bool:
+    """Skipped only where the noise already gives the protection level: every table's
+    noise is, with 95% probability, within an accuracy ``a`` of the true count, so a
+    noisy cell that the released figures pinned exactly still leaves ``2a + 1`` whole
+    numbers for the true count; and differential privacy bounds what any combination of
+    released figures says about one person (post-processing costs no privacy). Where
+    ``2a + 1`` is below the level (a large epsilon), the noisy figures are audited."""
+    if not privacy:
+        return True
+    accuracies = [plan["accuracy_95"] for applied in privacy.values()
+                  for plan in applied.values()]
+    return any(2 * a + 1 < level for a in accuracies)
+
+
+def _rendered(block: StatsQuery, parts: list[intervals.Part], k: int) -> dict[str, Any]:
+    rows = []
+    for part in parts:
+        shown = disclosure.figures(part.table, part.withheld, k)
+        rows += [_row(part.period, block.dimensions, key, figure)
+                 for key, figure in shown.items()]
+    return {"rows": rows}
 
 
 def _persons(session: Session, source: Source, query: StatsQuery, window: sources.Window,
@@ -141,41 +269,43 @@ def _persons(session: Session, source: Source, query: StatsQuery, window: source
 def _table(query: StatsQuery, source: Source, counts: Counter[Key],
            persons: Counter[Key] | None, k: int, epsilon: float | None,
            organisations: list[str], lines: list[str] | None = None
-           ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+           ) -> tuple[list[intervals.Part], dict[str, Any] | None]:
     periods = periods_of(query)
     fixed = [categories(n, source, organisations, lines) for n in query.dimensions]
     applied = None
     if epsilon is not None:
         counts, persons, applied = _add_noise(query, counts, persons, periods, fixed, epsilon)
-    cells = {key: n for key, n in counts.items() if n}
-    merged, _ = disclosure.collapse_rare({key[1:]: n for key, n in cells.items()}, k)
-    cats = [[c for c in axis if any(key[i] == c for key in merged) or epsilon is not None]
-            for i, axis in enumerate(_with_other(fixed))]
-    rows = []
+    axes = _with_other(fixed)
+    parts = []
     for period in periods:
-        period_cells = {key[1:]: n for key, n in cells.items() if key[0] == period}
+        cells = {key[1:]: n for key, n in counts.items() if key[0] == period and n}
         total = persons.get((period,), 0) if persons is not None else None
-        shown = disclosure.protect(_restrict(period_cells, merged, cats), cats, k,
-                                   additive=persons is None, total=total)
-        rows += [_row(period, query.dimensions, key, figure) for key, figure in shown.items()]
-    return {"rows": rows}, applied
+        part = _period_table(cells, axes, k, total, noisy=epsilon is not None)
+        parts.append(replace(part, name=(query.dimensions, source.value, period),
+                             group=query.dimensions, source=source.value, period=period))
+    return parts, applied
+
+
+def _period_table(cells: dict[Key, int], axes: list[list[str]], k: int, total: int | None,
+                  noisy: bool) -> intervals.Part:
+    """One period's table from that period's counts alone: which categories are listed,
+    which are folded into other and which cells are withheld never depend on the other
+    periods of the window, so every release holding this period shows it alike. Under
+    noise every category of the fixed lists is listed, zeros included."""
+    fine = cells
+    if not noisy:
+        cells, _ = disclosure.collapse_rare(cells, k)
+    cats = [[c for c in axis if noisy or any(key[i] == c for key in cells)]
+            for i, axis in enumerate(axes)]
+    table, constraints = disclosure.with_margins(cells, cats, total)
+    withheld = disclosure.suppress(table, constraints if total is None else [], k)
+    return intervals.Part((), (), "", "", fine, table, cats, additive=total is None,
+                          folded=not noisy, withheld=withheld)
 
 
 def _with_other(fixed: list[list[str]]) -> list[list[str]]:
     return [axis if disclosure.OTHER in axis else [*axis[:-1], disclosure.OTHER, axis[-1]]
             for axis in fixed]
-
-
-def _restrict(period_cells: dict[Key, int], merged: dict[Key, int],
-              cats: list[list[str]]) -> dict[Key, int]:
-    """A period's cells, with categories rare over the whole window counted in other."""
-    allowed = [set(axis) for axis in cats]
-    out: dict[Key, int] = {}
-    for key, n in period_cells.items():
-        new = tuple(part if part in allowed[i] else disclosure.OTHER
-                    for i, part in enumerate(key))
-        out[new] = out.get(new, 0) + n
-    return out
 
 
 def _row(period: str, names: tuple[str, ...], key: Key,
@@ -224,10 +354,18 @@ def _protection(settings: Settings, privacy: dict[str, Any]) -> dict[str, Any]:
         "small_cells": f"counts from 1 to {k - 1} are shown as <{k}",
         "complementary": "cells shown as x are withheld so that no <k cell can be worked "
                          "out from the totals",
+        "intervals": f"given everything released with it, every withheld cell could be "
+                     f"any of at least {intervals.protection_level(k, settings.stats_protection)}"
+                     " whole numbers; more cells are shown as x until it could",
         "rare_categories": ("every category is listed, zeros included, as noise covers "
                             "them" if epsilon else
-                            f"categories with fewer than {k} people in the window are "
-                            "counted in 'other'"),
+                            f"categories with fewer than {k} people in a month or week "
+                            "are counted in 'other' in that month or week"),
+        "fixed_blocks": ("each month or week is protected from its own counts alone, and "
+                         "a country's figures are rows of the table by country, so two "
+                         "releases that overlap show their common part alike"
+                         if not epsilon else "each release has noise of its own; "
+                         "overlapping releases are covered by the epsilon they spend"),
         "percentages": "share of the row among people whose answer is known; withheld "
                        "where the cell or the row total is withheld",
         "differential_privacy": ({"epsilon": epsilon, "tables": privacy}
