@@ -253,16 +253,21 @@ def window_sums(rows: list[dict[str, Any]], dimension: str) -> dict[str, tuple[A
 
     Shown only where every period's cell is shown; a category whose only non-zero
     period is a small withheld cell is that cell (nothing more is revealed); any other
-    mix with withheld cells is withheld as ``x``.
+    mix with withheld cells is withheld as ``x``. A category missing from a period whose
+    ``other`` is not zero may be counted there (rare categories are folded month by
+    month), so its sum over the window is not known either: ``x``.
     """
     cells: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         cells.setdefault(row[dimension], []).append(row)
+    folded = {row["period"] for row in rows if row[dimension] == OTHER and row["value"] != 0}
     sums: dict[str, tuple[Any, str]] = {}
     for category, found in cells.items():
         withheld = [cell for cell in found if cell["value"] is None]
         shown = sum(cell["value"] for cell in found if cell["value"] is not None)
-        if not withheld:
+        if category not in (OTHER, TOTAL) and folded - {cell["period"] for cell in found}:
+            sums[category] = (None, "x")
+        elif not withheld:
             sums[category] = (shown, f"{shown:,}")
         elif shown == 0 and len(withheld) == 1 and withheld[0]["withheld"] == "small":
             sums[category] = (None, withheld[0]["display"])

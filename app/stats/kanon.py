@@ -2,15 +2,16 @@
 
 Why: a case-level export (one row per case, for researchers or partners) can single out a
 person through a rare combination of quasi-identifiers, say the only Turkmen girl aged 9-17
-exploited in Turkey this year (see ``shared/reference/disclosure-control.md``). Before such
-rows leave the server every combination of quasi-identifiers must be shared by at least k
-released rows. Each quasi-identifier is coarsened to one level for all rows (full-domain
-generalisation: gender to its CTDC group, age to minor/adult, countries to regions, or to
-"*"), and the few rows still in classes smaller than k are withheld. The lattice of level
-vectors has only 162 points, so it is searched exhaustively for the least lossy one.
+exploited in Turkey this year (the policy: docs/statistics.md). Before such rows leave the
+server every combination of quasi-identifiers must be shared by at least k released rows.
+Each quasi-identifier is coarsened to one level for all rows (full-domain generalisation:
+gender to its CTDC group, age to minor/adult, countries to regions, or to "*"), and the few
+rows still in classes smaller than k are withheld. The lattice of level vectors has only
+162 points, so it is searched exhaustively for the least lossy one.
 
-k-anonymity protects a single release only; repeated releases need the aggregate
-safeguards (thresholds, differential privacy) of the disclosure-control policy.
+k-anonymity protects a single release only: two exports over overlapping windows differ
+by the rows of the part that differs, which can be few. The tables are cut from fixed
+blocks for that reason; this file is not, and the policy (docs/statistics.md) says so.
 """
 
 import itertools
