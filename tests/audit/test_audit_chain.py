@@ -106,8 +106,9 @@ def casework(live: Live) -> list[AuditEvent]:
     live.client.put(f"/api/cases/{first}/screening", headers=aigerim.headers,
                     json={"gender": "Feminine", "citizenship": ["KZ", "UZ"]})
     live.client.post(f"/api/cases/{second}/release", headers=dana.headers)
-    live.client.get("/api/stats?group_by=language&country=KZ,TJ",
-                    headers=coordinator.headers)
+    # One country: several would make a new sum of countries (refused, docs/statistics.md).
+    assert live.client.get("/api/stats?group_by=language&country=KZ",
+                           headers=coordinator.headers).status_code == 200
     return live.entries()
 
 

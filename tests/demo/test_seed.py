@@ -18,7 +18,8 @@ from app.demo import seed
 from app.stats import service as stats
 from app.stats import sources
 from app.stats.dimensions import Period, Source
-from tests.conftest import configure_cli, make_settings, production_environment
+from tests.conftest import make_settings, production_environment
+from tests.test_cli import hotline  # noqa: F401 (the fixture: `hotline ...` in-process)
 
 END = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
 PEOPLE, MONTHS, SEED = 500, 3, 7
@@ -104,22 +105,7 @@ def test_the_history_has_what_operators_do(seeded):
     assert first_case is not None and first_case < datetime(2026, 7, 15, tzinfo=UTC)
 
 
-@pytest.fixture
-def hotline(fresh_database_url, monkeypatch, capsys, tmp_path):
-    settings = make_settings(fresh_database_url, data_dir=tmp_path)
-    configure_cli(monkeypatch, settings)
-    get_settings.cache_clear()
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = cli.main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    yield run
-    get_settings.cache_clear()
-
-
-def test_never_mixes_with_a_database_that_has_cases(hotline):
+def test_never_mixes_with_a_database_that_has_cases(hotline):  # noqa: F811
     code, out, err = hotline("demo", "seed", "--people", "40", "--months", "2")
     assert code == 0, err
     assert "people: 40" in out and "cases:" in out
