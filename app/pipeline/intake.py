@@ -80,15 +80,10 @@ def handle(session: Session, settings: Settings, directory: Directory,
     block = None if replayed else pipeline.block(session, pseudonym, now)
     if block is not None:
         return _refuse(session, block, inbound, now)
-    conversation = conversations.current(session, pseudonym, inbound.channel)
     own_country = pipeline.own_country(inbound.channel, inbound.address, inbound.country)
     dialled = directory.line(inbound.line) if own_country is None else None
-    if conversation is None:
-        country = own_country or (dialled.country if dialled else None)
-        contact = pipeline.contact(session, channel=inbound.channel,
-                                   provider_id=inbound.provider_id, pseudonym=pseudonym,
-                                   country=country, line=inbound.line, at=now)
-        conversation = conversations.start(session, contact, now=now)
+    conversation = _conversation(session, inbound, pseudonym,
+                                 own_country or (dialled.country if dialled else None), now)
     conversations.remember_number(conversation, settings, inbound.reply_to or inbound.address,
                                   now)
     conversations.record(session, conversation, settings, direction=Direction.IN,
@@ -104,13 +99,33 @@ def handle(session: Session, settings: Settings, directory: Directory,
     reply = _respond(turn, keyword)
     replies = [conversations.outgoing(conversation, body)
                for body in [*turn.information, *_messages(reply)]]
+    _keep_replies(turn, replies, reply_later)
+    return [] if reply_later else replies
+
+
+def _conversation(session: Session, inbound: pipeline.Inbound, pseudonym: str,
+                  country: str | None, now: datetime) -> Conversation:
+    """The person's conversation on this channel, or a new one with its contact record
+    (``country``: theirs, else the dialled line's)."""
+    conversation = conversations.current(session, pseudonym, inbound.channel)
+    if conversation is not None:
+        return conversation
+    contact = pipeline.contact(session, channel=inbound.channel,
+                               provider_id=inbound.provider_id, pseudonym=pseudonym,
+                               country=country, line=inbound.line, at=now)
+    return conversations.start(session, contact, now=now)
+
+
+def _keep_replies(turn: Turn, replies: list[str], reply_later: bool) -> None:
+    """Each reply recorded as sent in the webhook's answer, or queued in the outbox."""
     for body in replies:
         if reply_later:
-            conversations.send_later(session, settings, conversation, body, now, Author.AUTO)
+            conversations.send_later(turn.session, turn.settings, turn.conversation, body,
+                                     turn.now, Author.AUTO)
         else:
-            conversations.record(session, conversation, settings, direction=Direction.OUT,
-                                 author=Author.AUTO, body=body, now=now)
-    return [] if reply_later else replies
+            conversations.record(turn.session, turn.conversation, turn.settings,
+                                 direction=Direction.OUT, author=Author.AUTO, body=body,
+                                 now=turn.now)
 
 
 def _refuse(session: Session, block: CallerBlock, inbound: pipeline.Inbound, now: datetime
