@@ -60,10 +60,20 @@ def simulated_app(create_app: AppFactory, settings: Settings, at: datetime | Non
     engine.dispose()
 
 
-def show_case(session: Session, settings: Settings, pseudonym: str,
-              operator_reply: str | None, now: datetime, say: Callable[[str], None]) -> bool:
+def show_case(app: FastAPI, pseudonym: str, operator_reply: str | None,
+              say: Callable[[str], None]) -> bool:
     """Say which queue the person's latest case is in and queue the operator's reply to
-    it, if any; False while the intake has opened no case."""
+    it, if any, in a transaction of its own; True if a reply now waits in the outbox."""
+    with app.state.sessionmaker() as session:
+        if not _show_case(session, app.state.settings, pseudonym, operator_reply,
+                          app.state.clock(), say):
+            return False
+        session.commit()
+    return bool(operator_reply)
+
+
+def _show_case(session: Session, settings: Settings, pseudonym: str,
+               operator_reply: str | None, now: datetime, say: Callable[[str], None]) -> bool:
     case = session.scalars(
         select(Case).join(Conversation, Conversation.case_id == Case.id)
         .where(Conversation.caller_pseudonym == pseudonym)

@@ -60,15 +60,11 @@ def simulate_sms(create_app: AppFactory, settings: Settings, number: str, messag
                 say(f"hotline replies{_size(number, reply)}:\n{reply}")
             if not replies:
                 say("hotline does not reply")
-        now = app.state.clock()
         pseudonym = pipeline.pseudonym(settings, Channel.SMS, strip_channel(number))
-        with app.state.sessionmaker() as session:
-            if not show_case(session, settings, pseudonym, operator_reply, now, say):
-                return
-            session.commit()
-        if operator_reply:
-            outbox.deliver_due(app.state.sessionmaker,
-                               text_senders(PrintingSender(say), settings), settings, now)
+        if show_case(app, pseudonym, operator_reply, say):
+            outbox.deliver_due(app.state.sessionmaker, text_senders(PrintingSender(say),
+                                                                    settings),
+                               settings, app.state.clock())
 
 
 def _hotline_address(number: str) -> str:

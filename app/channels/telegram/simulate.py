@@ -57,7 +57,9 @@ def simulate_telegram(create_app: AppFactory, settings: Settings, chat: int,
             answer.raise_for_status()
             _show_answer(answer.json(), say)
             _deliver(app, sender, settings)
-        _show_case(app, settings, chat, operator_reply, sender, say)
+        pseudonym = pipeline.pseudonym(settings, Channel.TELEGRAM, str(chat))
+        if show_case(app, pseudonym, operator_reply, say):
+            _deliver(app, sender, settings)
 
 
 def update(update_id: int, chat: int, text: str, language_code: str | None) -> dict[str, object]:
@@ -81,15 +83,3 @@ def _deliver(app: FastAPI, sender: PrintingSender, settings: Settings) -> None:
                        app.state.clock())
     if len(sender.sent) == before:
         sender.say("the hotline sends nothing")
-
-
-def _show_case(app: FastAPI, settings: Settings, chat: int, operator_reply: str | None,
-               sender: PrintingSender, say: Say) -> None:
-    now = app.state.clock()
-    pseudonym = pipeline.pseudonym(settings, Channel.TELEGRAM, str(chat))
-    with app.state.sessionmaker() as session:
-        if not show_case(session, settings, pseudonym, operator_reply, now, say):
-            return
-        session.commit()
-    if operator_reply:
-        _deliver(app, sender, settings)
