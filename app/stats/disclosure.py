@@ -25,6 +25,7 @@ Key = tuple[str, ...]  # one value per dimension; TOTAL in a margin
 class Withheld(StrEnum):
     SMALL = "small"                  # 0 < count < k
     COMPLEMENTARY = "complementary"  # withheld so that a small cell cannot be recovered
+    HIDDEN = "hidden"                # any number, zero included (``intervals``, "blur")
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,7 @@ class Model:
     relations: list[Relation] = field(default_factory=list)
     fixed: set[Hashable] = field(default_factory=set)  # parts whose cells stay as shown
     mirrors: dict[CellId, CellId] = field(default_factory=dict)  # same figure, fixed part
+    kin: dict[Hashable, list[Hashable]] = field(default_factory=dict)  # other sources' parts
 
 
 def protection_level(k: int, configured: int | None) -> int:
@@ -194,11 +195,26 @@ def _extend(release: Release, k: int, level: int) -> Outcome:
         new = [c for c in narrow if c not in checked]
         checked.update(new)
         best = {c: n for c, n in _reachable(model, withheld, new, k).items() if n < level}
+        chosen: list[CellId] = []
+        stuck: list[CellId] = []
+        if best:
+            blurred = _blur(model, withheld, best, k, level)
+        else:
+            chosen, stuck = (fallback, []) if fallback else _partners(model, withheld, narrow)
+            # nothing near them to withhold, but their marks may go
+            blurred = _blur(model, withheld, stuck, k, level, saturated=False)
+        if blurred:  # marks said too much: audit again without them; what each cell
+            # can reach at best may have grown, so it is worked out afresh
+            added.update(blurred)
+            _apply(release, blurred)
+            checked.clear()
+            targets.clear()
+            left.clear()
+            continue
         if best:  # audit these again against what they can reach at best
             targets.update(best)
             left.update(best)
             continue
-        chosen, stuck = (fallback, []) if fallback else _partners(model, withheld, narrow)
         settled.update(stuck)  # nothing near them to withhold: not solved again
         left.update(stuck)
         if not chosen:
@@ -214,22 +230,24 @@ def _extend(release: Release, k: int, level: int) -> Outcome:
 
 
 def _reachable(model: Model, withheld: Mapping[CellId, Withheld], cells: list[CellId],
-               k: int) -> dict[CellId, int]:
+               k: int, saturated: bool = True) -> dict[CellId, int]:
     """Whole numbers each cell's range holds with every figure the audit may withhold
-    withheld: fewer than the level where context pins it (the table by country shows a
-    row total, say), and then the most suppression can do for it."""
+    withheld (or, not ``saturated``, as things stand): fewer than the level where context
+    pins it (the table by country shows a row total, say), and then the most suppression
+    can do for it."""
     if not cells:
         return {}
-    saturated = dict(withheld)
-    saturated.update({c: Withheld.COMPLEMENTARY for c in model.cells
+    every = dict(withheld)
+    if saturated:
+        every.update({c: Withheld.COMPLEMENTARY for c in model.cells
                       if c not in withheld and model.values[c] > 0
                       and c[0] not in model.fixed and c not in model.mirrors})
     wanted = set(cells)
     found: dict[CellId, int] = {}
-    for group, relations in _components(model, saturated):
+    for group, relations in _components(model, every):
         if not wanted.intersection(group):
             continue
-        programme = _Programme(model, group, relations, saturated, k)
+        programme = _Programme(model, group, relations, every, k)
         for position, cell in enumerate(programme.unknown):
             if cell in wanted:
                 high, low = (programme.solve(position, sign)[0] for sign in (1, -1))
@@ -237,6 +255,66 @@ def _reachable(model: Model, withheld: Mapping[CellId, Withheld], cells: list[Ce
                     found[cell] = (math.floor(high + TOLERANCE)
                                    - math.ceil(low - TOLERANCE) + 1)
     return found
+
+
+def _blur(model: Model, withheld: Mapping[CellId, Withheld], cells: Iterable[CellId],
+          k: int, level: int, saturated: bool = True) -> dict[CellId, Withheld]:
+    """Cells to show as ``hidden`` (any number, zero included) for cells that no further
+    ``x`` can widen but hiding can: the line of each whose total context releases.
+
+    A ``<k`` or ``x`` mark says something (1 to k-1, at least k); beside a total released
+    elsewhere, marks alone can pin the line (unknown country, 11 people: ``<10`` and ``x``
+    are 1 and 10; 18 people: ``<10`` and ``<10`` are 9 and 9). Without them each cell is
+    anywhere from 0 to the total. The cell alone is hidden where that is enough, its
+    lines where not; where the rules themselves pin it (a named category has at least k
+    people), hiding would only cost figures: the line keeps its marks."""
+    blurred: dict[CellId, Withheld] = {}
+    for cell in cells:
+        if (cell[0] in model.fixed or cell in model.mirrors
+                or withheld.get(cell) is Withheld.HIDDEN):
+            continue
+        lines = _lines_to_hide(model, withheld, cell)
+        options = [{cell: Withheld.HIDDEN}, lines, {**lines, **_kin_lines(model, lines)}]
+        if blurred:  # what was hidden for an earlier cell may have widened this one
+            options.insert(0, {})
+        for hidden in options:
+            reach = _reachable(model, {**withheld, **blurred, **hidden}, [cell], k,
+                               saturated)
+            if reach.get(cell, level) >= level:
+                blurred.update(hidden)
+                break
+    return blurred
+
+
+def _kin_lines(model: Model, lines: Mapping[CellId, Withheld]) -> dict[CellId, Withheld]:
+    """The same cells in the other sources' tables (cases beside contacts): a ``<k`` case
+    still says its contact is at least 1."""
+    return {(kin, key): Withheld.HIDDEN for name, key in lines for kin in model.kin[name]
+            if (kin, key) in model.cells and kin not in model.fixed
+            and (kin, key) not in model.mirrors}
+
+
+def _lines_to_hide(model: Model, withheld: Mapping[CellId, Withheld], cell: CellId
+                   ) -> dict[CellId, Withheld]:
+    """The cell and the cells of each of its lines whose total context releases."""
+    blurred: dict[CellId, Withheld] = {}
+
+    def hide(cell: CellId) -> None:
+        if (cell[0] not in model.fixed and cell not in model.mirrors
+                and withheld.get(cell) is not Withheld.HIDDEN):
+            blurred[cell] = Withheld.HIDDEN
+
+    name, key = cell
+    hide(cell)
+    for axis, category in enumerate(key):
+        margin = (name, (*key[:axis], TOTAL, *key[axis + 1:]))
+        if category == TOTAL or margin not in model.mirrors:
+            continue
+        for other in model.cells:
+            if (other[0] == name and other[1][:axis] == key[:axis]
+                    and other[1][axis + 1:] == key[axis + 1:]):
+                hide(other)
+    return blurred
 
 
 def _harmonise(release: Release, model: Model) -> tuple[dict[CellId, Withheld], set[CellId]]:
@@ -263,6 +341,9 @@ def build(release: Release, k: int) -> Model:
     for part in release.parts:
         _add_part(model, part, blocks[part.group])
     model.fixed = {part.name for part in release.parts if part.fixed}
+    model.kin = {part.name: [other.name for other in release.parts if other is not part
+                             and (other.group, other.period) == (part.group, part.period)]
+                 for part in release.parts}
     atoms = _atoms_by_part(model)
     _add_below(model, release, atoms)
     _add_same_people(model, release.parts)
@@ -377,37 +458,61 @@ def _add_same_people(model: Model, parts: list[Part]) -> None:
 
 
 def _add_margins(model: Model, parts: list[Part], atoms: Mapping[Hashable, list[Atom]]) -> None:
-    """A table by fewer dimensions is a margin of one by more, for the same people: each of
-    its atoms is the sum of the larger table's atoms with the same categories."""
-    for small in parts:
-        for large in parts:
-            if (small is large or small.source != large.source or small.period != large.period
-                    or not small.additive or not large.additive
-                    or not set(small.group) < set(large.group)):
-                continue
-            axes = [large.group.index(d) for d in small.group]
-            sums: dict[tuple[Hashable, ...], list[Atom]] = defaultdict(list)
-            for atom in atoms[large.name]:
-                sums[tuple(atom[1 + i] for i in axes)].append(atom)
-            for atom in atoms[small.name]:
-                terms = [(a, 1) for a in sums.get(atom[1:], [])]
-                model.relations.append(Relation(((atom, -1), *terms), 0, 0))
-            if small.fixed and not large.fixed:
-                _add_mirrors(model, small, large, sums)
+    """Tables of the same people that share dimensions have the same margins over them: a
+    table by country is the margin of one by country and language, and the tables by
+    country and language and by language and need both give the people per language."""
+    for first, second in _sharing(parts):
+        common = [d for d in first.group if d in second.group]
+        by_first = _by_common(first, common, atoms)
+        by_second = _by_common(second, common, atoms)
+        for categories in by_first.keys() | by_second.keys():
+            terms = [(a, 1) for a in by_first.get(categories, [])]
+            terms += [(a, -1) for a in by_second.get(categories, [])]
+            model.relations.append(Relation(tuple(terms), 0, 0))
+        if first.fixed != second.fixed:
+            fixed, other = (first, second) if first.fixed else (second, first)
+            _add_mirrors(model, fixed, other, common, atoms)
 
 
-def _add_mirrors(model: Model, small: Part, large: Part,
-                 sums: Mapping[tuple[Hashable, ...], list[Atom]]) -> None:
-    """Cells of the larger table that are the same sum as a cell of the smaller one."""
-    cells_of: dict[frozenset[Atom], list[CellId]] = defaultdict(list)
-    for key in large.table:
-        cells_of[frozenset(model.cells[(large.name, key)])].append((large.name, key))
-    for key in sorted(small.table, key=lambda key: key in small.withheld):  # shown first
-        expanded = frozenset(a for atom in model.cells[(small.name, key)]
-                             for a in sums.get(atom[1:], []))
-        for twin in cells_of.get(expanded, []):
-            if model.values[twin] == small.table[key]:
-                model.mirrors.setdefault(twin, (small.name, key))
+def _sharing(parts: list[Part]) -> list[tuple[Part, Part]]:
+    return [(first, second) for i, first in enumerate(parts) for second in parts[i + 1:]
+            if first.source == second.source and first.period == second.period
+            and first.additive and second.additive and first.group != second.group
+            and set(first.group) & set(second.group)]
+
+
+def _by_common(part: Part, common: list[str], atoms: Mapping[Hashable, list[Atom]]
+               ) -> dict[tuple[Hashable, ...], list[Atom]]:
+    """The part's atoms by their categories of the ``common`` dimensions."""
+    axes = [part.group.index(d) for d in common]
+    found: dict[tuple[Hashable, ...], list[Atom]] = defaultdict(list)
+    for atom in atoms[part.name]:
+        found[tuple(atom[1 + i] for i in axes)].append(atom)
+    return found
+
+
+def _add_mirrors(model: Model, fixed: Part, other: Part, common: list[str],
+                 atoms: Mapping[Hashable, list[Atom]]) -> None:
+    """Cells of a part being audited that are the same figure as a cell of a fixed one:
+    both the sum of everyone in the same categories of the dimensions they share."""
+    def margins(part: Part) -> dict[frozenset[tuple[Hashable, ...]], list[Key]]:
+        axes = [part.group.index(d) for d in common]
+        groups = _by_common(part, common, atoms)
+        found: dict[frozenset[tuple[Hashable, ...]], list[Key]] = defaultdict(list)
+        for key in sorted(part.table, key=lambda key: key in part.withheld):  # shown first
+            mine = model.cells[(part.name, key)]
+            over = frozenset(tuple(atom[1 + i] for i in axes) for atom in mine)
+            if len(mine) == sum(len(groups[c]) for c in over):  # all of them: a margin
+                found[over].append(key)
+        return found
+
+    shown = margins(fixed)
+    for over, keys in margins(other).items():
+        for key in keys:
+            twin = next((t for t in shown.get(over, [])
+                         if fixed.table[t] == other.table[key]), None)
+            if twin is not None:
+                model.mirrors.setdefault((other.name, key), (fixed.name, twin))
 
 
 def _add_rare_rule(model: Model, parts: list[Part],

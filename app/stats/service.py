@@ -215,23 +215,36 @@ BELOW = ((Source.CASES.value, Source.CONTACTS.value),)  # a case's person was in
 def _audit(block: StatsQuery, parts: Drafts, privacy: dict[str, Any], settings: Settings,
            count: Callable[[StatsQuery], Drafts]) -> None:
     """Each period of the block audited as a whole, all sources together (``intervals``),
-    with the table by country whose margins it shares as released context: its figures
-    never depend on the block, so a period is shown alike in every release holding it
-    (the dashboard's tables, an API answer, a file), and no union of them says more."""
+    with the blocks whose margins it shares as released context (``_context_of``): their
+    figures never depend on the block, so a period is shown alike in every release holding
+    it (the dashboard's tables, an API answer, a file), and no union of them says more.
+    Where context pins a line, its cells are shown without their marks (``hidden``)."""
     k = settings.stats_k
     level = intervals.protection_level(k, settings.stats_protection)
     if not _audit_needed(privacy, level):
         return
-    context: Drafts = {}
-    if block.dimensions != ROOT and settings.stats_epsilon is None:
-        root = replace(block, dimensions=ROOT, countries=())
-        context = count(root)
-        _audit(root, context, {}, settings, count)
+    context: list[intervals.Part] = []
+    for wider in _context_of(block) if settings.stats_epsilon is None else []:
+        found = count(wider)
+        _audit(wider, found, {}, settings, count)
+        context += [p for parts_of in found.values() for p in parts_of]
     for period in periods_of(block):
-        fixed = [replace(p, fixed=True) for found in context.values() for p in found
-                 if p.period == period]
+        fixed = [replace(p, fixed=True) for p in context if p.period == period]
         own = [p for found in parts.values() for p in found if p.period == period]
         intervals.protect(intervals.Release([*fixed, *own], BELOW), k, level)
+
+
+def _context_of(block: StatsQuery) -> list[StatsQuery]:
+    """The blocks whose margins ``block`` shares and which are released alike whatever is
+    asked: the table by country for a table by country and something else (or by one
+    question of several answers); the tables by country and each dimension for a table
+    by two other dimensions (both give the people per language, say)."""
+    if block.dimensions == ROOT:
+        return []
+    if COUNTRY in block.dimensions or len(block.dimensions) < MAX_DIMENSIONS:
+        return [replace(block, dimensions=ROOT, countries=())]
+    return [replace(block, dimensions=(COUNTRY, name), countries=())
+            for name in block.dimensions]
 
 
 def _audit_needed(privacy: dict[str, Any], level: int) -> bool:
@@ -353,7 +366,9 @@ def _protection(settings: Settings, privacy: dict[str, Any]) -> dict[str, Any]:
                     "the period; blocked callers turned away are not counted in contacts",
         "small_cells": f"counts from 1 to {k - 1} are shown as <{k}",
         "complementary": "cells shown as x are withheld so that no <k cell can be worked "
-                         "out from the totals",
+                         "out from the totals; x cells marked 'hidden' could be any number, "
+                         "zero included (their line's total, shown in other tables, "
+                         "would otherwise pin them)",
         "intervals": f"given everything released with it, every withheld cell could be "
                      f"any of at least {intervals.protection_level(k, settings.stats_protection)}"
                      " whole numbers; more cells are shown as x until it could",
