@@ -270,11 +270,18 @@ def _blur(model: Model, withheld: Mapping[CellId, Withheld], cells: Iterable[Cel
     people), hiding would only cost figures: the line keeps its marks."""
     blurred: dict[CellId, Withheld] = {}
     for cell in cells:
-        if (cell[0] in model.fixed or cell in model.mirrors
-                or withheld.get(cell) is Withheld.HIDDEN):
+        if cell[0] in model.fixed:  # context: what the audited tables show beside it
+            members = {c: Withheld.HIDDEN for mirror in _stand_ins(model, cell)
+                       for c in _members(model, mirror)
+                       if c not in model.mirrors and withheld.get(c) is not Withheld.HIDDEN}
+            if not members:
+                continue
+            options = [members, {**members, **_kin_lines(model, members)}]
+        elif cell in model.mirrors or withheld.get(cell) is Withheld.HIDDEN:
             continue
-        lines = _lines_to_hide(model, withheld, cell)
-        options = [{cell: Withheld.HIDDEN}, lines, {**lines, **_kin_lines(model, lines)}]
+        else:
+            lines = _lines_to_hide(model, withheld, cell)
+            options = [{cell: Withheld.HIDDEN}, lines, {**lines, **_kin_lines(model, lines)}]
         if blurred:  # what was hidden for an earlier cell may have widened this one
             options.insert(0, {})
         for hidden in options:
@@ -284,6 +291,14 @@ def _blur(model: Model, withheld: Mapping[CellId, Withheld], cells: Iterable[Cel
                 blurred.update(hidden)
                 break
     return blurred
+
+
+def _members(model: Model, margin: CellId) -> list[CellId]:
+    """The cells a margin adds up, along each of its total axes."""
+    name, key = margin
+    return [(other, cells) for other, cells in model.cells if other == name
+            and sum(a != b for a, b in zip(cells, key, strict=True)) == 1
+            and all(a == b or b == TOTAL for a, b in zip(cells, key, strict=True))]
 
 
 def _kin_lines(model: Model, lines: Mapping[CellId, Withheld]) -> dict[CellId, Withheld]:
@@ -756,10 +771,12 @@ def _partners(model: Model, withheld: Mapping[CellId, Withheld],
     stuck: list[CellId] = []
     for cell in narrow:
         served = 0  # lines given a partner (or already given one this round)
-        for line in _lines(cell, atoms_of, twins):
-            candidates = [c for c in open_cells if c != cell and (
-                c in twins.get(cell, ()) or (c[0] == line[0] and atoms_of[c] <= atoms_of[line]
-                                              and c != line))] + (
+        for subject, line in [(s, line) for s in _stand_ins(model, cell)
+                              for line in _lines(s, atoms_of, twins)]:
+            candidates = [c for c in open_cells if c != subject and (
+                c in twins.get(subject, ()) or (c[0] == line[0]
+                                                and atoms_of[c] <= atoms_of[line]
+                                                and c != line))] + (
                 [line] if line in open_cells else [])
             if not set(candidates).intersection(chosen) and candidates:
                 chosen.append(min(candidates, key=lambda c: (TOTAL in c[1], model.values[c],
@@ -770,6 +787,14 @@ def _partners(model: Model, withheld: Mapping[CellId, Withheld],
         if not served:
             stuck.append(cell)
     return chosen, stuck
+
+
+def _stand_ins(model: Model, cell: CellId) -> list[CellId]:
+    """The cell, or for a figure of context, the cells of the audited tables showing it:
+    what context shows cannot change, but what surrounds it there can."""
+    if cell[0] not in model.fixed:
+        return [cell]
+    return [mirror for mirror, twin in model.mirrors.items() if twin == cell]
 
 
 def _lines(cell: CellId, atoms_of: Mapping[CellId, frozenset[Atom]],
