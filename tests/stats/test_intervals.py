@@ -241,6 +241,21 @@ def test_a_row_total_shown_by_country_does_not_pin_its_split(row):
     assert narrowest(tables) == {}
 
 
+def test_small_cells_beside_a_small_total_shown_by_country_keep_their_range():
+    """Unknown country: 2, 1 and 2 people by need, in contact and with a case. The table
+    by country shows the row's total as <10 in every release, so three <10 cells in the
+    contacts row, or in the cases row beside it (a case was in contact), would each be
+    at most 7: both rows lose their marks. (The needs' totals with a case, each named so
+    at least 10 of 35, are as wide as the table by country leaves them: context.)"""
+    people = {("unknown", "information"): (2, 2), ("unknown", "legal_aid"): (1, 1),
+              ("unknown", "shelter"): (2, 2)}
+    people |= {("KZ", need): (20, 10) for need in ("information", "legal_aid", "shelter")}
+    tables, context = release(people, ("country", "need"), 1, ("country", "need"))
+    rows = {(r["country"], r["need"]): r for r in tables[(("country", "need"), "cases")]}
+    assert rows[("unknown", "legal_aid")]["withheld"] == "hidden"
+    assert narrowest(tables, context=context) == {}
+
+
 def test_tables_sharing_a_margin_are_released_alike():
     """Language by need and country by language both give the people per language: the
     first is audited with the second as fixed context, so a language total withheld in
