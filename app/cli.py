@@ -4,6 +4,7 @@ import argparse
 import dataclasses
 import getpass
 import json
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -17,8 +18,8 @@ from app import channels, db, doctor, i18n, retention
 from app.audit import chain as audit_chain
 from app.channels.voice import audio
 from app.channels.voice.cli import render_audio
-from app.cli_args import aware, language
-from app.config import ConfigurationError, Settings, get_settings
+from app.cli_args import aware, language, positive
+from app.config import ConfigurationError, Environment, Settings, get_settings
 from app.demo import cli as demo_cli
 from app.events import bus
 from app.main import create_app
@@ -52,6 +53,7 @@ def session_scope(settings: Settings | None = None) -> Iterator[Session]:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from app.events import server as events_server
 
@@ -65,11 +67,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
         report = organisations.load_demo_if_empty(session)
     if report:
         print(f"loaded the demo directory: {len(report.created)} organisations", file=sys.stderr)
+    workers = args.workers or default_workers(settings)
     config = uvicorn.Config("app.main:serve_app", factory=True, host=args.host, port=args.port,
                             proxy_headers=False,  # the app trusts HOTLINE_TRUSTED_PROXIES only
-                            log_config=logs.logging_config(settings.effective_log_format))
-    events_server.Server(config).run()  # ends open event streams, so a stop never hangs
+                            log_config=logs.logging_config(settings.effective_log_format),
+                            workers=workers, timeout_graceful_shutdown=GRACEFUL_SECONDS)
+    if workers == 1:
+        events_server.Server(config).run()  # ends open event streams, so a stop never hangs
+        return 0
+    # uvicorn's supervisor starts its own servers: open live-queue streams then hold a
+    # stop for at most GRACEFUL_SECONDS, as in the Dockerfile.
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
     return 0
+
+
+GRACEFUL_SECONDS = 10
+
+
+def default_workers(settings: Settings) -> int:
+    """One process in development (one SQLite file, one log to read); one per core in
+    production, where each webhook step is CPU-bound Python under one GIL per process."""
+    if settings.env is Environment.PRODUCTION:
+        return os.cpu_count() or 1
+    return 1
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
@@ -230,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="migrate, load the demo directory if empty, serve")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=positive, default=None,
+                       help="worker processes (default: 1 in development, one per core in "
+                            "production)")
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx2 as httpx
 import pytest
@@ -14,7 +15,7 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from app import cli
-from app.config import get_settings
+from app.config import Environment, get_settings
 from app.organisations.service import DEMO_DIRECTORY, read_directory_file
 from tests.conftest import configure_cli, make_settings
 
@@ -89,15 +90,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def serve(tmp_path: Path, port: int, *args: str) -> subprocess.Popen:
+    """``hotline serve`` on its embedded defaults, in a data directory of its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env["HOTLINE_DATA_DIR"] = str(tmp_path / "var")
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *args],
+        cwd=Path(__file__).resolve().parent.parent, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 def test_serve_migrates_loads_the_demo_directory_and_becomes_ready(tmp_path):
     """What a newcomer does first: start the service on its embedded defaults."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
-    env["HOTLINE_DATA_DIR"] = str(tmp_path / "var")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        cwd=Path(__file__).resolve().parent.parent, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = serve(tmp_path, port)
     try:
         ready = wait_ready(f"http://127.0.0.1:{port}/readyz", process)
         assert ready.json()["status"] == "ready"
@@ -108,6 +114,45 @@ def test_serve_migrates_loads_the_demo_directory_and_becomes_ready(tmp_path):
     assert f"loaded the demo directory: {demo_size} organisations" in output
     assert (tmp_path / "var" / "hotline.db").exists()
     assert (tmp_path / "var" / "dev-secrets.json").exists()
+
+
+def test_serve_with_two_workers_runs_two_processes_that_answer(tmp_path):
+    """``--workers 2``: one supervisor, two worker processes serving the same port."""
+    port = free_port()
+    process = serve(tmp_path, port, "--workers", "2")
+    try:
+        ready = wait_ready(f"http://127.0.0.1:{port}/readyz", process)
+        assert ready.json()["status"] == "ready"
+        assert len(workers_of(process.pid)) == 2
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    assert process.returncode == 0
+
+
+def workers_of(pid: int) -> list[int]:
+    """Child processes started by multiprocessing's spawn (not its resource tracker)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue  # ended meanwhile
+        if parent == pid and b"spawn_main" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_serve_defaults_to_one_worker_per_core_in_production_only():
+    assert cli.default_workers(SimpleNamespace(env=Environment.PRODUCTION)) == os.cpu_count()
+    assert cli.default_workers(SimpleNamespace(env=Environment.DEVELOPMENT)) == 1
+
+
+def test_serve_refuses_zero_workers(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["serve", "--workers", "0"])
+    assert exit_.value.code == 2 and "--workers" in capsys.readouterr().err
 
 
 def wait_ready(url: str, process: subprocess.Popen) -> httpx.Response:
