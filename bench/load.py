@@ -8,8 +8,9 @@ Twilio would drive them: every request signed over the public URL, every next UR
 from the TwiML returned (language and need menus, responders dialled, whispers, callback
 offers, the status callback). Then texters hold short SMS conversations. The baselines
 are in ``bench/bare_app.py`` (one POST endpoint answering a fixed TwiML string; one that
-checks the signature and commits one row first) under the same uvicorn command, driven by
-the same client in the same run.
+checks the signature and commits one row through this project's engine and sessions; one
+that does the same with the least Python, through the database driver directly) under the
+same uvicorn command, driven by the same client in the same run.
 
 Each caller sends its next request as soon as the previous answer arrives (no time to
 listen to the prompts), so C is the number of requests in flight: throughput is the
@@ -17,15 +18,16 @@ service's capacity, and latency includes the queueing at that concurrency (Littl
 C / throughput). A last, paced phase has C callers in calls at the same time, each
 pausing ``--think-ms`` (3 s) before each step, less than a person takes to hear a menu and
 press a key: its latency is what C callers at once meet. Each phase also prints the CPU
-seconds used by the server, this client, PostgreSQL and every other process: on a shared
-machine, other people's work makes the figures worse.
+seconds used by the server (and per request), this client, PostgreSQL and every other
+process: on a shared machine, other people's work makes the figures worse.
 
 Errors are answers that are not 2xx, not TwiML, or the fallback TwiML the voice line
 returns when a step failed, and records written twice. Lost records are CallSids and
 MessageSids sent whose contact or message is not in the database afterwards.
-Target: voice at least 40% of the baseline's requests/s and p99 under 50 ms at 100
-concurrent callers on 2 cores. The last line reads
-``ratio=<voice/baseline> p99_ms=<p99> errors=<n> lost=<n>``.
+Targets (issue 22, on 2 cores): server CPU per voice step at most 1.5 ms and per SMS step
+at most 3 ms; voice at least 0.5 of the driver-level baseline's requests/s and 0.15 of
+bare. The last line reads ``ratio=<voice/bare> durable_ratio=<voice/driver baseline>
+cpu_ms_voice=<x> cpu_ms_sms=<y> p99_ms=<paced p99> errors=<n> lost=<n>``.
 
     python bench/load.py [--calls N] [--concurrency C] [--think-ms MS] [--workers W]
                          [--webhook-threads T] [--uvicorn OPTIONS] [--database-url URL]
@@ -144,7 +146,13 @@ class Phase:
                 f"{self.percentile_ms(95):.1f} ms, p99 {self.percentile_ms(99):.1f} ms; "
                 f"errors {len(self.errors)}\n  CPU s: server {self.cpu.server:.1f}, client "
                 f"{self.cpu.client:.1f}, PostgreSQL {self.cpu.postgres:.1f}, other processes "
-                f"{self.cpu.others:.1f} (of {os.cpu_count()} cores x {self.seconds:.1f} s)")
+                f"{self.cpu.others:.1f} (of {os.cpu_count()} cores x {self.seconds:.1f} s); "
+                f"server {self.cpu_ms:.2f} ms a request")
+
+    @property
+    def cpu_ms(self) -> float:
+        """Server CPU per request answered."""
+        return self.cpu.server * 1000 / len(self.latencies) if self.latencies else 0.0
 
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -379,7 +387,7 @@ def conversations(twilio: Twilio, phase: Phase, sent: Sent, first: int, count: i
         yield lambda p=profile, i=index: text_conversation(twilio, p, i, phase, sent)
 
 
-BARE, COMMITTED = "/twilio/voice", "/twilio/committed"  # bench/bare_app.py's endpoints
+BARE, COMMITTED, DRIVER = "/twilio/voice", "/twilio/committed", "/twilio/driver"  # bare_app
 
 
 def baseline_requests(twilio: Twilio, phase: Phase, count: int, path: str = BARE) -> Jobs:
@@ -530,6 +538,7 @@ class Results:
     sms: Phase
     baseline: Phase
     committed: Phase
+    driver: Phase
     sent: Sent
 
 
@@ -550,6 +559,7 @@ async def warm_up(hotline: Twilio, bare: Twilio, sent: Sent, args: argparse.Name
     await run_all(conversations(hotline, warmup, sent, 0, count), args.concurrency)
     await run_all(baseline_requests(bare, Phase("-"), count), args.concurrency)
     await run_all(baseline_requests(bare, Phase("-"), count, COMMITTED), args.concurrency)
+    await run_all(baseline_requests(bare, Phase("-"), count, DRIVER), args.concurrency)
     return warmup
 
 
@@ -565,17 +575,18 @@ async def drive(setup: Setup) -> Results:
         results = Results(Phase("voice webhooks"), Phase(
             f"voice webhooks, callers pausing {args.think_ms} ms before each step"),
             Phase("SMS webhooks"), Phase("baseline (bare FastAPI)"),
-            Phase("baseline: signature checked, one row committed"), sent)
+            Phase("baseline: signature checked, one row committed (engine and session)"),
+            Phase("baseline: signature checked, one row committed through the driver"), sent)
         async with measured(results.voice, app_pid):
             await run_all(calls(hotline, results.voice, sent, first, args.calls),
                           args.concurrency)
         async with measured(results.baseline, bare_pid):
             await run_all(baseline_requests(bare, results.baseline,
                                             len(results.voice.latencies)), args.concurrency)
-        async with measured(results.committed, bare_pid):
-            await run_all(baseline_requests(bare, results.committed,
-                                            len(results.voice.latencies), COMMITTED),
-                          args.concurrency)
+        for phase, path in ((results.committed, COMMITTED), (results.driver, DRIVER)):
+            async with measured(phase, bare_pid):
+                await run_all(baseline_requests(bare, phase, len(results.voice.latencies),
+                                                path), args.concurrency)
         async with measured(results.sms, app_pid):
             await run_all(conversations(hotline, results.sms, sent, first, args.texters),
                           args.concurrency)
@@ -588,24 +599,33 @@ async def drive(setup: Setup) -> Results:
 
 
 def report(results: Results, records: Records, setup: Setup) -> None:
-    voice, paced, baseline = results.voice, results.paced, results.baseline
-    phases = (voice, baseline, results.committed, results.sms, paced)
+    voice, paced, bare, driver = results.voice, results.paced, results.baseline, results.driver
+    phases = (voice, bare, results.committed, driver, results.sms, paced)
     for phase in phases:
         print(phase.line())
         for error, times in Counter(phase.errors).most_common():
             print(f"  error x{times}: {error}")
     print(f"server tracebacks in the log: {setup.app.tracebacks()} ({setup.app.log})")
-    ratio = voice.rate / baseline.rate if baseline.rate else 0.0
     errors = sum(len(phase.errors) for phase in phases) + records.duplicates
-    p99 = voice.percentile_ms(99)
-    print(f"voice/baseline {ratio:.2f} (target at least 0.40); voice p99 {p99:.1f} ms with "
-          f"{setup.args.concurrency} requests in flight, {paced.percentile_ms(99):.1f} ms with "
-          f"{setup.args.concurrency} callers pausing {setup.args.think_ms} ms (target under "
-          f"50 ms); duplicated records {records.duplicates}; lost {records.lost}")
-    committed = results.committed.rate
-    print(f"voice/committed baseline {voice.rate / committed if committed else 0.0:.2f}; "
-          f"committed/bare {committed / baseline.rate if baseline.rate else 0.0:.2f}")
-    print(f"ratio={ratio:.2f} p99_ms={p99:.0f} errors={errors} lost={records.lost}")
+    ratio, durable = _share(voice, bare), _share(voice, driver)
+    p99 = paced.percentile_ms(99)
+    print(f"voice/bare {ratio:.2f} (target at least 0.15); voice/driver baseline {durable:.2f}"
+          f" (at least 0.5); voice/engine baseline {_share(voice, results.committed):.2f}; "
+          f"engine/driver baseline {_share(results.committed, driver):.2f}")
+    print(f"server CPU a step: voice {voice.cpu_ms:.2f} ms (target at most 1.5), SMS "
+          f"{results.sms.cpu_ms:.2f} ms (at most 3), driver baseline {driver.cpu_ms:.2f} ms, "
+          f"bare {bare.cpu_ms:.2f} ms")
+    print(f"voice p99 {voice.percentile_ms(99):.1f} ms with {setup.args.concurrency} requests "
+          f"in flight, {p99:.1f} ms with {setup.args.concurrency} callers pausing "
+          f"{setup.args.think_ms} ms; duplicated records {records.duplicates}; lost "
+          f"{records.lost}")
+    print(f"ratio={ratio:.2f} durable_ratio={durable:.2f} cpu_ms_voice={voice.cpu_ms:.2f} "
+          f"cpu_ms_sms={results.sms.cpu_ms:.2f} p99_ms={p99:.0f} errors={errors} "
+          f"lost={records.lost}")
+
+
+def _share(phase: Phase, of: Phase) -> float:
+    return phase.rate / of.rate if of.rate else 0.0
 
 
 def parse_args() -> argparse.Namespace:

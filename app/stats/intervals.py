@@ -39,8 +39,16 @@ cell in a relation with it (inner cells before margins) is withheld as ``x``, an
 release is audited again, until every range is wide enough. A cell that could not reach
 the level even with every figure the audit may touch withheld (figures of ``fixed``
 context pin it, or two ``<k`` cells make up a ``<k`` total) is taken as far as it can go,
-and counted in ``Outcome.unprotected``. Results are cached in process by the release's
-figures (hashed), so a page viewed again does not solve again.
+and counted in ``Outcome.unprotected``.
+
+**Hidden marks.** Context is released as it is in every release, so a line whose total
+context shows can be pinned by its own marks whatever is withheld (11 people of unknown
+country as ``<10`` and ``x``: 1 and 10). Such cells lose their marks (``hidden``: any
+number, zero included), the cell alone where that is enough, else its line, else the same
+line in the other sources' tables too; the rest is counted as above.
+
+Results are cached in process by the release's figures (hashed), so a page viewed again
+does not solve again.
 """
 
 import hashlib
@@ -260,7 +268,8 @@ def _reachable(model: Model, withheld: Mapping[CellId, Withheld], cells: list[Ce
 def _blur(model: Model, withheld: Mapping[CellId, Withheld], cells: Iterable[CellId],
           k: int, level: int, saturated: bool = True) -> dict[CellId, Withheld]:
     """Cells to show as ``hidden`` (any number, zero included) for cells that no further
-    ``x`` can widen but hiding can: the line of each whose total context releases.
+    ``x`` can widen but hiding can: the line of each whose total context releases, or,
+    for a figure of context, the cells adding up to it in the tables being audited.
 
     A ``<k`` or ``x`` mark says something (1 to k-1, at least k); beside a total released
     elsewhere, marks alone can pin the line (unknown country, 11 people: ``<10`` and ``x``
