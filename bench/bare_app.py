@@ -32,7 +32,7 @@ from twilio.request_validator import RequestValidator
 
 from app import db
 from app.config import get_settings
-from app.twilio.signature import TwilioDep, TwilioRequest
+from app.twilio.signature import TwilioDep, TwilioRequest, signed_url
 from app.webhooks import lane
 
 TWIML = ('<?xml version="1.0" encoding="UTF-8"?>'
@@ -43,22 +43,21 @@ class BenchBase(DeclarativeBase):
     pass
 
 
-class BaselineRow(BenchBase):
+class SidRow:
     """A table of the bench database only; no migration, dropped with the database."""
 
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class BaselineRow(SidRow, BenchBase):
     __tablename__ = "bench_baseline_rows"
 
-    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    body: Mapped[str] = mapped_column(Text)
 
-
-class DriverRow(BenchBase):
-    """The driver baseline's rows: its CallSids repeat the ORM baseline's."""
+class DriverRow(SidRow, BenchBase):
+    """Its own table, since the driver baseline's CallSids repeat the ORM baseline's."""
 
     __tablename__ = "bench_driver_rows"
-
-    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    body: Mapped[str] = mapped_column(Text)
 
 
 INSERT = "INSERT INTO bench_driver_rows (sid, body) VALUES (%s, %s)"
@@ -117,7 +116,7 @@ def create_app() -> FastAPI:
     @app.post("/twilio/driver")
     async def driver(request: Request) -> Response:
         form = dict(parse_qsl((await request.body()).decode("ascii")))
-        signed = settings.public_url + request.url.path
+        signed = signed_url(settings.public_url, request)
         if not validator.validate(signed, form, request.headers.get("X-Twilio-Signature", "")):
             return Response(status_code=403)
         if connections is None:
