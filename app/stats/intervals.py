@@ -281,16 +281,16 @@ def _blur(model: Model, withheld: Mapping[CellId, Withheld], cells: Iterable[Cel
     for cell in cells:
         if cell[0] in model.fixed:  # context: what the audited tables show beside it
             members = {c: Withheld.HIDDEN for mirror in _stand_ins(model, cell)
-                       for c in _members(model, mirror)
-                       if c not in model.mirrors and withheld.get(c) is not Withheld.HIDDEN}
+                       for c in _members(model, mirror) if _hideable(model, withheld, c)}
             if not members:
                 continue
-            options = [members, {**members, **_kin_lines(model, members)}]
-        elif cell in model.mirrors or withheld.get(cell) is Withheld.HIDDEN:
+            options = [members, {**members, **_kin_lines(model, withheld, members)}]
+        elif not _hideable(model, withheld, cell):
             continue
         else:
             lines = _lines_to_hide(model, withheld, cell)
-            options = [{cell: Withheld.HIDDEN}, lines, {**lines, **_kin_lines(model, lines)}]
+            options = [{cell: Withheld.HIDDEN}, lines,
+                       {**lines, **_kin_lines(model, withheld, lines)}]
         if blurred:  # what was hidden for an earlier cell may have widened this one
             options.insert(0, {})
         for hidden in options:
@@ -302,43 +302,44 @@ def _blur(model: Model, withheld: Mapping[CellId, Withheld], cells: Iterable[Cel
     return blurred
 
 
+def _hideable(model: Model, withheld: Mapping[CellId, Withheld], cell: CellId) -> bool:
+    """Whether a cell may lose its mark: it belongs to a table being audited, is not a
+    figure context gives (a mirror), and is not hidden already."""
+    return (cell[0] not in model.fixed and cell not in model.mirrors
+            and withheld.get(cell) is not Withheld.HIDDEN)
+
+
+def _line(model: Model, cell: CellId, axis: int) -> list[CellId]:
+    """The cells of the cell's table equal to it except along ``axis``, itself included."""
+    name, key = cell
+    return [other for other in model.cells if other[0] == name
+            and other[1][:axis] == key[:axis] and other[1][axis + 1:] == key[axis + 1:]]
+
+
 def _members(model: Model, margin: CellId) -> list[CellId]:
     """The cells a margin adds up, along each of its total axes."""
-    name, key = margin
-    return [(other, cells) for other, cells in model.cells if other == name
-            and sum(a != b for a, b in zip(cells, key, strict=True)) == 1
-            and all(a == b or b == TOTAL for a, b in zip(cells, key, strict=True))]
+    return [other for axis, category in enumerate(margin[1]) if category == TOTAL
+            for other in _line(model, margin, axis) if other != margin]
 
 
-def _kin_lines(model: Model, lines: Mapping[CellId, Withheld]) -> dict[CellId, Withheld]:
+def _kin_lines(model: Model, withheld: Mapping[CellId, Withheld],
+               lines: Mapping[CellId, Withheld]) -> dict[CellId, Withheld]:
     """The same cells in the other sources' tables (cases beside contacts): a ``<k`` case
     still says its contact is at least 1."""
     return {(kin, key): Withheld.HIDDEN for name, key in lines for kin in model.kin[name]
-            if (kin, key) in model.cells and kin not in model.fixed
-            and (kin, key) not in model.mirrors}
+            if (kin, key) in model.cells and _hideable(model, withheld, (kin, key))}
 
 
 def _lines_to_hide(model: Model, withheld: Mapping[CellId, Withheld], cell: CellId
                    ) -> dict[CellId, Withheld]:
     """The cell and the cells of each of its lines whose total context releases."""
-    blurred: dict[CellId, Withheld] = {}
-
-    def hide(cell: CellId) -> None:
-        if (cell[0] not in model.fixed and cell not in model.mirrors
-                and withheld.get(cell) is not Withheld.HIDDEN):
-            blurred[cell] = Withheld.HIDDEN
-
     name, key = cell
-    hide(cell)
+    line = [cell]
     for axis, category in enumerate(key):
         margin = (name, (*key[:axis], TOTAL, *key[axis + 1:]))
-        if category == TOTAL or margin not in model.mirrors:
-            continue
-        for other in model.cells:
-            if (other[0] == name and other[1][:axis] == key[:axis]
-                    and other[1][axis + 1:] == key[axis + 1:]):
-                hide(other)
-    return blurred
+        if category != TOTAL and margin in model.mirrors:
+            line += _line(model, cell, axis)
+    return {c: Withheld.HIDDEN for c in line if _hideable(model, withheld, c)}
 
 
 def _harmonise(release: Release, model: Model) -> tuple[dict[CellId, Withheld], set[CellId]]:
