@@ -200,7 +200,8 @@ def release(session: Session, query: StatsQuery, settings: Settings,
         return found, privacy
 
     parts, privacy = drafts(block)
-    _audit(block, parts, privacy, settings, lambda root: drafts(root)[0])
+    _audit(block, parts, privacy, settings,
+           audited_once(lambda wider: drafts(wider)[0], settings))
     tables = {source.value: _cut(_rendered(block, found, settings.stats_k), query, block)
               for source, found in parts.items()}
     return {"query": query.describe(), "protection": _protection(settings, privacy),
@@ -212,22 +213,35 @@ ROOT = (COUNTRY,)  # the table every block without noise shares its margins with
 BELOW = ((Source.CASES.value, Source.CONTACTS.value),)  # a case's person was in contact
 
 
+def audited_once(count: Callable[[StatsQuery], Drafts], settings: Settings
+                 ) -> Callable[[StatsQuery], Drafts]:
+    """Blocks of context counted and audited once a release: a table by two dimensions
+    shares the table by country through both of its context blocks."""
+    audited: dict[StatsQuery, Drafts] = {}
+
+    def context_of(wider: StatsQuery) -> Drafts:
+        if wider not in audited:
+            audited[wider] = count(wider)
+            _audit(wider, audited[wider], {}, settings, context_of)
+        return audited[wider]
+    return context_of
+
+
 def _audit(block: StatsQuery, parts: Drafts, privacy: dict[str, Any], settings: Settings,
-           count: Callable[[StatsQuery], Drafts]) -> None:
+           context_of: Callable[[StatsQuery], Drafts]) -> None:
     """Each period of the block audited as a whole, all sources together (``intervals``),
     with the blocks whose margins it shares as released context (``_context_of``): their
     figures never depend on the block, so a period is shown alike in every release holding
     it (the dashboard's tables, an API answer, a file), and no union of them says more.
-    Where context pins a line, its cells are shown without their marks (``hidden``)."""
+    Where context pins a line, its cells are shown without their marks (``hidden``).
+    ``context_of`` gives a context block counted and audited."""
     k = settings.stats_k
     level = intervals.protection_level(k, settings.stats_protection)
     if not _audit_needed(privacy, level):
         return
     context: list[intervals.Part] = []
     for wider in _context_of(block) if settings.stats_epsilon is None else []:
-        found = count(wider)
-        _audit(wider, found, {}, settings, count)
-        context += [p for parts_of in found.values() for p in parts_of]
+        context += [p for found in context_of(wider).values() for p in found]
     for period in periods_of(block):
         fixed = [replace(p, fixed=True) for p in context if p.period == period]
         own = [p for found in parts.values() for p in found if p.period == period]

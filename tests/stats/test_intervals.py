@@ -189,7 +189,7 @@ def release(people, asked, months, names=("country", "language")):
     root = StatsQuery(service.ROOT, query.period, query.start, query.end)
     for table in {root, block}:
         parts = drafts(table)
-        service._audit(table, parts, {}, AUDIT, drafts)
+        service._audit(table, parts, {}, AUDIT, service.audited_once(drafts, AUDIT))
         for source in SOURCES:
             rendered = service._rendered(table, parts[Source(source)], K)
             released[(table.dimensions, source)] = rendered["rows"]
