@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     # threads for as long: past this it gives up, and the step is answered from the
     # snapshot and journalled like during an outage; a console or API request gets a 503.
     database_lock_timeout_seconds: float = Field(default=3, gt=0, le=60)
+    # The webhooks have their own connections (PostgreSQL), on which any statement running
+    # longer than this is cancelled and the step answered from the journal: a step makes a
+    # few statements of milliseconds each, and Twilio gives up on an answer after 15 s.
+    # The console's and the statistics' connections have no such limit.
+    webhook_statement_timeout_seconds: float = Field(default=2, gt=0, le=10)
     # Outgoing SMS through Twilio's REST API; without both, messages wait in the outbox.
     twilio_account_sid: str = ""
     sms_sender: str = ""  # the hotline's number (E.164) or a Messaging Service SID (MG...)

@@ -93,10 +93,12 @@ def rowcount(result: Result[Any]) -> int:
     return result.rowcount
 
 
-def make_engine(url: str, pool_timeout: float = 5, lock_timeout: float | None = None
-                ) -> Engine:
-    """``lock_timeout`` (seconds, PostgreSQL): a statement waiting longer for a lock fails
-    (an OperationalError), as the service wants; tools and migrations wait."""
+def make_engine(url: str, pool_timeout: float = 5, lock_timeout: float | None = None,
+                statement_timeout: float | None = None, pool_size: int = 40) -> Engine:
+    """``lock_timeout`` and ``statement_timeout`` (seconds, PostgreSQL): a statement
+    waiting longer for a lock, or running longer at all, fails (an OperationalError), as
+    the service wants; tools and migrations wait. Both are options of the connection, so
+    they cost no round trip per transaction."""
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
         engine = create_engine(url, connect_args={"check_same_thread": False})
@@ -105,15 +107,19 @@ def make_engine(url: str, pool_timeout: float = 5, lock_timeout: float | None = 
         return engine
     # A database host that does not answer must fail a webhook in seconds (Twilio gives up
     # after 15), so the caller is answered from the snapshot and the journal instead.
-    # As many connections as the threads serving requests (Starlette's 40), so a burst
-    # never waits on the pool; a wait past 5 s means the database is in trouble. All of them
-    # pooled, none overflow: an overflow connection is closed when it is given back, so
-    # under load PostgreSQL started a backend every few requests (bench/load.py: 3 ms of
-    # its CPU per webhook, a fifth of the throughput with two workers).
+    # As many connections as the threads serving requests (Starlette's 40, or the
+    # webhooks' own), so a burst never waits on the pool; a wait past 5 s means the
+    # database is in trouble. All of them pooled, none overflow: an overflow connection is
+    # closed when it is given back, so under load PostgreSQL started a backend every few
+    # requests (bench/load.py: 3 ms of its CPU per webhook, a fifth of the throughput with
+    # two workers).
     connect_args: dict[str, Any] = {"connect_timeout": 3}
-    if lock_timeout is not None:
-        connect_args["options"] = f"-c lock_timeout={round(lock_timeout * 1000)}"
-    return create_engine(url, pool_pre_ping=True, pool_size=40, max_overflow=0,
+    timeouts = {"lock_timeout": lock_timeout, "statement_timeout": statement_timeout}
+    options = [f"-c {name}={round(seconds * 1000)}" for name, seconds in timeouts.items()
+               if seconds is not None]
+    if options:
+        connect_args["options"] = " ".join(options)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=0,
                          pool_timeout=pool_timeout, connect_args=connect_args)
 
 

@@ -70,9 +70,17 @@ async def session_factory_of(request: Request) -> Callable[[], Session]:
     return factory
 
 
+async def webhook_sessions_of(request: Request) -> Callable[[], Session]:
+    """The webhooks' sessions, on their own pool (``app.main``): a slow statement there
+    is cancelled within seconds, so Twilio is answered from the journal in time."""
+    factory: Callable[[], Session] = request.app.state.webhook_sessionmaker
+    return factory
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 ClockDep = Annotated[Clock, Depends(clock_of)]
 NowDep = Annotated[datetime, Depends(now_of)]
 DirectoryDep = Annotated[DirectoryCache, Depends(directory_of)]
 AddressDep = Annotated[str, Depends(client_address)]
 SessionFactoryDep = Annotated[Callable[[], Session], Depends(session_factory_of)]
+WebhookSessionsDep = Annotated[Callable[[], Session], Depends(webhook_sessions_of)]

@@ -49,8 +49,15 @@ logger = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    engine = db.make_engine(settings.effective_database_url(),
-                            lock_timeout=settings.database_lock_timeout_seconds)
+    url = settings.effective_database_url()
+    engine = db.make_engine(url, lock_timeout=settings.database_lock_timeout_seconds)
+    # The webhooks' own pool, one connection per webhook thread and one for the journal's
+    # replay: a slow statement there is cancelled before Twilio gives up on the answer,
+    # and a slow statistics query on the console's pool never takes a webhook's connection.
+    webhook_engine = db.make_engine(
+        url, lock_timeout=settings.database_lock_timeout_seconds,
+        statement_timeout=settings.webhook_statement_timeout_seconds,
+        pool_size=settings.webhook_threads + 1)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for worker in workers:
             worker.stop()
         engine.dispose()
+        webhook_engine.dispose()
 
     docs = settings.serves_api_docs
     app = FastAPI(title="Regional anti-trafficking hotline", version="0.1.0", lifespan=lifespan,
@@ -72,9 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.events = Hub()  # the live queue's subscribers (app.events)
     # Every session publishes to the hub and seals its audit entries with this app's key.
-    app.state.sessionmaker = db.make_sessionmaker(
-        engine, info={events_bus.HUB: app.state.events,
-                      **audit_chain.sealing(settings.audit_key)})
+    info = {events_bus.HUB: app.state.events, **audit_chain.sealing(settings.audit_key)}
+    app.state.sessionmaker = db.make_sessionmaker(engine, info=info)
+    app.state.webhook_sessionmaker = db.make_sessionmaker(webhook_engine, info=info)
     app.state.clock = lambda: datetime.now(UTC)  # tests and `hotline simulate --at` set it
     # While the webhooks skip the database after a failure, so does the directory refresh.
     app.state.directory = DirectoryCache(

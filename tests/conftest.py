@@ -10,7 +10,7 @@ import os
 import secrets
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -186,11 +186,16 @@ def settings(database_url: str, audio_dir: Path) -> Settings:
 def app(settings: Settings, connection: Connection) -> FastAPI:
     """The app, with every request's session joined to the test's transaction."""
     app = create_app(settings)
-    app.state.sessionmaker = lambda: Session(bind=connection,
-                                             join_transaction_mode="create_savepoint",
-                                             expire_on_commit=False)
+    use_sessions(app, lambda: Session(bind=connection, join_transaction_mode="create_savepoint",
+                                      expire_on_commit=False))
     app.state.clock = lambda: WEEKDAY_MORNING
     return app
+
+
+def use_sessions(app: FastAPI, factory: Callable[[], Session]) -> None:
+    """Both of the app's session factories, the console's and the webhooks' (each on its
+    own pool in the service), made ``factory``."""
+    app.state.sessionmaker = app.state.webhook_sessionmaker = factory
 
 
 @pytest.fixture

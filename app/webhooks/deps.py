@@ -3,7 +3,7 @@ on, the journal it writes to while the database is down, and ``WebhookDep``, all
 webhook step works with in one value to hand to the thread it runs on. Here rather than
 in ``app.deps``, which sits below this plumbing (import-linter's layers); like those
 providers, these read ``app.state`` (filled by ``app.main``) at each request, so a test's
-swap of ``app.state.sessionmaker`` or ``clock`` takes effect at once.
+swap of ``app.state.webhook_sessionmaker`` or ``clock`` takes effect at once.
 """
 
 from collections.abc import Callable
@@ -16,7 +16,7 @@ from fastapi import Depends, FastAPI, Request
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.deps import DirectoryDep, NowDep, SessionFactoryDep, SettingsDep
+from app.deps import DirectoryDep, NowDep, SettingsDep, WebhookSessionsDep
 from app.routing.cache import DirectoryCache
 from app.webhooks.journal import Journal
 
@@ -52,7 +52,7 @@ class Webhook:
 
 
 async def webhook_of(request: Request, settings: SettingsDep, directory: DirectoryDep,
-               sessions: SessionFactoryDep, journal: JournalDep, now: NowDep) -> Webhook:
+               sessions: WebhookSessionsDep, journal: JournalDep, now: NowDep) -> Webhook:
     return Webhook(request.app, settings, directory, sessions, journal, now)
 
 

@@ -58,7 +58,7 @@ def database_or_journal(app: FastAPI, in_database: Callable[[], str],
 
 def apply(app: FastAPI, record: Record) -> bool:
     """Apply one record unless it already is; True if it was applied now."""
-    make_session = app.state.sessionmaker
+    make_session = app.state.webhook_sessionmaker
     try:
         with make_session() as session, session.begin():
             if session.get(WebhookReply, record["key"]) is not None:

@@ -48,6 +48,7 @@ def simulated_app(create_app: AppFactory, settings: Settings, at: datetime | Non
         sealed = chain.sealing(settings.audit_key)  # as the app's own sessions are
         app.state.sessionmaker = lambda: Session(bind=connection, info=sealed,
                                                  join_transaction_mode="create_savepoint")
+        app.state.webhook_sessionmaker = app.state.sessionmaker
         if at is not None:
             app.state.clock = lambda: at
         with app.state.sessionmaker() as session:

@@ -11,7 +11,7 @@ from app.main import create_app
 from app.organisations.models import Organisation
 from app.users.models import AuthToken, Role
 from tests.channels.voice.test_voice_safety import dump_all_tables
-from tests.conftest import WEEKDAY_MORNING, make_settings
+from tests.conftest import WEEKDAY_MORNING, make_settings, use_sessions
 from tests.console.helpers import (
     ABROAD,
     BASE_URL,
@@ -50,9 +50,8 @@ def test_the_session_cookie_is_secure_in_production(database_url, connection, se
     settings = make_settings(database_url, env="production",
                              public_url="https://hotline.example.org")
     app = create_app(settings)
-    app.state.sessionmaker = lambda: Session(bind=connection,
-                                             join_transaction_mode="create_savepoint",
-                                             expire_on_commit=False)
+    use_sessions(app, lambda: Session(bind=connection, join_transaction_mode="create_savepoint",
+                                      expire_on_commit=False))
     app.state.clock = lambda: WEEKDAY_MORNING
     make_user(session, "aigerim")
     browser = TestClient(app, base_url="https://testserver")

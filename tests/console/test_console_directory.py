@@ -18,7 +18,7 @@ from app.users.models import Role, User
 from tests.channels.voice.calls import Caller
 from tests.channels.voice.test_voice_flow import choose
 from tests.channels.voice.test_voice_safety import dump_all_tables
-from tests.conftest import WEEKDAY_MORNING
+from tests.conftest import WEEKDAY_MORNING, use_sessions
 from tests.console.helpers import Console, sign_in
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
@@ -38,9 +38,9 @@ def app(app, connection):
     """Sessions that carry the app's hub, as the app's own sessionmaker does: a commit
     delivers its events (directory.changed reloads the routing snapshot)."""
     hub = app.state.events
-    app.state.sessionmaker = lambda: Session(bind=connection, expire_on_commit=False,
-                                             join_transaction_mode="create_savepoint",
-                                             info={bus.HUB: hub})
+    use_sessions(app, lambda: Session(bind=connection, expire_on_commit=False,
+                                      join_transaction_mode="create_savepoint",
+                                      info={bus.HUB: hub}))
     return app
 
 

@@ -13,7 +13,7 @@ from app.main import create_app
 from app.organisations.models import Organisation
 from app.users import service as users
 from app.users.models import AuthToken, Role, User
-from tests.conftest import WEEKDAY_MORNING, make_settings
+from tests.conftest import WEEKDAY_MORNING, make_settings, use_sessions
 from tests.console.helpers import (
     BASE_URL,
     HOME,
@@ -148,9 +148,8 @@ def test_an_operator_turns_it_off_where_not_required(app, session):
 
 def app_at(database_url, connection, public_url: str):
     app = create_app(make_settings(database_url, public_url=public_url))
-    app.state.sessionmaker = lambda: Session(bind=connection,
-                                             join_transaction_mode="create_savepoint",
-                                             expire_on_commit=False)
+    use_sessions(app, lambda: Session(bind=connection, join_transaction_mode="create_savepoint",
+                                      expire_on_commit=False))
     app.state.clock = lambda: WEEKDAY_MORNING
     return app
 

@@ -13,7 +13,7 @@ from app.messaging import conversations
 from app.messaging.models import Outbox, OutboxStatus
 from app.privacy.pseudonym import pseudonymise
 from tests.channels.voice.calls import Caller
-from tests.conftest import WEEKDAY_MORNING
+from tests.conftest import WEEKDAY_MORNING, use_sessions
 from tests.messaging.texting import Texter
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
@@ -153,7 +153,7 @@ def test_unknown_webhook_paths_are_one_series_not_one_per_url(client, scrape):
 def test_the_database_down_leaves_the_counters_and_says_so(app, client, settings, scrape):
     Caller(client, settings, CALLER).call()
     dead = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
-    app.state.sessionmaker = lambda: Session(bind=dead)
+    use_sessions(app, lambda: Session(bind=dead))
     samples = scrape()
     assert value(samples, "hotline_database_up") == 0
     assert ("hotline_outbox_backlog", frozenset()) not in samples

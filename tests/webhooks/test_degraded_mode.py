@@ -9,7 +9,7 @@ import json
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -35,7 +35,7 @@ from app.organisations import service as organisations
 from app.webhooks import recovery
 from app.webhooks.replies import WebhookReply
 from tests.channels.voice.calls import Caller
-from tests.conftest import WEEKDAY_MORNING, make_settings
+from tests.conftest import WEEKDAY_MORNING, make_settings, use_sessions
 from tests.console.helpers import sign_in, texted_case
 from tests.messaging.texting import Texter
 from tests.twilio import post, twiml
@@ -57,10 +57,10 @@ class Database:
         self.up()
 
     def up(self) -> None:
-        self.app.state.sessionmaker = db.make_sessionmaker(self.engine)
+        use_sessions(self.app, db.make_sessionmaker(self.engine))
 
     def down(self) -> None:
-        self.app.state.sessionmaker = db.make_sessionmaker(self.dead)
+        use_sessions(self.app, db.make_sessionmaker(self.dead))
 
     def session(self) -> Session:
         return Session(self.engine)
@@ -227,6 +227,58 @@ def test_a_step_waiting_on_a_locked_row_is_answered_from_the_journal_and_lands_o
                                                     AttemptResult.DIALLING]
     finally:
         other.dispose()
+
+
+SLOW_CONTACTS = ("""CREATE FUNCTION slow_down() RETURNS trigger LANGUAGE plpgsql AS
+                   $$ BEGIN PERFORM pg_sleep(30); RETURN NEW; END $$""",
+                 """CREATE TRIGGER slow_contacts BEFORE INSERT OR UPDATE ON contacts
+                   FOR EACH ROW EXECUTE FUNCTION slow_down()""")
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_slow_statement_is_cancelled_and_the_caller_answered_from_the_journal(
+        fresh_database_url, audio_dir, tmp_path):
+    """Writing a contact takes 30 s (a trigger sleeps; in life a disk in trouble, a
+    runaway migration): the webhooks' own connections cancel the statement after
+    HOTLINE_WEBHOOK_STATEMENT_TIMEOUT_SECONDS and the caller is answered from the snapshot
+    long before Twilio gives up (15 s). The console's connections have no such limit.
+    What the steps did lands once writing is fast again."""
+    db.upgrade(fresh_database_url)
+    settings = make_settings(fresh_database_url, audio_dir_override=audio_dir,
+                             journal_dir_override=tmp_path / "journal",
+                             journal_retry_seconds=0.2, webhook_statement_timeout_seconds=1)
+    app = create_app(settings)
+    app.state.clock = lambda: WEEKDAY_MORNING
+    other = db.make_engine(fresh_database_url)
+    with Session(other) as session, session.begin():
+        organisations.load_demo_if_empty(session)
+        for statement in SLOW_CONTACTS:
+            session.execute(text(statement))
+    try:
+        with TestClient(app) as client:
+            caller = Caller(client, settings, NUMBERS[2], "TJ")
+            started = time.monotonic()
+            menu = caller.call()
+            assert time.monotonic() - started < 15, "Twilio would have given up"
+            assert menu.gather_action(), menu.text
+            assert app.state.journal.pending
+            assert _statement_timeout(app.state.webhook_sessionmaker) == "1s"
+            assert _statement_timeout(app.state.sessionmaker) == "0"
+            with other.begin() as connection:
+                connection.execute(text("DROP TRIGGER slow_contacts ON contacts"))
+            time.sleep(settings.journal_retry_seconds)
+            caller.press("1")  # Russian, first in Tajikistan; the journal is replayed first
+            assert not app.state.journal.pending
+        with Session(other) as session:
+            contact = session.scalars(select(Contact)).one()
+            assert contact.language == "ru"
+    finally:
+        other.dispose()
+
+
+def _statement_timeout(sessions: Callable[[], Session]) -> str:
+    with sessions() as session:
+        return str(session.scalar(text("SHOW statement_timeout")))
 
 
 def test_a_replayed_call_keeps_the_times_it_was_journalled_at(hotline):

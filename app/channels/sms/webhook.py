@@ -26,7 +26,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from app import errors, pipeline
 from app.cases.models import Channel
-from app.deps import Clock, ClockDep, SessionFactoryDep
+from app.deps import Clock, ClockDep, WebhookSessionsDep
 from app.detection.country import channel_prefix, line_number, strip_channel
 from app.messaging import conversations
 from app.messaging.models import Conversation, Outbox
@@ -118,7 +118,7 @@ def _twiml(*replies: str | None) -> str:
 
 
 @router.post("/status", response_class=Response)
-async def sms_status(tw: TwilioDep, sessions: SessionFactoryDep, clock: ClockDep,
+async def sms_status(tw: TwilioDep, sessions: WebhookSessionsDep, clock: ClockDep,
                      threads: LaneDep) -> Response:
     """Delivery of a message we sent: recorded on its outbox row."""
     return await lane.run(threads, _status, tw, sessions, clock)

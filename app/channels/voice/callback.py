@@ -33,7 +33,7 @@ from app.cases.models import CallbackAttempt, CallbackOutcome, Case
 from app.channels.voice.ivr import IvrDep, language_name, language_pages, whisper_language
 from app.channels.voice.speech import Speaker
 from app.config import Settings
-from app.deps import NowDep, SessionFactoryDep, SettingsDep
+from app.deps import NowDep, SettingsDep, WebhookSessionsDep
 from app.organisations.models import Organisation
 from app.twilio import fields, paths
 from app.twilio.signature import TwilioDep, TwilioRequest
@@ -241,7 +241,7 @@ def run_step(sessions: Callable[[], Session], settings: Settings, speaker: Speak
 
 
 def _endpoint(step: Step, on_caller_leg: bool) -> Callable[..., Awaitable[Response]]:
-    async def endpoint(request: Request, tw: TwilioDep, sessions: SessionFactoryDep,
+    async def endpoint(request: Request, tw: TwilioDep, sessions: WebhookSessionsDep,
                        settings: SettingsDep, ivr: IvrDep, now: NowDep,
                        threads: LaneDep) -> Response:
         body = await lane.run(threads, run_step, sessions, settings, ivr.speaker, now,

@@ -8,6 +8,7 @@ from sqlalchemy import select, text
 from app.cases.models import Case, Contact, RoutingAttempt
 from app.db import Base
 from tests.channels.voice.calls import Caller, spoken
+from tests.conftest import use_sessions
 from tests.twilio import post, twiml
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
@@ -41,7 +42,7 @@ def test_an_unexpected_failure_still_connects_the_caller_to_the_regional_hub(app
     def broken_session():
         raise RuntimeError("a bug")
 
-    app.state.sessionmaker = broken_session
+    use_sessions(app, broken_session)
     c = Caller(client, settings, NUMBERS[1])
     response = c.call()
     assert response.verbs() == ["Say", "Dial"]
