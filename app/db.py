@@ -94,11 +94,14 @@ def rowcount(result: Result[Any]) -> int:
 
 
 def make_engine(url: str, pool_timeout: float = 5, lock_timeout: float | None = None,
-                statement_timeout: float | None = None, pool_size: int = 40) -> Engine:
+                statement_timeout: float | None = None, pool_size: int = 40,
+                pre_ping: bool = True) -> Engine:
     """``lock_timeout`` and ``statement_timeout`` (seconds, PostgreSQL): a statement
     waiting longer for a lock, or running longer at all, fails (an OperationalError), as
     the service wants; tools and migrations wait. Both are options of the connection, so
-    they cost no round trip per transaction."""
+    they cost no round trip per transaction. ``pre_ping`` checks a pooled connection with
+    a round trip before handing it out; without it, a connection the server dropped fails
+    its first statement, and the pool then replaces every connection it held."""
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
         engine = create_engine(url, connect_args={"check_same_thread": False})
@@ -119,7 +122,7 @@ def make_engine(url: str, pool_timeout: float = 5, lock_timeout: float | None = 
                if seconds is not None]
     if options:
         connect_args["options"] = " ".join(options)
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=0,
+    return create_engine(url, pool_pre_ping=pre_ping, pool_size=pool_size, max_overflow=0,
                          pool_timeout=pool_timeout, connect_args=connect_args)
 
 

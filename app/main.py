@@ -54,10 +54,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The webhooks' own pool, one connection per webhook thread and one for the journal's
     # replay: a slow statement there is cancelled before Twilio gives up on the answer,
     # and a slow statistics query on the console's pool never takes a webhook's connection.
+    # No ping before each step (a round trip each): after a database restart the first
+    # step fails, is answered from the journal like any step during an outage, and the
+    # pool reconnects.
     webhook_engine = db.make_engine(
         url, lock_timeout=settings.database_lock_timeout_seconds,
         statement_timeout=settings.webhook_statement_timeout_seconds,
-        pool_size=settings.webhook_threads + 1)
+        pool_size=settings.webhook_threads + 1, pre_ping=False)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

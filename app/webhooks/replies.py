@@ -3,10 +3,10 @@
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import String, Text, exc, select
+from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.db import Base, UTCDateTime, utcnow
+from app.db import UNAVAILABLE, Base, UTCDateTime, utcnow
 
 
 class WebhookReply(Base):
@@ -24,20 +24,24 @@ def _same(body: str) -> str:
 def reply_once(make_session: Callable[[], Session], key: str, answer: Callable[[Session], str],
                at: datetime | None = None, *, seal: Callable[[str], str] = _same,
                unseal: Callable[[str], str] = _same) -> str:
-    """The reply stored under ``key``, or ``answer``'s, stored with what it changed in one
-    transaction. When the same webhook, retried by Twilio onto another request or
-    process, was answered meanwhile, the reply given there wins (the key is unique).
-    ``seal`` turns the reply into what is stored (``unseal`` back): a reply that dials an
-    operator's own phone is stored encrypted."""
+    """``answer``'s reply, stored under ``key`` with what it changed in one transaction; or,
+    for a webhook Twilio retried (onto this or another request or process), the reply given
+    the first time. ``seal`` turns the reply into what is stored (``unseal`` back): a reply
+    that dials an operator's own phone is stored encrypted.
+
+    The step runs without first asking whether it was answered: retries are rare, and the
+    question cost every step a statement (bench/load.py). A retry's transaction fails on
+    the reply's unique key (or earlier, on the state the first run left) and is rolled back
+    whole, the step's writes and live events with it; the stored reply is then given. Only
+    a database out of reach is not asked again: the journal takes the step at once."""
     try:
         with make_session() as session, session.begin():
-            stored = stored_reply(session, key)
-            if stored is not None:
-                return unseal(stored)
             body = answer(session)
             session.add(WebhookReply(key=key, body=seal(body), created_at=at or utcnow()))
         return body
-    except exc.IntegrityError:
+    except UNAVAILABLE:
+        raise
+    except Exception:
         with make_session() as session:
             stored = stored_reply(session, key)
         if stored is None:
@@ -46,6 +50,5 @@ def reply_once(make_session: Callable[[], Session], key: str, answer: Callable[[
 
 
 def stored_reply(session: Session, key: str) -> str | None:
-    # The body alone, not the ORM object: asked on every webhook, and the ORM's loading
-    # costs more than the query (bench/load.py).
+    # The body alone, not the ORM object: the ORM's loading costs more than the query.
     return session.scalar(select(WebhookReply.body).where(WebhookReply.key == key))

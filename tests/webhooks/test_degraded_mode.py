@@ -276,6 +276,48 @@ def test_a_slow_statement_is_cancelled_and_the_caller_answered_from_the_journal(
         other.dispose()
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_after_the_database_dropped_its_connections_a_step_is_answered_and_lands_once(
+        fresh_database_url, audio_dir, tmp_path):
+    """The database server restarted between two steps of a call: every connection the
+    webhooks had pooled is dead, and none is pinged before use (a round trip a step). The
+    step is answered from the journal, the pool reconnects, and what it did lands once."""
+    db.upgrade(fresh_database_url)
+    settings = make_settings(fresh_database_url, audio_dir_override=audio_dir,
+                             journal_dir_override=tmp_path / "journal",
+                             journal_retry_seconds=0.2)
+    app = create_app(settings)
+    app.state.clock = lambda: WEEKDAY_MORNING
+    other = db.make_engine(fresh_database_url)
+    with Session(other) as session, session.begin():
+        organisations.load_demo_if_empty(session)
+    try:
+        with TestClient(app) as client:
+            caller = Caller(client, settings, NUMBERS[3], "UZ")
+            caller.call()
+            caller.press("1")  # the first language offered in Uzbekistan
+            with other.begin() as connection:
+                dropped = connection.scalar(text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+            assert dropped
+            dial = caller.press("1")  # danger: connect
+            assert dial.dialled_numbers(), dial.text
+            assert app.state.journal.pending
+            time.sleep(settings.journal_retry_seconds)
+            caller.dial_ends("no-answer")  # the next step replays the journal first
+            assert not app.state.journal.pending
+        with Session(other) as session:
+            contact = session.scalars(select(Contact)).one()
+            assert contact.need.value == "danger"
+            attempts = session.scalars(select(RoutingAttempt).order_by(
+                RoutingAttempt.attempt)).all()
+            assert [a.result for a in attempts] == [AttemptResult.NO_ANSWER,
+                                                    AttemptResult.DIALLING]
+    finally:
+        other.dispose()
+
+
 def _statement_timeout(sessions: Callable[[], Session]) -> str:
     with sessions() as session:
         return str(session.scalar(text("SHOW statement_timeout")))
