@@ -27,7 +27,7 @@ from app.organisations.lines import line_numbers
 from app.organisations.models import Organisation
 from app.stats import disclosure, intervals, noise, sources
 from app.stats.dimensions import COUNTRIES, DIMENSIONS, Period, Source, categories
-from app.stats.disclosure import TOTAL, Key
+from app.stats.disclosure import TOTAL, Key, Withheld
 
 MAX_DIMENSIONS = 2
 DP_MAX_ITEMS = 3  # multi-select answers counted per person under differential privacy
@@ -186,22 +186,28 @@ def release(session: Session, query: StatsQuery, settings: Settings,
     share = epsilon / len(Source) if epsilon else None
     block = block_of(query, private=epsilon is not None)
 
-    def drafts(asked: StatsQuery) -> tuple[Drafts, dict[str, Any]]:
+    def drafts(asked: StatsQuery, consented: bool = False, listed: Drafts | None = None
+               ) -> tuple[Drafts, dict[str, Any]]:
         found, privacy = {}, {}
         for source in Source:
             counts = sources.count(session, source, list(asked.dimensions), asked.period,
-                                   window, list(asked.countries), slugs, consented_only,
+                                   window, list(asked.countries), slugs, consented,
                                    frozenset(lines))
-            persons = _persons(session, source, asked, window, slugs, consented_only)
+            persons = _persons(session, source, asked, window, slugs, consented)
             found[source], applied = _table(asked, source, counts, persons, settings.stats_k,
-                                            share, sorted(slugs.values()), lines)
+                                            share, sorted(slugs.values()), lines,
+                                            listed[source] if listed else None)
             if applied:
                 privacy[source.value] = applied
         return found, privacy
 
-    parts, privacy = drafts(block)
-    _audit(block, parts, privacy, settings,
-           audited_once(lambda wider: drafts(wider)[0], settings))
+    everyone = audited_once(lambda wider: drafts(wider)[0], settings)
+    if consented_only and epsilon is None:
+        parts, privacy = _consented(block, settings, everyone,
+                                    lambda asked, listed: drafts(asked, True, listed)[0])
+    else:
+        parts, privacy = drafts(block, consented_only)
+        _audit(block, parts, privacy, settings, everyone)
     tables = {source.value: _cut(_rendered(block, found, settings.stats_k), query, block)
               for source, found in parts.items()}
     return {"query": query.describe(), "protection": _protection(settings, privacy),
@@ -213,7 +219,8 @@ ROOT = (COUNTRY,)  # the table every block without noise shares its margins with
 BELOW = ((Source.CASES.value, Source.CONTACTS.value),)  # a case's person was in contact
 
 
-def audited_once(count: Callable[[StatsQuery], Drafts], settings: Settings
+def audited_once(count: Callable[[StatsQuery], Drafts], settings: Settings,
+                 beside_of: Callable[[StatsQuery], list[intervals.Part]] | None = None
                  ) -> Callable[[StatsQuery], Drafts]:
     """Blocks of context counted and audited once a release: a table by two dimensions
     shares the table by country through both of its context blocks."""
@@ -222,19 +229,66 @@ def audited_once(count: Callable[[StatsQuery], Drafts], settings: Settings
     def context_of(wider: StatsQuery) -> Drafts:
         if wider not in audited:
             audited[wider] = count(wider)
-            _audit(wider, audited[wider], {}, settings, context_of)
+            _audit(wider, audited[wider], {}, settings, context_of,
+                   beside_of(wider) if beside_of else None)
         return audited[wider]
     return context_of
 
 
+EVERYONE = " (everyone)"  # the source of a table of everyone beside a consented one
+# A consented table counts some of the people the table of everyone counts.
+CONSENTED_BELOW = (*BELOW, *((s.value, s.value + EVERYONE) for s in Source),
+                   (Source.CASES.value + EVERYONE, Source.CONTACTS.value + EVERYONE))
+
+
+def _consented(block: StatsQuery, settings: Settings, everyone: Callable[[StatsQuery], Drafts],
+               count: Callable[[StatsQuery, Drafts], Drafts]) -> tuple[Drafts, dict[str, Any]]:
+    """The figures of people whose cases have reporting consent (exports to partners),
+    audited beside the same tables of everyone, which the dashboard shows: subtracting
+    one from the other must not give away the few people without consent. Each table
+    lists the categories everyone's lists, so that their cells are alike; a cell whose
+    difference from everyone's is 1 to k-1 is withheld, and the audit widens every
+    withheld cell's range with everyone's figures known (so the difference's too)."""
+    k = settings.stats_k
+
+    def consented(asked: StatsQuery) -> Drafts:
+        found = count(asked, everyone(asked))
+        _withhold_small_differences(found, everyone(asked), k)
+        return found
+
+    def beside(asked: StatsQuery) -> list[intervals.Part]:
+        return [replace(p, name=(p.name, EVERYONE), source=p.source + EVERYONE)
+                for wider in (asked, *_context_of(asked))
+                for found in everyone(wider).values() for p in found]
+
+    parts = consented(block)
+    _audit(block, parts, {}, settings, audited_once(consented, settings, beside),
+           beside(block))
+    return parts, {}
+
+
+def _withhold_small_differences(parts: Drafts, whole: Drafts, k: int) -> None:
+    for source, found in parts.items():
+        for part, everyone in zip(found, whole[source], strict=True):
+            for key, value in part.table.items():
+                if key in part.withheld or key in everyone.withheld:
+                    continue
+                if 0 < everyone.table.get(key, value) - value < k:
+                    # Any number from 0: with "at least k" the cell would lie within k
+                    # of everyone's figure, the difference within 0 to the figure less k.
+                    part.withheld[key] = Withheld.HIDDEN
+
+
 def _audit(block: StatsQuery, parts: Drafts, privacy: dict[str, Any], settings: Settings,
-           context_of: Callable[[StatsQuery], Drafts]) -> None:
+           context_of: Callable[[StatsQuery], Drafts],
+           beside: list[intervals.Part] | None = None) -> None:
     """Each period of the block audited as a whole, all sources together (``intervals``),
     with the blocks whose margins it shares as released context (``_context_of``): their
     figures never depend on the block, so a period is shown alike in every release holding
     it (the dashboard's tables, an API answer, a file), and no union of them says more.
     Where context pins a line, its cells are shown without their marks (``hidden``).
-    ``context_of`` gives a context block counted and audited."""
+    ``context_of`` gives a context block counted and audited; ``beside``, released tables
+    of other people to audit with (everyone's, beside consented figures)."""
     k = settings.stats_k
     level = intervals.protection_level(k, settings.stats_protection)
     if not _audit_needed(privacy, level):
@@ -242,10 +296,12 @@ def _audit(block: StatsQuery, parts: Drafts, privacy: dict[str, Any], settings: 
     context: list[intervals.Part] = []
     for wider in _context_of(block) if settings.stats_epsilon is None else []:
         context += [p for found in context_of(wider).values() for p in found]
+    context += beside or []
+    below = CONSENTED_BELOW if beside else BELOW
     for period in periods_of(block):
         fixed = [replace(p, fixed=True) for p in context if p.period == period]
         own = [p for found in parts.values() for p in found if p.period == period]
-        intervals.protect(intervals.Release([*fixed, *own], BELOW), k, level)
+        intervals.protect(intervals.Release([*fixed, *own], below), k, level)
 
 
 def _context_of(block: StatsQuery) -> list[StatsQuery]:
@@ -295,8 +351,11 @@ def _persons(session: Session, source: Source, query: StatsQuery, window: source
 
 def _table(query: StatsQuery, source: Source, counts: Counter[Key],
            persons: Counter[Key] | None, k: int, epsilon: float | None,
-           organisations: list[str], lines: list[str] | None = None
+           organisations: list[str], lines: list[str] | None = None,
+           listed: list[intervals.Part] | None = None
            ) -> tuple[list[intervals.Part], dict[str, Any] | None]:
+    """One part per period; ``listed``: other parts (one per period) whose categories the
+    parts list, instead of those the counts would (a consented table beside everyone's)."""
     periods = periods_of(query)
     fixed = [categories(n, source, organisations, lines) for n in query.dimensions]
     applied = None
@@ -307,27 +366,41 @@ def _table(query: StatsQuery, source: Source, counts: Counter[Key],
     for period in periods:
         cells = {key[1:]: n for key, n in counts.items() if key[0] == period and n}
         total = persons.get((period,), 0) if persons is not None else None
-        part = _period_table(cells, axes, k, total, noisy=epsilon is not None)
+        like = next(p.categories for p in listed if p.period == period) if listed else None
+        part = _period_table(cells, axes, k, total, noisy=epsilon is not None, like=like)
         parts.append(replace(part, name=(query.dimensions, source.value, period),
                              group=query.dimensions, source=source.value, period=period))
     return parts, applied
 
 
 def _period_table(cells: dict[Key, int], axes: list[list[str]], k: int, total: int | None,
-                  noisy: bool) -> intervals.Part:
+                  noisy: bool, like: list[list[str]] | None = None) -> intervals.Part:
     """One period's table from that period's counts alone: which categories are listed,
     which are folded into other and which cells are withheld never depend on the other
     periods of the window, so every release holding this period shows it alike. Under
-    noise every category of the fixed lists is listed, zeros included."""
+    noise every category of the fixed lists is listed, zeros included. ``like``: the
+    categories to list instead (those of the table of everyone, for consented figures),
+    the rest folded into other."""
     fine = cells
-    if not noisy:
+    if like is not None:
+        cells = _folded(cells, like)
+    elif not noisy:
         cells, _ = disclosure.collapse_rare(cells, k)
-    cats = [[c for c in axis if noisy or any(key[i] == c for key in cells)]
-            for i, axis in enumerate(axes)]
+    cats = [[c for c in axis if noisy or (like is not None and c in like[i])
+             or any(key[i] == c for key in cells)] for i, axis in enumerate(axes)]
     table, constraints = disclosure.with_margins(cells, cats, total)
     withheld = disclosure.suppress(table, constraints if total is None else [], k)
+    # Listed like another table, a category may hold fewer than k: no rule to relate.
     return intervals.Part((), (), "", "", fine, table, cats, additive=total is None,
-                          folded=not noisy, withheld=withheld)
+                          folded=not noisy and like is None, withheld=withheld)
+
+
+def _folded(cells: dict[Key, int], like: list[list[str]]) -> dict[Key, int]:
+    merged: Counter[Key] = Counter()
+    for key, n in cells.items():
+        merged[tuple(c if c in like[i] else disclosure.OTHER
+                     for i, c in enumerate(key))] += n
+    return dict(merged)
 
 
 def _with_other(fixed: list[list[str]]) -> list[list[str]]:
