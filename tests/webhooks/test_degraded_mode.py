@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from app import db
@@ -183,6 +183,46 @@ def test_calls_and_messages_during_an_outage_are_routed_and_land_once(hotline):
         assert session.scalar(select(func.count()).select_from(Outbox)) == 1
 
 
+@contextmanager
+def on_its_own_pools(url: str, audio_dir: Path, tmp_path: Path, **overrides: object
+                     ) -> Iterator[tuple[FastAPI, Engine]]:
+    """A migrated database with the demo directory, an app on its own connection pools
+    (the webhooks' and the console's, as in service), and another engine to look at the
+    database and to get in the app's way."""
+    db.upgrade(url)
+    settings = make_settings(url, audio_dir_override=audio_dir,
+                             journal_dir_override=tmp_path / "journal",
+                             journal_retry_seconds=0.2, **overrides)
+    app = create_app(settings)
+    app.state.clock = lambda: WEEKDAY_MORNING
+    other = db.make_engine(url)
+    with Session(other) as session, session.begin():
+        organisations.load_demo_if_empty(session)
+    try:
+        yield app, other
+    finally:
+        other.dispose()
+
+
+def replayed_by_the_next_step(app: FastAPI, caller: Caller) -> None:
+    """The step was journalled; once the journal may be retried, the responder not
+    answering is the next step, which replays it first."""
+    assert app.state.journal.pending
+    time.sleep(app.state.settings.journal_retry_seconds)
+    caller.dial_ends("no-answer")
+    assert not app.state.journal.pending
+
+
+def landed_once(other: Engine) -> Contact:
+    """The one contact of the test, dialled once without answer and then again."""
+    with Session(other) as session:
+        attempts = session.scalars(select(RoutingAttempt).order_by(
+            RoutingAttempt.attempt)).all()
+        assert [a.result for a in attempts] == [AttemptResult.NO_ANSWER,
+                                                AttemptResult.DIALLING]
+        return session.scalars(select(Contact)).one()
+
+
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_a_step_waiting_on_a_locked_row_is_answered_from_the_journal_and_lands_once(
         fresh_database_url, audio_dir, tmp_path):
@@ -190,43 +230,25 @@ def test_a_step_waiting_on_a_locked_row_is_answered_from_the_journal_and_lands_o
     the step gives up waiting after HOTLINE_DATABASE_LOCK_TIMEOUT_SECONDS and is answered
     as during an outage, instead of holding one of the few webhook threads as long as the
     lock lasts. What it did lands once the row is free."""
-    db.upgrade(fresh_database_url)
-    settings = make_settings(fresh_database_url, audio_dir_override=audio_dir,
-                             journal_dir_override=tmp_path / "journal",
-                             journal_retry_seconds=0.2, database_lock_timeout_seconds=0.5)
-    app = create_app(settings)
-    app.state.clock = lambda: WEEKDAY_MORNING
-    other = db.make_engine(fresh_database_url)
-    with Session(other) as session, session.begin():
-        organisations.load_demo_if_empty(session)
     answered: dict[str, object] = {}
-    try:
-        with TestClient(app) as client, other.connect() as holder:
-            caller = Caller(client, settings, NUMBERS[1], "KZ")
-            caller.call()
-            caller.press("1")  # Kazakh
-            holding = holder.begin()
-            holder.execute(text("SELECT id FROM contacts FOR UPDATE"))
-            worker = threading.Thread(target=lambda: answered.update(dial=caller.press("1")),
-                                      daemon=True)
-            worker.start()
-            worker.join(timeout=20)
-            holding.rollback()
-            assert not worker.is_alive(), "the step waited for the lock to be released"
-            assert answered["dial"].dialled_numbers(), answered["dial"].text
-            assert app.state.journal.pending
-            time.sleep(settings.journal_retry_seconds)
-            caller.dial_ends("no-answer")  # the next step replays the journal first
-            assert not app.state.journal.pending
-        with Session(other) as session:
-            contact = session.scalars(select(Contact)).one()
-            assert (contact.language, contact.need.value) == ("kk", "danger")
-            attempts = session.scalars(select(RoutingAttempt).order_by(
-                RoutingAttempt.attempt)).all()
-            assert [a.result for a in attempts] == [AttemptResult.NO_ANSWER,
-                                                    AttemptResult.DIALLING]
-    finally:
-        other.dispose()
+    with (on_its_own_pools(fresh_database_url, audio_dir, tmp_path,
+                           database_lock_timeout_seconds=0.5) as (app, other),
+          TestClient(app) as client, other.connect() as holder):
+        caller = Caller(client, app.state.settings, NUMBERS[1], "KZ")
+        caller.call()
+        caller.press("1")  # Kazakh
+        holding = holder.begin()
+        holder.execute(text("SELECT id FROM contacts FOR UPDATE"))
+        worker = threading.Thread(target=lambda: answered.update(dial=caller.press("1")),
+                                  daemon=True)
+        worker.start()
+        worker.join(timeout=20)
+        holding.rollback()
+        assert not worker.is_alive(), "the step waited for the lock to be released"
+        assert answered["dial"].dialled_numbers(), answered["dial"].text
+        replayed_by_the_next_step(app, caller)
+        contact = landed_once(other)
+    assert (contact.language, contact.need.value) == ("kk", "danger")
 
 
 SLOW_CONTACTS = ("""CREATE FUNCTION slow_down() RETURNS trigger LANGUAGE plpgsql AS
@@ -243,37 +265,30 @@ def test_a_slow_statement_is_cancelled_and_the_caller_answered_from_the_journal(
     HOTLINE_WEBHOOK_STATEMENT_TIMEOUT_SECONDS and the caller is answered from the snapshot
     long before Twilio gives up (15 s). The console's connections have no such limit.
     What the steps did lands once writing is fast again."""
-    db.upgrade(fresh_database_url)
-    settings = make_settings(fresh_database_url, audio_dir_override=audio_dir,
-                             journal_dir_override=tmp_path / "journal",
-                             journal_retry_seconds=0.2, webhook_statement_timeout_seconds=1)
-    app = create_app(settings)
-    app.state.clock = lambda: WEEKDAY_MORNING
-    other = db.make_engine(fresh_database_url)
-    with Session(other) as session, session.begin():
-        organisations.load_demo_if_empty(session)
-        for statement in SLOW_CONTACTS:
-            session.execute(text(statement))
-    try:
-        with TestClient(app) as client:
-            caller = Caller(client, settings, NUMBERS[2], "TJ")
-            started = time.monotonic()
-            menu = caller.call()
-            assert time.monotonic() - started < 15, "Twilio would have given up"
-            assert menu.gather_action(), menu.text
-            assert app.state.journal.pending
-            assert _statement_timeout(app.state.webhook_sessionmaker) == "1s"
-            assert _statement_timeout(app.state.sessionmaker) == "0"
-            with other.begin() as connection:
-                connection.execute(text("DROP TRIGGER slow_contacts ON contacts"))
-            time.sleep(settings.journal_retry_seconds)
-            caller.press("1")  # Russian, first in Tajikistan; the journal is replayed first
-            assert not app.state.journal.pending
-        with Session(other) as session:
-            contact = session.scalars(select(Contact)).one()
-            assert contact.language == "ru"
-    finally:
-        other.dispose()
+    with (on_its_own_pools(fresh_database_url, audio_dir, tmp_path,
+                           webhook_statement_timeout_seconds=1) as (app, other),
+          TestClient(app) as client):
+        with other.begin() as connection:
+            for statement in SLOW_CONTACTS:
+                connection.execute(text(statement))
+        caller = Caller(client, app.state.settings, NUMBERS[2], "TJ")
+        started = time.monotonic()
+        menu = caller.call()
+        assert time.monotonic() - started < 15, "Twilio would have given up"
+        assert menu.gather_action(), menu.text
+        assert app.state.journal.pending
+        assert _statement_timeout(app.state.webhook_sessionmaker) == "1s"
+        assert _statement_timeout(app.state.sessionmaker) == "0"
+        with other.begin() as connection:
+            connection.execute(text("DROP TRIGGER slow_contacts ON contacts"))
+        time.sleep(app.state.settings.journal_retry_seconds)
+        caller.press("1")  # Russian, first in Tajikistan; the journal is replayed first
+        assert not app.state.journal.pending
+        dial = caller.press("1")  # danger: connect
+        assert dial.dialled_numbers(), dial.text
+        caller.dial_ends("no-answer")
+        contact = landed_once(other)
+    assert (contact.language, contact.need.value) == ("ru", "danger")
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -282,40 +297,20 @@ def test_after_the_database_dropped_its_connections_a_step_is_answered_and_lands
     """The database server restarted between two steps of a call: every connection the
     webhooks had pooled is dead, and none is pinged before use (a round trip a step). The
     step is answered from the journal, the pool reconnects, and what it did lands once."""
-    db.upgrade(fresh_database_url)
-    settings = make_settings(fresh_database_url, audio_dir_override=audio_dir,
-                             journal_dir_override=tmp_path / "journal",
-                             journal_retry_seconds=0.2)
-    app = create_app(settings)
-    app.state.clock = lambda: WEEKDAY_MORNING
-    other = db.make_engine(fresh_database_url)
-    with Session(other) as session, session.begin():
-        organisations.load_demo_if_empty(session)
-    try:
-        with TestClient(app) as client:
-            caller = Caller(client, settings, NUMBERS[3], "UZ")
-            caller.call()
-            caller.press("1")  # the first language offered in Uzbekistan
-            with other.begin() as connection:
-                dropped = connection.scalar(text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"))
-            assert dropped
-            dial = caller.press("1")  # danger: connect
-            assert dial.dialled_numbers(), dial.text
-            assert app.state.journal.pending
-            time.sleep(settings.journal_retry_seconds)
-            caller.dial_ends("no-answer")  # the next step replays the journal first
-            assert not app.state.journal.pending
-        with Session(other) as session:
-            contact = session.scalars(select(Contact)).one()
-            assert contact.need.value == "danger"
-            attempts = session.scalars(select(RoutingAttempt).order_by(
-                RoutingAttempt.attempt)).all()
-            assert [a.result for a in attempts] == [AttemptResult.NO_ANSWER,
-                                                    AttemptResult.DIALLING]
-    finally:
-        other.dispose()
+    with (on_its_own_pools(fresh_database_url, audio_dir, tmp_path) as (app, other),
+          TestClient(app) as client):
+        caller = Caller(client, app.state.settings, NUMBERS[3], "UZ")
+        caller.call()
+        caller.press("1")  # the first language offered in Uzbekistan
+        with other.begin() as connection:
+            dropped = connection.scalar(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        assert dropped
+        dial = caller.press("1")  # danger: connect
+        assert dial.dialled_numbers(), dial.text
+        replayed_by_the_next_step(app, caller)
+        assert landed_once(other).need.value == "danger"
 
 
 def _statement_timeout(sessions: Callable[[], Session]) -> str:
