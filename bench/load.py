@@ -19,18 +19,22 @@ C / throughput). A last, paced phase has C callers in calls at the same time, ea
 pausing ``--think-ms`` (3 s) before each step, less than a person takes to hear a menu and
 press a key: its latency is what C callers at once meet. Each phase also prints the CPU
 seconds used by the server (and per request), this client, PostgreSQL and every other
-process: on a shared machine, other people's work makes the figures worse.
+process: on a shared machine, other people's work makes the figures worse. With one
+worker (the default), the voice phase is run once more at the end on a server with two
+workers, started once the others have stopped: what a second core buys.
 
 Errors are answers that are not 2xx, not TwiML, or the fallback TwiML the voice line
 returns when a step failed, and records written twice. Lost records are CallSids and
 MessageSids sent whose contact or message is not in the database afterwards.
 Targets (issue 22, on 2 cores): server CPU per voice step at most 1.5 ms and per SMS step
 at most 3 ms; voice at least 0.5 of the driver-level baseline's requests/s and 0.15 of
-bare. The last line reads ``ratio=<voice/bare> durable_ratio=<voice/driver baseline>
-cpu_ms_voice=<x> cpu_ms_sms=<y> p99_ms=<paced p99> errors=<n> lost=<n>``.
+bare; two workers at least 1.7 times one worker's voice requests/s (``workers_ratio=``, the
+line before the last). The last line reads ``ratio=<voice/bare> durable_ratio=<voice/driver
+baseline> cpu_ms_voice=<x> cpu_ms_sms=<y> p99_ms=<paced p99> errors=<n> lost=<n>``.
 
     python bench/load.py [--calls N] [--concurrency C] [--think-ms MS] [--workers W]
-                         [--webhook-threads T] [--uvicorn OPTIONS] [--database-url URL]
+                         [--no-scaled] [--webhook-threads T] [--uvicorn OPTIONS]
+                         [--database-url URL]
 """
 
 import argparse
@@ -540,6 +544,7 @@ class Results:
     committed: Phase
     driver: Phase
     sent: Sent
+    scaled: Phase | None = None  # the voice phase again, on two workers
 
 
 def client_session() -> aiohttp.ClientSession:
@@ -598,9 +603,32 @@ async def drive(setup: Setup) -> Results:
     return results
 
 
+SCALED_WORKERS = 2
+
+
+async def scaled_voice(target: Server, args: argparse.Namespace, token: str, sent: Sent
+                       ) -> Phase:
+    """The voice phase again, on a server with two workers started after the others
+    stopped: what a second core buys (issue 22: at least 1.7 times one worker's
+    requests/s). Its callers' numbers follow every other phase's."""
+    phase = Phase(f"voice webhooks, {SCALED_WORKERS} workers")
+    warmup, count = Phase("warm-up"), WARMUP_CALLS * SCALED_WORKERS
+    first = WARMUP_CALLS * args.workers + args.calls + args.paced
+    async with client_session() as http:
+        await wait_ready(http, target, "/healthz")
+        hotline = Twilio(http, target.port, token)
+        await run_all(calls(hotline, warmup, sent, first, count), args.concurrency)
+        async with measured(phase, target.process.pid):
+            await run_all(calls(hotline, phase, sent, first + count, args.calls),
+                          args.concurrency)
+    phase.errors += warmup.errors
+    return phase
+
+
 def report(results: Results, records: Records, setup: Setup) -> None:
     voice, paced, bare, driver = results.voice, results.paced, results.baseline, results.driver
-    phases = (voice, bare, results.committed, driver, results.sms, paced)
+    scaled = (results.scaled,) if results.scaled else ()
+    phases = (voice, bare, results.committed, driver, results.sms, paced, *scaled)
     for phase in phases:
         print(phase.line())
         for error, times in Counter(phase.errors).most_common():
@@ -619,6 +647,9 @@ def report(results: Results, records: Records, setup: Setup) -> None:
           f"in flight, {p99:.1f} ms with {setup.args.concurrency} callers pausing "
           f"{setup.args.think_ms} ms; duplicated records {records.duplicates}; lost "
           f"{records.lost}")
+    if results.scaled:
+        print(f"workers_ratio={_share(results.scaled, voice):.2f} ({SCALED_WORKERS} workers' "
+              "voice requests/s over one worker's; target at least 1.7)")
     print(f"ratio={ratio:.2f} durable_ratio={durable:.2f} cpu_ms_voice={voice.cpu_ms:.2f} "
           f"cpu_ms_sms={results.sms.cpu_ms:.2f} p99_ms={p99:.0f} errors={errors} "
           f"lost={records.lost}")
@@ -638,6 +669,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--paced", type=int, help="calls in the paced phase (default "
                         "--concurrency, at most --calls)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers (default 1)")
+    parser.add_argument("--no-scaled", action="store_true", help="skip the voice phase "
+                        f"on {SCALED_WORKERS} workers (run when --workers is 1)")
     parser.add_argument("--webhook-threads", type=int, help="HOTLINE_WEBHOOK_THREADS "
                         "(default: the service's, 4)")
     parser.add_argument("--uvicorn", default="", help="more uvicorn options, e.g. '--loop "
@@ -668,12 +701,17 @@ def only_run(logs: Path) -> Iterator[None]:
 def run(args: argparse.Namespace, audio_dir: Path, options: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="hotline-load-") as tmp:
         env = production_env(args.database_url, Path(tmp), audio_dir, args.webhook_threads)
+        token = env["HOTLINE_TWILIO_AUTH_TOKEN"]
         with (server(APP_FACTORY, env, options, LOGS / "app.log") as app,
               server("bench.bare_app:create_app", env, options, LOGS / "bare.log") as bare):
-            setup = Setup(args, app, bare, env["HOTLINE_TWILIO_AUTH_TOKEN"])
+            setup = Setup(args, app, bare, token)
             results = asyncio.run(drive(setup))
-            records = check_records(args.database_url, results.sent)
-            report(results, records, setup)
+        if args.workers == 1 and not args.no_scaled:
+            scaled_options = ["--workers", str(SCALED_WORKERS), *options[2:]]
+            with server(APP_FACTORY, env, scaled_options, LOGS / "app-scaled.log") as scaled:
+                results.scaled = asyncio.run(scaled_voice(scaled, args, token, results.sent))
+        records = check_records(args.database_url, results.sent)
+        report(results, records, setup)
 
 
 def main() -> None:
