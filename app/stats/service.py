@@ -268,14 +268,19 @@ def _consented(block: StatsQuery, settings: Settings, everyone: Callable[[StatsQ
 
 
 def _withhold_small_differences(parts: Drafts, whole: Drafts, k: int) -> None:
+    """Hidden (any number from 0; "at least k" would keep the cell within k of everyone's
+    figure): a consented cell 1 to k-1 below everyone's, and one beside a withheld figure
+    of everyone's, which it would bound from below."""
     for source, found in parts.items():
         for part, everyone in zip(found, whole[source], strict=True):
             for key, value in part.table.items():
-                if key in part.withheld or key in everyone.withheld:
+                if key in part.withheld:
                     continue
-                if 0 < everyone.table.get(key, value) - value < k:
-                    # Any number from 0: with "at least k" the cell would lie within k
-                    # of everyone's figure, the difference within 0 to the figure less k.
+                if key in everyone.withheld:
+                    gives_away = value > 0
+                else:
+                    gives_away = 0 < everyone.table.get(key, value) - value < k
+                if gives_away:
                     part.withheld[key] = Withheld.HIDDEN
 
 

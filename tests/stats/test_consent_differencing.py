@@ -74,8 +74,8 @@ def _bounds(row: dict, k: int) -> tuple[int, int | None]:
     return {"small": (1, k - 1), "hidden": (0, None)}.get(row["withheld"], (k, None))
 
 
-def add(session) -> None:
-    for (country, language), (agreed, refused) in PEOPLE.items():
+def add(session, people: dict = PEOPLE) -> None:
+    for (country, language), (agreed, refused) in people.items():
         add_people(session, agreed, day="2026-03-10", country=country, language=language,
                    consent=True)
         add_people(session, refused, day="2026-03-11", country=country, language=language)
@@ -111,3 +111,22 @@ def _true_refused(dims: tuple[str, ...], key: tuple[str, ...]) -> int:
     return sum(refused for (country, language), (_, refused) in PEOPLE.items()
                if wanted.get("country", TOTAL) in (country, TOTAL)
                and wanted.get("language", TOTAL) in (language, TOTAL))
+
+
+@pytest.mark.parametrize("group_by", ["country", "language"])
+def test_a_consented_figure_beside_a_withheld_one_of_everyones_is_withheld(
+        session, settings, group_by):
+    """Seven Russian speakers in Russia, five of whom consented: everyone's figure is
+    withheld (fewer than 10), and a consented figure shown beside it would bound it from
+    below. So is every figure of everyone's withheld for a complementary reason."""
+    add(session, {**PEOPLE, ("RU", "ru"): (5, 2)})
+    tables = {**released(session, settings, group_by, consented=False),
+              **released(session, settings, group_by, consented=True)}
+    dims = (group_by,)
+    for source in SOURCES:
+        consented = {row[group_by]: row for row in tables[(dims, source + CONSENTED)]}
+        withheld = [row for row in tables[(dims, source)] if row["withheld"]]
+        assert withheld
+        for row in withheld:
+            twin = consented[row[group_by]]
+            assert twin["withheld"] or twin["value"] == 0, (source, row, twin)
