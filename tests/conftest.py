@@ -6,8 +6,10 @@ reachable the PostgreSQL tests fail, they are not skipped (``.ci/run`` starts it
 Set ``HOTLINE_TEST_BACKENDS=sqlite`` to run only SQLite while developing.
 """
 
+import atexit
 import os
 import secrets
+import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -151,6 +153,12 @@ def configure_cli(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(settings.data_dir))
 
 
+# Each test's journal directory lies under one per test process, removed when it exits:
+# settings are made in hundreds of tests, most of which never look at the journal.
+JOURNALS = Path(tempfile.mkdtemp(prefix="hotline-test-journals-"))
+atexit.register(shutil.rmtree, JOURNALS, ignore_errors=True)
+
+
 def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url,
@@ -163,7 +171,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "recovery_worker": False,  # the journal is replayed by the next request instead
         "purge_interval_minutes": 0,  # tests of the purge worker set it themselves
         "escalation_worker": False,  # tests call escalate_due themselves, with a clock
-        "journal_dir_override": Path(tempfile.mkdtemp(prefix="hotline-journal-")),
+        "journal_dir_override": Path(tempfile.mkdtemp(dir=JOURNALS)),
     } | overrides
     return Settings(**values)
 
