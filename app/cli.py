@@ -18,7 +18,7 @@ from app import channels, db, doctor, i18n, retention
 from app.audit import chain as audit_chain
 from app.channels.voice import audio
 from app.channels.voice.cli import render_audio
-from app.cli_args import aware, language, positive
+from app.cli_args import aware, bounded, language
 from app.config import ConfigurationError, Environment, Settings, get_settings
 from app.demo import cli as demo_cli
 from app.events import bus
@@ -250,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="migrate, load the demo directory if empty, serve")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=positive, default=None,
+    serve.add_argument("--workers", type=bounded(1), default=None,
                        help="worker processes (default: 1 in development, one per core in "
                             "production)")
     serve.set_defaults(handler=cmd_serve)

@@ -1,6 +1,8 @@
 """Argument types the ``hotline`` subcommands share, wherever they are defined (``app.cli``,
 a channel's ``commands``)."""
 
+import argparse
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 
@@ -10,12 +12,15 @@ def aware(text: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def positive(text: str) -> int:
-    """A whole number of at least 1."""
-    value = int(text)
-    if value < 1:
-        raise ValueError(text)
-    return value
+def bounded(low: int, high: int | None = None) -> Callable[[str], int]:
+    """A whole number from ``low`` to ``high`` (no upper bound without one)."""
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(
+                f"must be from {low} to {high}" if high is not None else f"must be at least {low}")
+        return value
+    return parse
 
 
 def language(text: str) -> str:

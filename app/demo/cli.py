@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from app.cli_args import bounded
 from app.config import Settings, get_settings
 from app.demo import seed
 
@@ -26,15 +27,6 @@ something to show. The same --seed gives the same history.
 Refused in production (HOTLINE_ENV=production). Refused when the database already has
 cases, so it never mixes with real data: --force adds to such a database, meant only for
 one seeded before."""
-
-
-def bounded(low: int, high: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        value = int(text)
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be from {low} to {high}")
-        return value
-    return parse
 
 
 def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
