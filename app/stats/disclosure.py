@@ -9,7 +9,7 @@ what is shown, neither by solving the totals as equations nor by narrowing bound
 because zeros and small cells are never chosen for that).
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
@@ -54,11 +54,17 @@ def collapse_rare(counts: Mapping[Key, int], k: int) -> tuple[dict[Key, int], li
             totals[key[axis]] = totals.get(key[axis], 0) + value
         rare.append({name for name, total in totals.items()
                      if 0 < total < k and name not in (OTHER, UNKNOWN)})
+    return into_other(counts, lambda axis, name: name in rare[axis]), rare
+
+
+def into_other(counts: Mapping[Key, int], folded: Callable[[int, str], bool]
+               ) -> dict[Key, int]:
+    """The counts with every category ``folded(axis, category)`` merged into OTHER."""
     merged: dict[Key, int] = {}
     for key, value in counts.items():
-        new = tuple(OTHER if part in rare[axis] else part for axis, part in enumerate(key))
+        new = tuple(OTHER if folded(axis, part) else part for axis, part in enumerate(key))
         merged[new] = merged.get(new, 0) + value
-    return merged, rare
+    return merged
 
 
 def with_margins(cells: Mapping[Key, int], categories: list[list[str]],

@@ -202,9 +202,10 @@ def release(session: Session, query: StatsQuery, settings: Settings,
         return found, privacy
 
     everyone = audited_once(lambda wider: drafts(wider)[0], settings)
+    privacy: dict[str, Any] = {}  # consented figures beside everyone's: never noisy
     if consented_only and epsilon is None:
-        parts, privacy = _consented(block, settings, everyone,
-                                    lambda asked, listed: drafts(asked, True, listed)[0])
+        parts = _consented(block, settings, everyone,
+                           lambda asked, listed: drafts(asked, True, listed)[0])
     else:
         parts, privacy = drafts(block, consented_only)
         _audit(block, parts, privacy, settings, everyone)
@@ -242,7 +243,7 @@ CONSENTED_BELOW = (*BELOW, *((s.value, s.value + EVERYONE) for s in Source),
 
 
 def _consented(block: StatsQuery, settings: Settings, everyone: Callable[[StatsQuery], Drafts],
-               count: Callable[[StatsQuery, Drafts], Drafts]) -> tuple[Drafts, dict[str, Any]]:
+               count: Callable[[StatsQuery, Drafts], Drafts]) -> Drafts:
     """The figures of people whose cases have reporting consent (exports to partners),
     audited beside the same tables of everyone, which the dashboard shows: subtracting
     one from the other must not give away the few people without consent. Each table
@@ -252,8 +253,9 @@ def _consented(block: StatsQuery, settings: Settings, everyone: Callable[[StatsQ
     k = settings.stats_k
 
     def consented(asked: StatsQuery) -> Drafts:
-        found = count(asked, everyone(asked))
-        _withhold_small_differences(found, everyone(asked), k)
+        whole = everyone(asked)
+        found = count(asked, whole)
+        _withhold_small_differences(found, whole, k)
         return found
 
     def beside(asked: StatsQuery) -> list[intervals.Part]:
@@ -264,7 +266,7 @@ def _consented(block: StatsQuery, settings: Settings, everyone: Callable[[StatsQ
     parts = consented(block)
     _audit(block, parts, {}, settings, audited_once(consented, settings, beside),
            beside(block))
-    return parts, {}
+    return parts
 
 
 def _withhold_small_differences(parts: Drafts, whole: Drafts, k: int) -> None:
@@ -388,7 +390,7 @@ def _period_table(cells: dict[Key, int], axes: list[list[str]], k: int, total: i
     the rest folded into other."""
     fine = cells
     if like is not None:
-        cells = _folded(cells, like)
+        cells = disclosure.into_other(cells, lambda axis, name: name not in like[axis])
     elif not noisy:
         cells, _ = disclosure.collapse_rare(cells, k)
     cats = [[c for c in axis if noisy or (like is not None and c in like[i])
@@ -399,13 +401,6 @@ def _period_table(cells: dict[Key, int], axes: list[list[str]], k: int, total: i
     return intervals.Part((), (), "", "", fine, table, cats, additive=total is None,
                           folded=not noisy and like is None, withheld=withheld)
 
-
-def _folded(cells: dict[Key, int], like: list[list[str]]) -> dict[Key, int]:
-    merged: Counter[Key] = Counter()
-    for key, n in cells.items():
-        merged[tuple(c if c in like[i] else disclosure.OTHER
-                     for i, c in enumerate(key))] += n
-    return dict(merged)
 
 
 def _with_other(fixed: list[list[str]]) -> list[list[str]]:
