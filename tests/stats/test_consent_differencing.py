@@ -20,6 +20,7 @@ from tests.stats.test_intervals import (
     _margins,
     _shared,
     _width,
+    bounds_of,
 )
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
@@ -45,7 +46,7 @@ def differences(tables: dict, k: int) -> dict:
     for (dims, source), rows in tables.items():
         for row in rows:
             cells[(dims, source, row["period"], tuple(row[d] for d in dims))] = len(bounds)
-            bounds.append(_bounds(row, k))
+            bounds.append(bounds_of(row, k))
     equal, upper = [], []
     for cell in list(cells):
         equal += _margins(cell, cells) + _shared(cell, cells)
@@ -66,12 +67,6 @@ def differences(tables: dict, k: int) -> dict:
     return {cell[1:]: tuple(_extreme(index, sign, cells, bounds, equal, upper)
                             for sign in (-1, 1))
             for cell, index in cells.items() if cell[0] == "gap"}
-
-
-def _bounds(row: dict, k: int) -> tuple[int, int | None]:
-    if row["withheld"] is None:
-        return row["value"], row["value"]
-    return {"small": (1, k - 1), "hidden": (0, None)}.get(row["withheld"], (k, None))
 
 
 def add(session, people: dict = PEOPLE) -> None:

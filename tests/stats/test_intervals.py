@@ -43,14 +43,7 @@ def attack(tables, k=K, listed=True):
         for row in rows:
             cell = (dims, source, row["period"], tuple(row[d] for d in dims))
             cells[cell] = len(bounds)
-            if row["withheld"] is None:
-                bounds.append((row["value"], row["value"]))
-            elif row["withheld"] == "small":
-                bounds.append((1, k - 1))
-            elif row["withheld"] == "hidden":
-                bounds.append((0, None))
-            else:
-                bounds.append((k, None))
+            bounds.append(bounds_of(row, k))
     equal, upper = [], []
     for cell in cells:
         equal += _margins(cell, cells)
@@ -62,6 +55,13 @@ def attack(tables, k=K, listed=True):
             found[cell] = tuple(_extreme(index, sign, cells, bounds, equal, upper)
                                 for sign in (-1, 1))
     return found
+
+
+def bounds_of(row, k=K):
+    """What a released row says of its cell: its value, or its mark's range."""
+    if row["withheld"] is None:
+        return row["value"], row["value"]
+    return {"small": (1, k - 1), "hidden": (0, None)}.get(row["withheld"], (k, None))
 
 
 def _margins(cell, cells):
