@@ -7,16 +7,25 @@ built on them. Under differential privacy each caller's calls are capped (``DP_C
 so that one person's weight is bounded, counts are noised, and times are not released.
 Uncapped call figures of the whole hotline add up over time, so settled months come from
 ``rollup``; callbacks (completed, and their case referred, later) are always counted live.
+
+Without noise every count is cut from fixed blocks, the calendar months (docs/statistics.md,
+rule 5): a window's count is shown only where each of its months' counts would be, so the
+difference of two windows (January to April less January to March) is whole months, none
+of them small. With a country filter, each month's counts are a table by country whose
+total is the hotline's figure; the country's cell is shown only where that table's
+suppression (small cells, complementary cells) shows it, so the hotline's figure less the
+country's, or less every other country's, is no small count either.
 """
 
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Result,
     Subquery,
     and_,
     case,
@@ -37,16 +46,26 @@ from app.cases.models import (
     ContactOutcome,
     RoutingAttempt,
 )
-from app.stats import noise, rollup, sources
+from app.stats import disclosure, noise, rollup, sources
+from app.stats.dimensions import Period
+from app.stats.disclosure import UNKNOWN
 
 DP_CAP = 5  # calls per caller counted in a differentially private release
 COUNTS = ("calls", "answered", "abandoned", "callbacks_requested", "callbacks_completed")
+RATES = {"answer_rate": ("answered", "calls"), "abandoned_rate": ("abandoned", "calls"),
+         "callback_completion": ("callbacks_completed", "callbacks_requested")}
+ALL = "*"  # the country key of figures not split by country
+
+Subject = int | None  # an organisation, or None for the whole hotline
+# month -> subject -> country (or ALL) -> the five COUNTS
+Monthly = dict[str, dict[Subject, dict[str, list[int]]]]
 
 
 @dataclass(frozen=True)
 class Measured:
     counts: dict[str, int]
     wait_seconds: Counter[int]  # seconds to answer -> calls
+    held: frozenset[str] = frozenset()  # counts a month of the window withholds
 
 
 class Calls:
@@ -95,7 +114,8 @@ def _seconds(dialect: str, later: Any, earlier: Any) -> ColumnElement[int]:
 def _calls(window: sources.Window, countries: list[str], capped: bool
            ) -> tuple[Subquery, ColumnElement[bool]]:
     columns: list[InstrumentedAttribute[Any] | ColumnElement[Any]] = [
-        Contact.id, Contact.case_id, Contact.outcome, Contact.started_at, Contact.answered_at]
+        Contact.id, Contact.case_id, Contact.outcome, Contact.started_at, Contact.answered_at,
+        Contact.caller_country]
     if capped:
         columns.append(func.row_number().over(partition_by=Contact.caller_pseudonym,
                                               order_by=(Contact.started_at, Contact.id))
@@ -110,27 +130,83 @@ def _calls(window: sources.Window, countries: list[str], capped: bool
 
 
 def measure(session: Session, window: sources.Window, countries: list[str],
-            capped: bool) -> tuple[Measured, dict[int, Measured]]:
+            capped: bool, k: int) -> tuple[Measured, dict[int, Measured]]:
     """Overall and per-organisation counts and answer-time histograms. Uncapped figures
-    of the whole hotline are read from the stored months (``rollup``) where settled."""
-    split = None if capped or countries else rollup.split(window.start, window.end)
+    of the whole hotline are read from the stored months (``rollup``) where settled, and
+    say which counts their months withhold (``held``); capped ones are noised instead."""
     calls = Calls()
+    monthly: Monthly = {}
+    split = None if capped or countries else rollup.split(window.start, window.end)
     if split is None:
         calls.add(_measure_calls(session, window, countries, capped))
+        if not capped:
+            monthly = _calls_by_country(session, window)
     else:
-        for body in rollup.stored(
-                session, "quality", split.stored,
-                lambda span, _: _measure_calls(session, sources.Window(*span), [], False),
-                lambda body, more: Calls().add(body).add(more).body()).values():
+        bodies = _monthly_bodies(session, split)
+        for body in bodies.values():
             calls.add(body)
-        if split.live:
-            calls.add(_measure_calls(session, sources.Window(*split.live), [], False))
-    callbacks = _callbacks(session, window, countries)
-    overall = [sum(r for r, _ in callbacks.values()), sum(c for _, c in callbacks.values())]
-    result = Measured(dict(zip(COUNTS, [*calls.counts, *overall], strict=True)), calls.waits)
-    return result, {org: Measured(dict(zip(COUNTS, [*counts, *callbacks.get(org, (0, 0))],
-                                           strict=True)), waits)
-                    for org, (counts, waits) in calls.organisations.items()}
+        monthly = _monthly_of(bodies)
+    callbacks = _callbacks(session, window)
+    if not capped:
+        _add_callbacks(monthly, callbacks, by_country=bool(countries))
+    mine = _callbacks_of(callbacks, countries)
+    requested_done = [sum(r for r, _ in mine.values()), sum(c for _, c in mine.values())]
+    overall = Measured(dict(zip(COUNTS, [*calls.counts, *requested_done], strict=True)),
+                       calls.waits)
+    per_org = {org: Measured(dict(zip(COUNTS, [*counts, *mine.get(org, (0, 0))],
+                                      strict=True)), waits)
+               for org, (counts, waits) in calls.organisations.items()}
+    if capped:
+        return overall, per_org
+    held = held_back(monthly, countries[0] if countries else None, k)
+    return (replace(overall, held=frozenset(held[None])),
+            {org: replace(m, held=frozenset(held[org])) for org, m in per_org.items()})
+
+
+def _monthly_bodies(session: Session, split: rollup.Split) -> dict[str, dict[str, Any]]:
+    """The whole hotline's call figures per month: stored where settled, the rest live
+    (added to its month's stored part)."""
+    bodies = rollup.stored(
+        session, "quality", split.stored,
+        lambda span, _: _measure_calls(session, sources.Window(*span), [], False),
+        lambda body, more: Calls().add(body).add(more).body())
+    if split.live:
+        month = f"{split.live[0]:%Y-%m}"
+        live = _measure_calls(session, sources.Window(*split.live), [], False)
+        bodies[month] = Calls().add(bodies[month]).add(live).body() if month in bodies else live
+    return bodies
+
+
+def _monthly_of(bodies: Mapping[str, dict[str, Any]]) -> Monthly:
+    monthly: Monthly = {}
+    for month, body in bodies.items():
+        calls = Calls().add(body)
+        _line(monthly, month, None)[ALL] = [*calls.counts, 0, 0]
+        for org, (counts, _) in calls.organisations.items():
+            _line(monthly, month, org)[ALL] = [*counts, 0, 0]
+    return monthly
+
+
+def held_back(monthly: Monthly, country: str | None, k: int) -> defaultdict[Subject, set[str]]:
+    """Per subject, the counts whose window figure a month withholds: the month's figure
+    is small, or, for one country, withheld in the month's table by country."""
+    held: defaultdict[Subject, set[str]] = defaultdict(set)
+    for lines in monthly.values():
+        for subject, by_country in lines.items():
+            for i, name in enumerate(COUNTS):
+                if _withheld({c: counts[i] for c, counts in by_country.items()}, country, k):
+                    held[subject].add(name)
+    return held
+
+
+def _withheld(by_country: dict[str, int], country: str | None, k: int) -> bool:
+    if country is None:
+        return 0 < sum(by_country.values()) < k
+    if not by_country.get(country):
+        return False  # a zero is shown, and then says nothing of the others
+    figures = disclosure.protect({(c,): n for c, n in by_country.items()},
+                                 [sorted(by_country)], k)
+    return figures[(country,)].withheld is not None
 
 
 def _measure_calls(session: Session, window: sources.Window, countries: list[str],
@@ -172,17 +248,75 @@ def _per_organisation(session: Session, dialect: str, calls: Any, keep: Any
             for org, offered, answered, abandoned in figures]
 
 
-def _callbacks(session: Session, window: sources.Window,
-               countries: list[str]) -> dict[int, tuple[int, int]]:
-    """Callbacks requested and completed, by the organisation holding the case."""
-    query = select(Case.organisation_id, func.count(), func.count(CallbackRequest.completed_at)
+def _calls_by_country(session: Session, window: sources.Window) -> Monthly:
+    """Calls, answered and abandoned per month and country, overall and per organisation
+    offered the call: every country, so a filtered release can be protected in its
+    month's table by country."""
+    calls, _ = _calls(window, [], False)
+    month = sources.period_expression(session.get_bind().dialect.name, calls.c.started_at,
+                                      Period.MONTH)
+    abandoned = calls.c.outcome == ContactOutcome.ABANDONED.value
+    accepted = RoutingAttempt.result.in_([AttemptResult.ACCEPTED.value,
+                                          AttemptResult.COMPLETED.value])
+    monthly: Monthly = {}
+    # Typed here: the subquery's columns leave the rows' types unknown.
+    overall: Result[str, str | None, int, int, int] = session.execute(
+        select(month, calls.c.caller_country, func.count(), func.count(calls.c.answered_at),
+               func.count(case((abandoned, 1)))).group_by(month, calls.c.caller_country))
+    for period, country, calls_, answered, dropped in overall:
+        _line(monthly, period, None)[country or UNKNOWN] = [calls_, answered, dropped, 0, 0]
+    per_org: Result[int, str, str | None, int, int, int] = session.execute(
+        select(RoutingAttempt.organisation_id, month, calls.c.caller_country,
+               func.count(distinct(calls.c.id)),
+               func.count(distinct(case((accepted, calls.c.id)))),
+               func.count(distinct(case((abandoned, calls.c.id)))))
+        .join(calls, calls.c.id == RoutingAttempt.contact_id)
+        .group_by(RoutingAttempt.organisation_id, month, calls.c.caller_country))
+    for org, period, country, offered, answered, dropped in per_org:
+        _line(monthly, period, org)[country or UNKNOWN] = [offered, answered, dropped, 0, 0]
+    return monthly
+
+
+def _line(monthly: Monthly, month: str, subject: Subject) -> dict[str, list[int]]:
+    return monthly.setdefault(month, {}).setdefault(subject, {})
+
+
+def _callbacks(session: Session, window: sources.Window
+               ) -> dict[tuple[str, int, str], tuple[int, int]]:
+    """Callbacks requested and completed, by month asked, organisation holding the case
+    and caller's country."""
+    month = sources.period_expression(session.get_bind().dialect.name,
+                                      CallbackRequest.created_at, Period.MONTH)
+    query = select(month, Case.organisation_id, Case.caller_country, func.count(),
+                   func.count(CallbackRequest.completed_at)
                    ).join(Case, Case.id == CallbackRequest.case_id).where(and_(
                        CallbackRequest.created_at >= window.start,
                        CallbackRequest.created_at < window.end))
-    if countries:
-        query = query.where(Case.caller_country.in_(countries))
-    rows = session.execute(query.group_by(Case.organisation_id))
-    return {org: (requested, completed) for org, requested, completed in rows}
+    rows = session.execute(query.group_by(*query.selected_columns[:3]))
+    return {(period, org, country or UNKNOWN): (requested, completed)
+            for period, org, country, requested, completed in rows}
+
+
+def _callbacks_of(callbacks: Mapping[tuple[str, int, str], tuple[int, int]],
+                  countries: list[str]) -> dict[int, tuple[int, int]]:
+    """Callbacks requested and completed per organisation over the window and countries."""
+    summed: dict[int, tuple[int, int]] = {}
+    for (_, org, country), (requested, completed) in callbacks.items():
+        if not countries or country in countries:
+            was = summed.get(org, (0, 0))
+            summed[org] = (was[0] + requested, was[1] + completed)
+    return summed
+
+
+def _add_callbacks(monthly: Monthly, callbacks: Mapping[tuple[str, int, str], tuple[int, int]],
+                   by_country: bool) -> None:
+    """Callbacks into the months' lines, by country where the lines are split by it."""
+    for (month, org, country), (requested, completed) in callbacks.items():
+        for subject in (None, org):
+            counts = _line(monthly, month, subject).setdefault(
+                country if by_country else ALL, [0] * len(COUNTS))
+            counts[3] += requested
+            counts[4] += completed
 
 
 def quantile(histogram: Counter[int], q: float) -> int | None:
@@ -203,11 +337,11 @@ def report(measured: Measured, k: int, plan: noise.Noise | None) -> dict[str, An
     counts = dict(measured.counts)
     if plan is not None:
         counts = dict(zip(COUNTS, noise.noisy([counts[c] for c in COUNTS], plan), strict=True))
-    out: dict[str, Any] = {name: _count(value, k) for name, value in counts.items()}
-    out["answer_rate"] = _rate(counts["answered"], counts["calls"], k)
-    out["abandoned_rate"] = _rate(counts["abandoned"], counts["calls"], k)
-    out["callback_completion"] = _rate(counts["callbacks_completed"],
-                                       counts["callbacks_requested"], k)
+    held = measured.held
+    out: dict[str, Any] = {name: _count(value, k, name in held)
+                           for name, value in counts.items()}
+    for name, (part, whole) in RATES.items():
+        out[name] = _rate(counts[part], counts[whole], k, bool(held & {part, whole}))
     answered = counts["answered"]
     for name, q in (("median_seconds_to_answer", 0.5), ("p90_seconds_to_answer", 0.9)):
         value = quantile(measured.wait_seconds, q) if plan is None and answered >= k else None
@@ -217,16 +351,23 @@ def report(measured: Measured, k: int, plan: noise.Noise | None) -> dict[str, An
     return out
 
 
-def _count(value: int, k: int) -> dict[str, Any]:
+WITHHELD_BY_A_MONTH = {"value": None, "display": "x", "withheld": "complementary"}
+
+
+def _count(value: int, k: int, held: bool) -> dict[str, Any]:
     if 0 < value < k:
         return {"value": None, "display": f"<{k}", "withheld": "small"}
+    if held:  # shown, it would differ from another window's by a small month
+        return dict(WITHHELD_BY_A_MONTH)
     return {"value": value, "display": f"{value:,}", "withheld": None}
 
 
-def _rate(part: int, whole: int, k: int) -> dict[str, Any]:
+def _rate(part: int, whole: int, k: int, held: bool) -> dict[str, Any]:
     if whole == 0:
         return {"value": None, "display": "-", "withheld": None}
     if 0 < part < k or whole < k or 0 < whole - part < k:
         return {"value": None, "display": "x", "withheld": "small"}
+    if held:  # with the other count shown, the rate would give the withheld one
+        return dict(WITHHELD_BY_A_MONTH)
     value = round(100 * part / whole, 1)
     return {"value": value, "display": f"{value}%", "withheld": None}

@@ -47,7 +47,7 @@ def quality_report(session: Session, settings: Settings, now: datetime, user: Us
 
     def compute() -> dict[str, Any]:
         overall, per_org = quality.measure(session, service.window_of(query),
-                                           list(query.countries), capped=epsilon is not None)
+                                           list(query.countries), epsilon is not None, k)
         plan = _quality_plan(epsilon, len(per_org))
         slugs = service.organisation_slugs(session)
         return {"query": query.describe(), "k": k,
