@@ -268,30 +268,18 @@ def _reachable(model: Model, withheld: Mapping[CellId, Withheld], cells: list[Ce
 def _blur(model: Model, withheld: Mapping[CellId, Withheld], cells: Iterable[CellId],
           k: int, level: int, saturated: bool = True) -> dict[CellId, Withheld]:
     """Cells to show as ``hidden`` (any number, zero included) for cells that no further
-    ``x`` can widen but hiding can: the line of each whose total context releases, or,
-    for a figure of context, the cells adding up to it in the tables being audited.
+    ``x`` can widen but hiding can (``_options``, least first).
 
-    A ``<k`` or ``x`` mark says something (1 to k-1, at least k); beside a total released
-    elsewhere, marks alone can pin the line (unknown country, 11 people: ``<10`` and ``x``
-    are 1 and 10; 18 people: ``<10`` and ``<10`` are 9 and 9). Without them each cell is
-    anywhere from 0 to the total. The cell alone is hidden where that is enough, its
-    lines where not; where the rules themselves pin it (a named category has at least k
-    people), hiding would only cost figures: the line keeps its marks."""
+    A ``<k`` or ``x`` mark says something (1 to k-1, at least k), and so does a shown
+    zero; beside a total released elsewhere, they can pin a line (unknown country, 11
+    people: ``<10`` and ``x`` are 1 and 10; 18 people: ``<10`` and ``<10`` are 9 and 9).
+    Without them each cell is anywhere from 0 to the total. Where even hiding whole
+    tables leaves the rules pinning it (a month of 11 people with a named category, at
+    least k), hiding would only cost figures: the marks stay."""
     blurred: dict[CellId, Withheld] = {}
     for cell in cells:
-        if cell[0] in model.fixed:  # context: what the audited tables show beside it
-            members = {c: Withheld.HIDDEN for mirror in _stand_ins(model, cell)
-                       for c in _members(model, mirror) if _hideable(model, withheld, c)}
-            if not members:
-                continue
-            options = [members, {**members, **_kin_lines(model, withheld, members)}]
-        elif not _hideable(model, withheld, cell):
-            continue
-        else:
-            lines = _lines_to_hide(model, withheld, cell)
-            options = [{cell: Withheld.HIDDEN}, lines,
-                       {**lines, **_kin_lines(model, withheld, lines)}]
-        if blurred:  # what was hidden for an earlier cell may have widened this one
+        options = _options(model, withheld, cell)
+        if blurred and options:  # what was hidden for an earlier cell may have widened it
             options.insert(0, {})
         for hidden in options:
             reach = _reachable(model, {**withheld, **blurred, **hidden}, [cell], k,
@@ -300,6 +288,45 @@ def _blur(model: Model, withheld: Mapping[CellId, Withheld], cells: Iterable[Cel
                 blurred.update(hidden)
                 break
     return blurred
+
+
+def _options(model: Model, withheld: Mapping[CellId, Withheld], cell: CellId
+             ) -> list[dict[CellId, Withheld]]:
+    """What may be hidden for a cell, least first. For a figure of context: the cells
+    adding up to it in the tables being audited, then the same in the other sources'
+    tables, then those tables whole. For a cell being audited: itself; its lines whose
+    total context releases; the same lines in the other sources' tables; with the shown
+    zeros of those tables; both its lines in full; its tables whole."""
+    hide = Withheld.HIDDEN
+    if cell[0] in model.fixed:
+        members = {c: hide for mirror in _stand_ins(model, cell)
+                   for c in _members(model, mirror) if _hideable(model, withheld, c)}
+        if not members:
+            return []
+        return [members, {**members, **_kin_lines(model, withheld, members)},
+                _whole_tables(model, withheld, members)]
+    if not _hideable(model, withheld, cell):
+        return []
+    own = _lines_to_hide(model, withheld, cell)
+    lines = {**own, **_kin_lines(model, withheld, own)}
+    cross = {c: hide for axis in range(len(cell[1])) for c in _line(model, cell, axis)
+             if _hideable(model, withheld, c)}
+    whole = _whole_tables(model, withheld, {cell: hide})
+    zeros = {c: hide for c in whole if c not in withheld and model.values[c] == 0}
+    return [{cell: hide}, own, lines, {**lines, **zeros},
+            {**cross, **_kin_lines(model, withheld, cross), **zeros}, whole]
+
+
+def _whole_tables(model: Model, withheld: Mapping[CellId, Withheld],
+                  cells: Mapping[CellId, Withheld]) -> dict[CellId, Withheld]:
+    """Every cell of the tables holding ``cells``, and of the other sources' tables of
+    the same shape: where its lines leave a cell pinned by the lines crossing them (a
+    channel that no country but "unknown" uses: its shown zeros elsewhere and the rule
+    that a named category has at least k people pin it)."""
+    names = {name for name, _ in cells}
+    names |= {kin for name in list(names) for kin in model.kin[name]}
+    return {c: Withheld.HIDDEN for c in model.cells
+            if c[0] in names and _hideable(model, withheld, c)}
 
 
 def _hideable(model: Model, withheld: Mapping[CellId, Withheld], cell: CellId) -> bool:

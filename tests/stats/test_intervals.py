@@ -256,6 +256,24 @@ def test_small_cells_beside_a_small_total_shown_by_country_keep_their_range():
     assert narrowest(tables, context=context) == {}
 
 
+def test_a_named_category_filling_a_row_does_not_pin_the_small_cell_beside_it():
+    """Tajikistan: 2 Russian and 15 Tajik speakers, no Tajik speaker anywhere else. Tajik
+    is named, so at least 10 people, all of them in Tajikistan's row beside its total of
+    17 (the table by country) and a shown 0 for Kazakhstan: a <10 for the Russian
+    speakers would be 1 to 7, however many figures are withheld as x. The row and the
+    zero are hidden, and every withheld cell keeps the protection level, with nothing
+    excused as pinned by what withholding cannot widen."""
+    people = {("KZ", "kk"): (20, 20), ("KZ", "ru"): (12, 12), ("TJ", "ru"): (2, 2),
+              ("TJ", "tg"): (15, 15)}
+    tables, _ = release(people, ("country", "language"), 1)
+    rows = {(r["country"], r["language"]): r
+            for r in tables[(("country", "language"), "contacts")]}
+    assert rows[("TJ", "ru")]["withheld"] == "hidden"
+    assert rows[("KZ", "kk")]["withheld"] == "complementary"  # not everything is hidden
+    spans = attack(tables)
+    assert spans and all(_width(span) >= LEVEL - 1 for span in spans.values())
+
+
 def test_tables_sharing_a_margin_are_released_alike():
     """Language by need and country by language both give the people per language: the
     first is audited with the second as fixed context, so a language total withheld in
