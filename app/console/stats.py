@@ -8,7 +8,7 @@ a category with a withheld cell in any period is shown withheld for the whole wi
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -49,6 +49,8 @@ COUNTRY_INVALID = N_("Choose a country from the list.")
 FROM_AFTER_TO = N_("'from' must not be after 'to'")
 TOO_MANY_MONTHS = Nn_("at most %(months)d month per table",
                       "at most %(months)d months per table")
+HTCDS_COUNTRY_REFUSED = N_("the HTCDS file covers every country and takes no country filter: "
+                           "its citizenship and country-of-exploitation columns say where")
 NO_SUCH_TABLE = N_("There is no such table.")
 
 TITLES = {
@@ -198,19 +200,34 @@ def stats_page(request: Request, session: auth.ConsoleDb, settings: SettingsDep,
     budget = board["quality"].get("budget")
     return _stats_page(request, answered, sections=sections, k=protection["k"],
                        without_consent=_without_consent(session, query, protection["k"]),
+                       htcds=_htcds(session, query, protection["k"]),
                        private=bool(protection.get("differential_privacy")),
                        window=(answered.start, answered.end), query_string=query_string,
                        budget_spent=budget["epsilon_spent_to_date"] if budget else None)
 
 
 def _without_consent(session: Session, query: StatsQuery, k: int) -> dict[str, str]:
-    """What the downloads of this window leave out for want of reporting consent."""
-    window, countries = service.window_of(query), list(query.countries)
-    tables = export.without_consent(session, window, countries)
-    htcds = export.without_consent(session, window, countries, screened=True)
+    """What the table downloads of this window leave out for want of reporting consent."""
+    tables = export.without_consent(session, service.window_of(query), list(query.countries))
     return {"cases": export.shown_count(tables.cases, k),
-            "contacts": export.shown_count(tables.contacts or 0, k),
-            "screened": export.shown_count(htcds.cases, k)}
+            "contacts": export.shown_count(tables.contacts or 0, k)}
+
+
+def _htcds(session: Session, query: StatsQuery, k: int) -> dict[str, str]:
+    """The HTCDS file of this window: its quarters, its link, and what it leaves out.
+    The link drops the country chosen, which the file refuses: it covers every country."""
+    left_out = export.without_consent(session, service.quarter_window(query), [],
+                                      screened=True)
+    start, end = _quarters(query)
+    every_country = replace(Asked.answered(query), country="")
+    return {"start": start, "end": end, "query_string": every_country.query_string(),
+            "screened": export.shown_count(left_out.cases, k)}
+
+
+def _quarters(query: StatsQuery) -> tuple[str, str]:
+    """The first and last month of the HTCDS file's quarters."""
+    window = service.quarter_window(query)
+    return f"{window.start:%Y-%m}", f"{window.end - timedelta(days=1):%Y-%m}"
 
 
 def _noise(described: dict[str, Any] | None, epsilon: float | None,
@@ -337,14 +354,16 @@ def _file_name(kind: str, query: StatsQuery) -> str:
 @router.get("/stats/htcds.csv")
 def htcds_csv(request: Request, session: auth.ConsoleDb, settings: SettingsDep, now: NowDep,
               user: StatsUser) -> Response:
-    """The k-anonymous case-level export in HTCDS column names, audited as by the API."""
+    """The k-anonymous case-level export in HTCDS column names, audited as by the API;
+    named after the quarters it covers."""
     asked = Asked.of(request)
     try:
         query = parse(asked, settings, now)
+        text, headers = reports.htcds_export(session, settings, now, user, query)
     except QueryError as exc:
         return _refused(request, asked, exc)
-    text, headers = reports.htcds_export(session, settings, now, user, query)
-    response = _download(text, _file_name("htcds", query))
+    start, end = _quarters(query)
+    response = _download(text, f"hotline-htcds-{start}-to-{end}.csv")
     response.headers.update(headers)
     return response
 

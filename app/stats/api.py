@@ -4,7 +4,7 @@ Coordinators and admins only; operators get 403. Every request, whatever its for
 is written to the audit log with the question asked (by ``app.stats.reports``). The JSON
 tables are the hotline's own dashboard and count everyone; the CSV files are for partners
 and count only cases with reporting consent, saying in their headers how many were left
-out.
+out. The HTCDS file covers whole quarters of every country and refuses a country filter.
 """
 
 from datetime import date, datetime
@@ -28,6 +28,8 @@ From = Annotated[date | None, Query(alias="from", description="snapped to the 1s
 To = Annotated[date | None, Query(alias="to", description="snapped to the end of its month")]
 Country = Annotated[str | None, Query(description="ISO codes, comma-separated",
                                       max_length=100)]
+NoCountry = Annotated[str | None, Query(description="refused (422): the file covers every "
+                                        "country", max_length=100)]
 
 
 def _query(settings: Settings, now: datetime, group_by: str, start: date | None,
@@ -67,10 +69,14 @@ def get_quality(session: SessionDep, settings: SettingsDep, now: NowDep, user: C
 
 @router.get("/export/htcds.csv", response_class=Response)
 def get_htcds(session: SessionDep, settings: SettingsDep, now: NowDep, user: Coordinator,
-              start: From = None, end: To = None, country: Country = None) -> Response:
-    """Case-level, k-anonymous, HTCDS column names; the achieved k in the headers."""
+              start: From = None, end: To = None, country: NoCountry = None) -> Response:
+    """Case-level, k-anonymous, HTCDS column names, whole quarters of every country; the
+    quarters (``X-Period``) and the achieved k in the headers."""
     query = _query(settings, now, "", start, end, country)
-    text, headers = reports.htcds_export(session, settings, now, user, query)
+    try:
+        text, headers = reports.htcds_export(session, settings, now, user, query)
+    except QueryError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     response = _download(text, "hotline-htcds.csv")
     response.headers.update(headers)
     return response

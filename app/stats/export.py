@@ -1,5 +1,5 @@
 """Files for partners: CSV of an aggregate table, and the k-anonymous case-level export
-in HTCDS column names.
+in HTCDS column names, cut from calendar quarters anonymised one by one (``Blocks``).
 
 Both count only cases whose person gave reporting consent (and, in the tables, those
 cases' contacts); ``without_consent`` says how many records were left out. Every CSV the
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from app.cases.casework import CaseScreening
 from app.cases.models import Case, Contact
@@ -116,20 +116,49 @@ def _contacts_without_consent(window: Window, countries: list[str]) -> Select[in
     return query.where(Contact.caller_country.in_(countries)) if countries else query
 
 
-def case_rows(session: Session, window: Window, countries: list[str]) -> list[dict[str, str]]:
-    """One row per person (their latest screened case with reporting consent in the
-    window), QIs unprocessed."""
-    query = (select(Case.caller_pseudonym, Case.created_at, CaseScreening)
-             .join(CaseScreening, CaseScreening.case_id == Case.id)
-             .where(Case.created_at >= window.start, Case.created_at < window.end,
-                    Case.reporting_consent.is_(True))
-             .order_by(Case.created_at))
-    if countries:
-        query = query.where(Case.caller_country.in_(countries))
-    latest: dict[str, tuple[datetime, CaseScreening]] = {}
-    for pseudonym, created_at, screening in session.execute(query):
-        latest[pseudonym] = (created_at, screening)
-    return [_row(created_at, s) for created_at, s in latest.values()]
+def _quarter_of(moment: datetime) -> str:
+    return _quarter_label(_quarter_number(moment))
+
+
+def _quarters(window: Window) -> list[str]:
+    """The quarters of a window of whole quarters, oldest first."""
+    return [_quarter_label(n) for n in range(_quarter_number(window.start),
+                                             _quarter_number(window.end))]
+
+
+def _quarter_number(moment: datetime) -> int:
+    return moment.year * 4 + (moment.month - 1) // 3
+
+
+def _quarter_label(number: int) -> str:
+    return f"{number // 4}-Q{number % 4 + 1}"
+
+
+def case_blocks(session: Session, window: Window) -> dict[str, list[dict[str, str]]]:
+    """The rows of each quarter of ``window`` (whole quarters), QIs unprocessed: one per
+    person whose first screened case with reporting consent, ever, was opened in that
+    quarter, from that case's screening. A later case never moves a person: a quarter
+    holds the same people whichever window it is asked in, and so does the next."""
+    blocks: dict[str, list[dict[str, str]]] = {label: [] for label in _quarters(window)}
+    for created_at, screening in session.execute(_first_cases(window)):
+        blocks[_quarter_of(created_at)].append(_row(created_at, screening))
+    return blocks
+
+
+def _first_cases(window: Window) -> Select[datetime, CaseScreening]:
+    """Each person's first screened case with consent, ever, if opened in the window: no
+    earlier one exists (the id breaks a tie in time, so there is only one first)."""
+    earlier, screened = aliased(Case), aliased(CaseScreening)
+    before = (select(earlier.id).join(screened, screened.case_id == earlier.id)
+              .where(earlier.caller_pseudonym == Case.caller_pseudonym,
+                     earlier.reporting_consent.is_(True),
+                     or_(earlier.created_at < Case.created_at,
+                         and_(earlier.created_at == Case.created_at, earlier.id < Case.id))))
+    return (select(Case.created_at, CaseScreening)
+            .join(CaseScreening, CaseScreening.case_id == Case.id)
+            .where(Case.created_at >= window.start, Case.created_at < window.end,
+                   Case.reporting_consent.is_(True), ~exists(before))
+            .order_by(Case.created_at, Case.id))
 
 
 def _row(created_at: datetime, screening: CaseScreening) -> dict[str, str]:
@@ -144,8 +173,35 @@ def _row(created_at: datetime, screening: CaseScreening) -> dict[str, str]:
     return row
 
 
-def htcds(rows: list[dict[str, str]], k: int) -> tuple[kanon.Anonymised, str]:
-    result = kanon.anonymise(rows, k)
+@dataclass(frozen=True)
+class Blocks:
+    """The HTCDS file: each quarter anonymised on its own (its own levels and suppression),
+    oldest first. Every block is k-anonymous by itself, so their union is, and two files
+    differ by whole blocks."""
+
+    released: dict[str, kanon.Anonymised]
+
+    @property
+    def rows(self) -> list[dict[str, str]]:
+        return [row for block in self.released.values() for row in block.rows]
+
+    @property
+    def suppressed(self) -> int:
+        return sum(block.suppressed for block in self.released.values())
+
+    @property
+    def achieved_k(self) -> int | None:
+        return min((block.achieved_k for block in self.released.values()
+                    if block.achieved_k is not None), default=None)
+
+    def generalisation(self) -> str:
+        """Each quarter's levels: ``2026-Q1:gender=0,age_band=1,...;2026-Q2:...``."""
+        return ";".join(f"{label}:" + ",".join(f"{n}={v}" for n, v in block.levels.items())
+                        for label, block in self.released.items())
+
+
+def htcds(blocks: dict[str, list[dict[str, str]]], k: int) -> tuple[Blocks, str]:
+    result = Blocks({label: kanon.anonymise(rows, k) for label, rows in blocks.items()})
     columns = {**QI_COLUMNS, **{n: HTCDS_EXPORT_NAMES[n] for n in OTHER_FIELDS}}
     text = to_csv(list(columns.values()),
                   [[row[name] for name in columns] for row in result.rows])

@@ -10,8 +10,9 @@ rows still in classes smaller than k are withheld. The lattice of level vectors 
 162 points, so it is searched exhaustively for the least lossy one.
 
 k-anonymity protects a single release only: two exports over overlapping windows differ
-by the rows of the part that differs, which can be few. The tables are cut from fixed
-blocks for that reason; this file is not, and the policy (docs/statistics.md) says so.
+by the rows of the part that differs, which can be few. So the HTCDS file calls this once
+per fixed block, a calendar quarter (``app.stats.export``): a union of k-anonymous blocks
+is k-anonymous, and two files differ by whole blocks, each k-anonymous by itself.
 """
 
 import itertools

@@ -3,7 +3,7 @@ page and downloads, ``bench/stats.py``): protected tables, service quality, the 
 export. Differentially private answers go through the privacy ledger (``budget``).
 Never commits."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit
 from app.config import Settings
 from app.stats import budget, export, noise, quality, service
-from app.stats.service import StatsQuery
+from app.stats.service import QueryError, StatsQuery
+from app.stats.sources import Window
 from app.users.models import User
 
 
@@ -75,17 +76,28 @@ def _quality_plan(epsilon: float | None, organisations: int) -> noise.Noise | No
 
 def htcds_export(session: Session, settings: Settings, now: datetime, user: User,
                  query: StatsQuery) -> tuple[str, dict[str, str]]:
-    """The k-anonymous HTCDS file of consented cases, audited, and headers saying the k
-    achieved and how many screened cases were left out for want of consent."""
+    """The k-anonymous HTCDS file of consented cases over whole quarters, audited, and
+    headers saying the quarters, the k achieved and how many screened cases were left out
+    for want of consent. QueryError for a country filter: a country's rows of quarters
+    anonymised over every country need not be k-anonymous among themselves."""
+    if query.countries:
+        raise QueryError(service.HTCDS_COUNTRY_REFUSED)
     k = settings.stats_k
-    window, countries = service.window_of(query), list(query.countries)
-    result, text = export.htcds(export.case_rows(session, window, countries), k)
-    left_out = export.without_consent(session, window, countries, screened=True)
+    window = service.quarter_window(query)
+    result, text = export.htcds(export.case_blocks(session, window), k)
+    left_out = export.without_consent(session, window, [], screened=True)
+    period = _period(window)
     audit.record(session, user, "stats.export", now, query=query.describe(), format="htcds",
-                 rows=len(result.rows), suppressed=result.suppressed,
+                 period=period, rows=len(result.rows), suppressed=result.suppressed,
                  achieved_k=result.achieved_k, without_consent=left_out.cases)
-    return text, {"X-K-Anonymity-Required": str(k),
+    return text, {"X-Period": period,
+                  "X-K-Anonymity-Required": str(k),
                   "X-K-Anonymity-Achieved": str(result.achieved_k or ""),
                   "X-Rows-Suppressed": str(result.suppressed),
-                  "X-Generalisation": ",".join(f"{n}={v}" for n, v in result.levels.items()),
+                  "X-Generalisation": result.generalisation(),
                   **left_out.headers(k)}
+
+
+def _period(window: Window) -> str:
+    """The window as first and last day: ``2026-01-01/2026-06-30``."""
+    return f"{window.start.date()}/{(window.end - timedelta(days=1)).date()}"

@@ -35,6 +35,8 @@ COUNTRY = "country"
 FILTER_REFUSED = ("a country filter applies to one country, or to several in a table grouped "
                   "by country; with at most one other dimension, and not to citizenship or "
                   "exploitation")
+HTCDS_COUNTRY_REFUSED = ("the HTCDS file covers every country and takes no country filter: "
+                         "its citizenship and country-of-exploitation columns say where")
 
 
 class QueryError(ValueError):
@@ -172,6 +174,25 @@ def counted_window(query: StatsQuery) -> sources.Window:
     monday = query.start - timedelta(days=query.start.weekday())
     return sources.Window(_midnight(monday),
                           _midnight(monday + timedelta(weeks=len(periods_of(query)))))
+
+
+def quarter_window(query: StatsQuery) -> sources.Window:
+    """The window of the HTCDS file: whole calendar quarters, from the first the months
+    asked touch to the last, as weeks are counted whole (``counted_window``). Its blocks
+    are quarters, each anonymised on its own; a part of one would be a smaller set of
+    rows, anonymised differently from the whole quarter in another file."""
+    last = _quarter_start(query.end - timedelta(days=1))
+    return sources.Window(_midnight(_quarter_start(query.start)),
+                          _midnight(_next_quarter(last)))
+
+
+def _quarter_start(day: date) -> date:
+    return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def _next_quarter(start: date) -> date:
+    return date(start.year + 1, 1, 1) if start.month == 10 else start.replace(
+        month=start.month + 3)
 
 
 def release(session: Session, query: StatsQuery, settings: Settings,

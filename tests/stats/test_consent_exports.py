@@ -150,7 +150,7 @@ def test_the_console_page_counts_everyone_and_says_what_downloads_leave_out(app,
     over_time = re.search(r'<section id="over_time">(.*?)</section>', page, re.S).group(1)
     assert re.search(r"<th scope=\"row\">2026-03</th><td>26</td><td>23</td>", over_time)
     assert "Left out of the downloads for this window: 11 cases and 14 contacts." in page
-    assert "11 screened cases in this window are left out." in page
+    assert "11 screened cases in these quarters are left out." in page
     rows = parsed(console.get("/console/stats/by_language.csv?from=2026-03&to=2026-03"))
     assert cell(rows, "cases", "kk") == "12" and cell(rows, "contacts", "kk") == "12"
     russian = console.get("/console/stats?from=2026-03&to=2026-03&lang=ru").text
