@@ -208,20 +208,19 @@ def stats_page(request: Request, session: auth.ConsoleDb, settings: SettingsDep,
 
 def _without_consent(session: Session, query: StatsQuery, k: int) -> dict[str, str]:
     """What the table downloads of this window leave out for want of reporting consent."""
-    tables = export.without_consent(session, service.window_of(query), list(query.countries))
-    return {"cases": export.shown_count(tables.cases, k),
-            "contacts": export.shown_count(tables.contacts or 0, k)}
+    return export.without_consent(session, service.window_of(query), list(query.countries),
+                                  k).shown(k)
 
 
 def _htcds(session: Session, query: StatsQuery, k: int) -> dict[str, str]:
     """The HTCDS file of this window: its quarters, its link, and what it leaves out.
     The link drops the country chosen, which the file refuses: it covers every country."""
-    left_out = export.without_consent(session, service.quarter_window(query), [],
+    left_out = export.without_consent(session, service.quarter_window(query), [], k,
                                       screened=True)
     start, end = _quarters(query)
     every_country = replace(Asked.answered(query), country="")
     return {"start": start, "end": end, "query_string": every_country.query_string(),
-            "screened": export.shown_count(left_out.cases, k)}
+            "screened": left_out.shown(k)["cases"]}
 
 
 def _quarters(query: StatsQuery) -> tuple[str, str]:

@@ -9,7 +9,7 @@ what is shown, neither by solving the totals as equations nor by narrowing bound
 because zeros and small cells are never chosen for that).
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
@@ -246,6 +246,20 @@ def protect(cells: Mapping[Key, int], categories: list[list[str]], k: int,
     table, constraints = with_margins(cells, categories, total)
     withheld = suppress(table, constraints if additive else [], k)
     return figures(table, withheld, k)
+
+
+def shown_in_block(by_country: Mapping[str, int], countries: Collection[str], k: int) -> bool:
+    """Whether one fixed block's (a month's) count for ``countries`` (every country if
+    empty) may go into a sum over blocks. A sum of blocks shown only where each of its
+    blocks would be shown differs from any other such sum by whole blocks, none small;
+    and a country's figure in its block is shown only where the block's table by country
+    shows it, so the whole less the countries shown is no small country either."""
+    if not countries:
+        return not 0 < sum(by_country.values()) < k
+    if not any(by_country.get(c) for c in countries):
+        return True  # zeros: they say nothing of the other countries
+    figures = protect({(c,): n for c, n in by_country.items()}, [sorted(by_country)], k)
+    return all(figures[(c,)].withheld is None for c in countries if (c,) in figures)
 
 
 def categories_of(keys: Iterable[Key], width: int) -> list[list[str]]:

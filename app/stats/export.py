@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Result, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.cases.casework import CaseScreening
 from app.cases.models import Case, Contact
 from app.cases.screening import HTCDS_EXPORT_NAMES
-from app.stats import kanon
+from app.stats import disclosure, kanon, sources
+from app.stats.dimensions import Period
+from app.stats.disclosure import UNKNOWN
 from app.stats.sources import Window
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -69,51 +71,89 @@ def _value(value: Any) -> str:
 
 @dataclass(frozen=True)
 class LeftOut:
-    """Records in an export's window left out for want of reporting consent."""
+    """Records in an export's window left out for want of reporting consent, and which of
+    the two counts the window's months withhold (``disclosure.shown_in_block``)."""
 
     cases: int
     contacts: int | None = None  # None: the export has no contacts (HTCDS)
+    held: frozenset[str] = frozenset()  # "cases", "contacts"
+
+    def shown(self, k: int) -> dict[str, str]:
+        counts = {"cases": self.cases, "contacts": self.contacts}
+        return {name: shown_count(n, k, name in self.held)
+                for name, n in counts.items() if n is not None}
 
     def headers(self, k: int) -> dict[str, str]:
-        shown = {"X-Cases-Without-Consent": shown_count(self.cases, k)}
-        if self.contacts is not None:
-            shown["X-Contacts-Without-Consent"] = shown_count(self.contacts, k)
-        return shown
+        return {f"X-{name.title()}-Without-Consent": text
+                for name, text in self.shown(k).items()}
 
 
-def shown_count(n: int, k: int) -> str:
+def shown_count(n: int, k: int, held: bool = False) -> str:
     """A count of records as the tables show counts: 1 to k-1 as ``<k``, since an exact
-    small number here would give away what the tables withhold."""
-    return str(n) if n == 0 or n >= k else f"<{k}"
+    small number here would give away what the tables withhold; ``x`` where a month of
+    the window withholds it (two windows would differ by that month's few)."""
+    if 0 < n < k:
+        return f"<{k}"
+    return "x" if held else str(n)
 
 
-def without_consent(session: Session, window: Window, countries: list[str], *,
+def without_consent(session: Session, window: Window, countries: list[str], k: int, *,
                     screened: bool = False) -> LeftOut:
     """What an export of the window leaves out: cases without reporting consent and
     contacts not in a consented case (tables), or screened cases without consent (HTCDS,
-    whose rows are screenings)."""
-    cases = session.scalar(_cases_without_consent(window, countries, screened)) or 0
-    if screened:
-        return LeftOut(cases)
-    return LeftOut(cases, session.scalar(_contacts_without_consent(window, countries)) or 0)
+    whose rows are screenings); counted by block (month, or quarter for HTCDS) and
+    country, so that each count is shown only where every block of it would be."""
+    counts = {"cases": _by_month(session, _cases_without_consent(window, screened),
+                                 Case.created_at, Case.caller_country)}
+    if not screened:
+        counts["contacts"] = _by_month(session, _contacts_without_consent(window),
+                                       Contact.started_at, Contact.caller_country)
+    if screened:  # the HTCDS file's blocks are quarters: so are its counts'
+        counts = {name: _quarterly(months) for name, months in counts.items()}
+    held = frozenset(name for name, blocks in counts.items()
+                     if not all(disclosure.shown_in_block(block, countries, k)
+                                for block in blocks.values()))
+    totals = {name: sum(n for block in months.values() for c, n in block.items()
+                        if not countries or c in countries)
+              for name, months in counts.items()}
+    return LeftOut(totals["cases"], totals.get("contacts"), held)
 
 
-def _cases_without_consent(window: Window, countries: list[str],
-                           screened: bool) -> Select[int]:
-    query = select(func.count()).select_from(Case).where(
+def _by_month(session: Session, query: Select[Any], moment: Any, country: Any
+              ) -> dict[str, dict[str, int]]:
+    """Records per month and country (unknown as ``UNKNOWN``)."""
+    month = sources.period_expression(session.get_bind().dialect.name, moment, Period.MONTH)
+    found: dict[str, dict[str, int]] = {}
+    rows: Result[str, str | None, int] = session.execute(
+        query.add_columns(month, country, func.count()).group_by(month, country))
+    for period, code, n in rows:
+        found.setdefault(period, {})[code or UNKNOWN] = n
+    return found
+
+
+def _quarterly(months: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    quarters: dict[str, dict[str, int]] = {}
+    for month, by_country in months.items():
+        block = quarters.setdefault(_quarter_of(datetime.strptime(month, "%Y-%m")), {})
+        for country, n in by_country.items():
+            block[country] = block.get(country, 0) + n
+    return quarters
+
+
+def _cases_without_consent(window: Window, screened: bool) -> Select[Any]:
+    query = select().select_from(Case).where(
         Case.created_at >= window.start, Case.created_at < window.end,
         Case.reporting_consent.is_(False))
     if screened:
         query = query.join(CaseScreening, CaseScreening.case_id == Case.id)
-    return query.where(Case.caller_country.in_(countries)) if countries else query
+    return query
 
 
-def _contacts_without_consent(window: Window, countries: list[str]) -> Select[int]:
-    query = (select(func.count()).select_from(Contact)
-             .outerjoin(Case, Contact.case_id == Case.id)
-             .where(Contact.started_at >= window.start, Contact.started_at < window.end,
-                    or_(Case.id.is_(None), Case.reporting_consent.is_(False))))
-    return query.where(Contact.caller_country.in_(countries)) if countries else query
+def _contacts_without_consent(window: Window) -> Select[Any]:
+    return (select().select_from(Contact)
+            .outerjoin(Case, Contact.case_id == Case.id)
+            .where(Contact.started_at >= window.start, Contact.started_at < window.end,
+                   or_(Case.id.is_(None), Case.reporting_consent.is_(False))))
 
 
 def _quarter_of(moment: datetime) -> str:

@@ -194,19 +194,11 @@ def held_back(monthly: Monthly, country: str | None, k: int) -> defaultdict[Subj
     for lines in monthly.values():
         for subject, by_country in lines.items():
             for i, name in enumerate(COUNTS):
-                if _withheld({c: counts[i] for c, counts in by_country.items()}, country, k):
+                if not disclosure.shown_in_block({c: counts[i] for c, counts in
+                                                  by_country.items()},
+                                                 [country] if country else [], k):
                     held[subject].add(name)
     return held
-
-
-def _withheld(by_country: dict[str, int], country: str | None, k: int) -> bool:
-    if country is None:
-        return 0 < sum(by_country.values()) < k
-    if not by_country.get(country):
-        return False  # a zero is shown, and then says nothing of the others
-    figures = disclosure.protect({(c,): n for c, n in by_country.items()},
-                                 [sorted(by_country)], k)
-    return figures[(country,)].withheld is not None
 
 
 def _measure_calls(session: Session, window: sources.Window, countries: list[str],

@@ -36,8 +36,10 @@ def table_export(session: Session, settings: Settings, now: datetime, user: User
     """A table as CSV for partners (consented cases only), and headers saying how many
     records were left out."""
     body = table(session, settings, now, user, query, "csv", consented_only=True)
-    left_out = export.without_consent(session, service.window_of(query), list(query.countries))
-    return export.table_csv(body), left_out.headers(settings.stats_k)
+    k = settings.stats_k
+    left_out = export.without_consent(session, service.window_of(query), list(query.countries),
+                                      k)
+    return export.table_csv(body), left_out.headers(k)
 
 
 def quality_report(session: Session, settings: Settings, now: datetime, user: User,
@@ -85,7 +87,7 @@ def htcds_export(session: Session, settings: Settings, now: datetime, user: User
     k = settings.stats_k
     window = service.quarter_window(query)
     result, text = export.htcds(export.case_blocks(session, window), k)
-    left_out = export.without_consent(session, window, [], screened=True)
+    left_out = export.without_consent(session, window, [], k, screened=True)
     period = _period(window)
     audit.record(session, user, "stats.export", now, query=query.describe(), format="htcds",
                  period=period, rows=len(result.rows), suppressed=result.suppressed,

@@ -167,3 +167,35 @@ def test_a_small_number_left_out_is_shown_as_small_cells_are(client, session, co
     assert response.headers["X-Cases-Without-Consent"] == "<10"
     nothing = client.get(f"/api/stats.csv?{MARCH}&country=KZ", headers=coordinator.headers)
     assert nothing.headers["X-Cases-Without-Consent"] == "0"
+
+
+def test_counts_left_out_cannot_be_subtracted_between_windows_or_countries(
+        client, session, coordinator):
+    """Cases without consent: 12 in March and 3 in April in Kazakhstan; in May, 12 in
+    Kazakhstan, 3 in Tajikistan and 20 in Uzbekistan. Exact counts over March and over
+    March to April would differ by April's 3; the hotline's May less Kazakhstan's and
+    Uzbekistan's would be Tajikistan's 3."""
+    for day, country, n in (("2026-03-10", "KZ", 12), ("2026-04-10", "KZ", 3),
+                            ("2026-05-10", "KZ", 12), ("2026-05-10", "TJ", 3),
+                            ("2026-05-10", "UZ", 20)):
+        add_people(session, n, day=day, country=country, screening=SCREENED)
+    session.commit()
+
+    def left_out(window: str, country: str = "") -> str:
+        url = f"/api/stats.csv?group_by=language&{window}" + (
+            f"&country={country}" if country else "")
+        response = client.get(url, headers=coordinator.headers)
+        assert response.status_code == 200, response.text
+        return response.headers["X-Cases-Without-Consent"]
+
+    assert left_out(MARCH) == "12"
+    assert left_out("from=2026-04-01&to=2026-04-30") == "<10"
+    assert left_out("from=2026-03-01&to=2026-04-30") == "x"  # not 15
+    may = "from=2026-05-01&to=2026-05-31"
+    assert left_out(may) == "35"
+    by_country = {c: left_out(may, c) for c in ("KZ", "TJ", "UZ")}
+    assert by_country["TJ"] == "<10"
+    withheld = [c for c, shown in by_country.items() if not shown.isdigit()]
+    assert len(withheld) >= 2, by_country  # 35 less the shown is no single country
+    htcds = client.get(f"/api/stats/export/htcds.csv?{MARCH}", headers=coordinator.headers)
+    assert htcds.headers["X-Cases-Without-Consent"] == "12"  # the quarter: March alone

@@ -142,23 +142,24 @@ def test_the_window_is_widened_to_whole_quarters_and_so_is_the_count_left_out(
         client, session, coordinator, app):
     add_people(session, 12, day="2026-01-10", screening=KAZAKH_WOMAN, consent=True)
     add_people(session, 10, day="2026-01-20", screening=KAZAKH_WOMAN)  # no consent
-    add_people(session, 1, day="2026-06-30T23:59:00", screening=KAZAKH_WOMAN)
+    # The last minutes of the quarter (a minute apart), enough for a count of its own.
+    add_people(session, 10, day="2026-06-30T23:50:00", screening=KAZAKH_WOMAN)
     add_people(session, 5, day="2026-07-01", screening=KAZAKH_WOMAN)  # the next quarter
     add_people(session, 5, day="2025-12-31T23:50:00", screening=KAZAKH_WOMAN)
     session.commit()
     response = download(client, coordinator, "from=2026-02-01&to=2026-04-30")
     assert response.headers["X-Period"] == "2026-01-01/2026-06-30"
     assert len(rows(response)) == 12  # January's, though February was asked for first
-    assert response.headers["X-Cases-Without-Consent"] == "11"
+    assert response.headers["X-Cases-Without-Consent"] == "20"
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "stats.export")
                             ).one()
     assert event.detail["period"] == "2026-01-01/2026-06-30"
     assert event.detail["query"]["from"] == "2026-02-01"  # the question, as asked
-    assert (event.detail["rows"], event.detail["without_consent"]) == (12, 11)
+    assert (event.detail["rows"], event.detail["without_consent"]) == (12, 20)
     assert (event.detail["suppressed"], event.detail["achieved_k"]) == (0, 12)
     page = sign_in(app, session, "dina", Role.COORDINATOR).get(
         "/console/stats?from=2026-02&to=2026-04").text
-    assert "11 screened cases in these quarters are left out." in page
+    assert "20 screened cases in these quarters are left out." in page
 
 
 @pytest.mark.parametrize(("start", "end", "period"), [
@@ -188,3 +189,16 @@ def test_every_quarter_of_the_file_says_its_own_generalisation(client, session,
     assert len(rows(response)) == 12 and response.headers["X-Rows-Suppressed"] == "3"
     assert response.headers["X-K-Anonymity-Achieved"] == "12"
     assert "TM" not in response.text
+
+
+def test_the_count_left_out_is_withheld_where_a_quarter_of_it_is_small(client, session,
+                                                                        coordinator):
+    """10 screened cases without consent in the first quarter, 1 in the second: a file of
+    the first quarter says 10, so one of both saying 11 would give away the second's 1."""
+    add_people(session, 10, day="2026-01-20", screening=KAZAKH_WOMAN)
+    add_people(session, 1, day="2026-05-20", screening=KAZAKH_WOMAN)
+    session.commit()
+    first = download(client, coordinator, "from=2026-01-01&to=2026-03-31")
+    both = download(client, coordinator, "from=2026-01-01&to=2026-06-30")
+    assert first.headers["X-Cases-Without-Consent"] == "10"
+    assert both.headers["X-Cases-Without-Consent"] == "x"
