@@ -103,22 +103,26 @@ def suppress(table: Mapping[Key, int], constraints: list[Constraint],
         partner = _partner(table, constraints, withheld, exposed)
         if partner is None:  # every line through the exposed cells is already withheld
             return withheld
-        withheld[partner] = Withheld.COMPLEMENTARY
+        # A zero withheld as x would claim at least k: it is shown as any number instead.
+        withheld[partner] = Withheld.COMPLEMENTARY if table[partner] else Withheld.HIDDEN
 
 
 def _partner(table: Mapping[Key, int], constraints: list[Constraint],
              withheld: Mapping[Key, Withheld], exposed: set[Key]) -> Key | None:
-    """A shown non-zero cell in a line through an exposed cell: inner cells before
-    margins (totals stay visible where possible), then the cell that gives the most
-    lines a second withheld cell (closing a rectangle), then the smallest."""
+    """A shown cell in a line through an exposed cell: non-zero ones first, then inner
+    cells before margins (totals stay visible where possible), then the cell that gives
+    the most lines a second withheld cell (closing a rectangle), then the smallest. A
+    zero comes last: where only zeros are shown beside it (a row of 0, <10, 0), one of
+    them must go too."""
     lines = [(*line.members, line.total) for line in constraints]
     lonely = [keys for keys in lines if sum(key in withheld for key in keys) == 1]
-    candidates: list[tuple[bool, int, int, Key]] = []
+    candidates: list[tuple[bool, bool, int, int, Key]] = []
     for keys in lines:
         if exposed.intersection(keys):
-            candidates += [(TOTAL in key, -sum(key in other for other in lonely), table[key],
-                            key) for key in keys if key not in withheld and table[key] > 0]
-    return min(candidates)[3] if candidates else None
+            candidates += [(table[key] == 0, TOTAL in key,
+                            -sum(key in other for other in lonely), table[key], key)
+                           for key in keys if key not in withheld]
+    return min(candidates)[4] if candidates else None
 
 
 def exposed_cells(table: Mapping[Key, int], constraints: list[Constraint],
@@ -188,12 +192,17 @@ INFINITY = float("inf")
 def _pinned(equations: list[Equation], withheld: Mapping[Key, Withheld],
             k: int) -> set[Key]:
     """Cells whose bounds, narrowed through every equation in turn, meet."""
-    bounds = {key: (1.0, k - 1.0) if kind is Withheld.SMALL else (float(k), INFINITY)
-              for key, kind in withheld.items()}
+    bounds = {key: _bounds(kind, k) for key, kind in withheld.items()}
     for _ in range(4 * len(equations) + 4):
         if not _narrow(equations, bounds):
             break
     return {key for key, (low, high) in bounds.items() if low >= high}
+
+
+def _bounds(kind: Withheld, k: int) -> tuple[float, float]:
+    """What a mark says of its cell."""
+    return {Withheld.SMALL: (1.0, k - 1.0), Withheld.HIDDEN: (0.0, INFINITY)}.get(
+        kind, (float(k), INFINITY))
 
 
 def _narrow(equations: list[Equation], bounds: dict[Key, tuple[float, float]]) -> bool:

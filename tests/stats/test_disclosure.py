@@ -8,7 +8,7 @@ linear equations and by narrowing each cell's bounds through them.
 
 from fractions import Fraction
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from app.stats.disclosure import (
@@ -69,8 +69,10 @@ def rank(rows):
 
 
 def narrow_bounds(shown, equation_lines, k):
-    """Interval reasoning: '<k' is 1..k-1; 'x' (never zero, never small) is at least k."""
-    bounds = {key: (1, k - 1) if f.withheld is Withheld.SMALL else (k, 10**9)
+    """Interval reasoning: '<k' is 1..k-1; 'x' (never zero, never small) is at least k,
+    unless it is marked hidden: any number, zero included."""
+    marks = {Withheld.SMALL: (1, k - 1), Withheld.HIDDEN: (0, 10**9)}
+    bounds = {key: marks.get(f.withheld, (k, 10**9))
               for key, f in shown.items() if f.value is None}
     for _ in range(50):
         changed = False
@@ -121,6 +123,9 @@ def test_a_single_small_cell_in_a_row_takes_a_partner_with_it():
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(st.integers(0, 12), st.integers(0, 60)), min_size=12,
                 max_size=12))
+# Row d is 0, <10, 0: only zeros were left to withhold beside its small cell, and none
+# was, so the totals gave a withheld cell away (found by this test, 1 in about 8,000).
+@example([11, 11, 1, 27, 29, 48, 1, 4, 0, 0, 7, 0])
 def test_no_withheld_cell_can_be_recovered_from_the_totals(values):
     _, shown = two_way(values)
     table_lines = lines(ROWS, COLS)
