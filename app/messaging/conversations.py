@@ -105,8 +105,7 @@ def record(session: Session, conversation: Conversation, settings: Settings, *,
     message = Message(conversation_id=conversation.id, case_id=conversation.case_id,
                       direction=direction, author=author, twilio_sid=sid, created_at=now,
                       body_encrypted=crypto.encrypt(settings.encryption_key, body))
-    session.add(message)
-    session.flush()
+    session.add(message)  # written with the step's next flush: one statement fewer
     metrics.count_on_commit(session, metrics.MESSAGES.labels(conversation.channel.value,
                                                              direction.value))
     return message
@@ -230,6 +229,7 @@ def send_later(session: Session, settings: Settings, conversation: Conversation,
     API (not in a webhook's TwiML); recorded as it will be sent."""
     message = record(session, conversation, settings, direction=Direction.OUT,
                      author=author, body=outgoing(conversation, body), now=now)
+    session.flush()  # the message's id, for the outbox
     outbox = Outbox(message_id=message.id, conversation_id=conversation.id,
                     status=OutboxStatus.PENDING, next_attempt_at=now, created_at=now)
     session.add(outbox)

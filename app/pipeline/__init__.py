@@ -109,8 +109,8 @@ def contact(session: Session, *, channel: Channel, provider_id: str, pseudonym: 
     new. ``known_new``: just looked for and not found, so no second look."""
     make = cases.new_contact if known_new else cases.start_contact
     record = make(session, sid=provider_id, channel=channel, pseudonym=pseudonym,
-                  country=country, at=at, contact_id=contact_id)
-    record.line = line
+                  country=country, at=at, contact_id=contact_id, line=line)
+    record.line = line  # a retry's record as well; unchanged, it costs no statement
     return record
 
 
