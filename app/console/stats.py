@@ -49,6 +49,8 @@ COUNTRY_INVALID = N_("Choose a country from the list.")
 FROM_AFTER_TO = N_("'from' must not be after 'to'")
 TOO_MANY_MONTHS = Nn_("at most %(months)d month per table",
                       "at most %(months)d months per table")
+# service.HTCDS_COUNTRY_REFUSED again, for the catalogs: explain() translates a refusal by
+# its text, and pybabel reads only the console's files.
 HTCDS_COUNTRY_REFUSED = N_("the HTCDS file covers every country and takes no country filter: "
                            "its citizenship and country-of-exploitation columns say where")
 NO_SUCH_TABLE = N_("There is no such table.")

@@ -105,11 +105,11 @@ def without_consent(session: Session, window: Window, countries: list[str], k: i
     country, so that each count is shown only where every block of it would be."""
     counts = {"cases": _by_month(session, _cases_without_consent(window, screened),
                                  Case.created_at, Case.caller_country)}
-    if not screened:
-        counts["contacts"] = _by_month(session, _contacts_without_consent(window),
-                                       Contact.started_at, Contact.caller_country)
     if screened:  # the HTCDS file's blocks are quarters: so are its counts'
         counts = {name: _quarterly(months) for name, months in counts.items()}
+    else:
+        counts["contacts"] = _by_month(session, _contacts_without_consent(window),
+                                       Contact.started_at, Contact.caller_country)
     held = frozenset(name for name, blocks in counts.items()
                      if not all(disclosure.shown_in_block(block, countries, k)
                                 for block in blocks.values()))
