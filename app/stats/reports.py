@@ -95,9 +95,16 @@ def htcds_export(session: Session, settings: Settings, now: datetime, user: User
     return text, {"X-Period": period,
                   "X-K-Anonymity-Required": str(k),
                   "X-K-Anonymity-Achieved": str(result.achieved_k or ""),
-                  "X-Rows-Suppressed": str(result.suppressed),
+                  "X-Rows-Suppressed": _suppressed(result, k),
                   "X-Generalisation": result.generalisation(),
                   **left_out.headers(k)}
+
+
+def _suppressed(result: export.Blocks, k: int) -> str:
+    """The rows left out, shown as counts are: "1 Turkmen man" is a small count of people
+    with a rare combination, and a file's total less another's would give a quarter's."""
+    small = any(0 < block.suppressed < k for block in result.released.values())
+    return export.shown_count(result.suppressed, k, held=small)
 
 
 def _period(window: Window) -> str:

@@ -205,8 +205,9 @@ def test_the_htcds_download_has_the_standard_column_names(coordinator):
     header = next(csv.reader(io.StringIO(response.text)))
     assert {"prs_Gender", "ageBroad", "vic_TypeOfExploitation"} <= set(header)
     assert response.headers["X-K-Anonymity-Required"] == "10"
-    assert len(response.text.splitlines()) - 1 + int(
-        response.headers["X-Rows-Suppressed"]) == 30  # the 30 screened cases
+    released, left_out = len(response.text.splitlines()) - 1, response.headers[
+        "X-Rows-Suppressed"]  # of the 30 screened cases; a few left out show as <10
+    assert (left_out, released) == ("0", 30) or (left_out == "<10" and 20 < released < 30)
 
 
 @pytest.mark.usefixtures("callers")

@@ -186,7 +186,7 @@ def test_every_quarter_of_the_file_says_its_own_generalisation(client, session,
     assert blocks[0].endswith("gender=0,age_band=0,citizenship=0,"
                               "country_of_exploitation=0,year=0")
     # Three people are fewer than k: their quarter releases nothing, and says so.
-    assert len(rows(response)) == 12 and response.headers["X-Rows-Suppressed"] == "3"
+    assert len(rows(response)) == 12 and response.headers["X-Rows-Suppressed"] == "<10"
     assert response.headers["X-K-Anonymity-Achieved"] == "12"
     assert "TM" not in response.text
 

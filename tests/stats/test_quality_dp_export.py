@@ -154,5 +154,5 @@ def test_htcds_export_is_k_anonymous(client, session, coordinator):
     assert min(combos.count(c) for c in combos) >= 10
     assert response.headers["X-K-Anonymity-Achieved"] == str(min(map(combos.count, combos)))
     assert int(response.headers["X-K-Anonymity-Achieved"]) >= 10
-    assert response.headers["X-Rows-Suppressed"] == "1"  # the one Turkmen man
+    assert response.headers["X-Rows-Suppressed"] == "<10"  # the one Turkmen man
     assert "TM" not in response.text and len(rows) == 37
