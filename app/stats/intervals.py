@@ -43,9 +43,11 @@ and counted in ``Outcome.unprotected``.
 
 **Hidden marks.** Context is released as it is in every release, so a line whose total
 context shows can be pinned by its own marks whatever is withheld (11 people of unknown
-country as ``<10`` and ``x``: 1 and 10). Such cells lose their marks (``hidden``: any
-number, zero included), the cell alone where that is enough, else its line, else the same
-line in the other sources' tables too; the rest is counted as above.
+country as ``<10`` and ``x``: 1 and 10), and so can shown zeros beside a category that
+must hold k people. Such cells lose their marks (``hidden``: any number, zero included),
+the cell alone where that is enough, else its line, else the same line in the other
+sources' tables too, else with those tables' zeros, else both its lines, else its tables
+of the period whole (``_options``); the rest is counted as above.
 
 Results are cached in process by the release's figures (hashed), so a page viewed again
 does not solve again.
