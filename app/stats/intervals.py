@@ -39,7 +39,9 @@ cell in a relation with it (inner cells before margins) is withheld as ``x``, an
 release is audited again, until every range is wide enough. A cell that could not reach
 the level even with every figure the audit may touch withheld (figures of ``fixed``
 context pin it, or two ``<k`` cells make up a ``<k`` total) is taken as far as it can go,
-and counted in ``Outcome.unprotected``.
+and counted in ``Outcome.unprotected``; its table is named in ``Outcome.pinned``, so
+that the caller can fold the table's categories where naming them is what pins it
+(``app.stats.service._fold``) and audit again.
 
 **Hidden marks.** Context is released as it is in every release, so a line whose total
 context shows can be pinned by its own marks whatever is withheld (11 people of unknown
@@ -59,7 +61,7 @@ import math
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Any
 
@@ -113,6 +115,7 @@ class Outcome:
     shown: frozenset[CellId]       # cells shown because context shows the same figure
     unprotected: int               # cells still too narrow with nothing left to withhold
     cached: bool = False
+    pinned: frozenset[Hashable] = frozenset()  # audited parts holding such cells
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,7 @@ def protect(release: Release, k: int, level: int) -> Outcome:
             _cache.move_to_end(key)
     if found is not None:
         _apply(release, found.added, found.shown)
-        return Outcome(found.added, found.shown, found.unprotected, cached=True)
+        return replace(found, cached=True)
     outcome = _extend(release, k, level)
     with _cache_lock:
         _cache[key] = outcome
@@ -233,7 +236,8 @@ def _extend(release: Release, k: int, level: int) -> Outcome:
                 # total, say): as wide as the table allows; how many, never which
                 logger.info("interval audit: %d cells as wide as their tables allow, "
                             "narrower than the protection level", len(left))
-            return Outcome(added, frozenset(shown), len(left))
+            pinned = frozenset(name for name, _ in left if name not in model.fixed)
+            return Outcome(added, frozenset(shown), len(left), pinned=pinned)
         update = dict.fromkeys(chosen, Withheld.COMPLEMENTARY)
         added.update(update)
         _apply(release, update)

@@ -245,14 +245,17 @@ def test_small_cells_beside_a_small_total_shown_by_country_keep_their_range():
     """Unknown country: 2, 1 and 2 people by need, in contact and with a case. The table
     by country shows the row's total as <10 in every release, so three <10 cells in the
     contacts row, or in the cases row beside it (a case was in contact), would each be
-    at most 7: both rows lose their marks. (The needs' totals with a case, each named so
-    at least 10 of 35, are as wide as the table by country leaves them: context.)"""
+    at most 7: the contacts row loses its marks. The needs with a case, each named so at
+    least 10 of 35, would each be 10 to 15 whatever is hidden: the cases table is folded
+    into other for the month."""
     people = {("unknown", "information"): (2, 2), ("unknown", "legal_aid"): (1, 1),
               ("unknown", "shelter"): (2, 2)}
     people |= {("KZ", need): (20, 10) for need in ("information", "legal_aid", "shelter")}
     tables, context = release(people, ("country", "need"), 1, ("country", "need"))
-    rows = {(r["country"], r["need"]): r for r in tables[(("country", "need"), "cases")]}
+    rows = {(r["country"], r["need"]): r for r in tables[(("country", "need"), "contacts")]}
     assert rows[("unknown", "legal_aid")]["withheld"] == "hidden"
+    cases = {(r["country"], r["need"]) for r in tables[(("country", "need"), "cases")]}
+    assert {need for _, need in cases} == {"other", "total"}
     assert narrowest(tables, context=context) == {}
 
 
@@ -272,6 +275,23 @@ def test_a_named_category_filling_a_row_does_not_pin_the_small_cell_beside_it():
     assert rows[("KZ", "kk")]["withheld"] == "complementary"  # not everything is hidden
     spans = attack(tables)
     assert spans and all(_width(span) >= LEVEL - 1 for span in spans.values())
+
+
+def test_a_month_filled_by_named_categories_is_folded_whole():
+    """Kazakhstan, one month: 12 Kazakh, 10 Russian, 10 Uzbek and 3 Tajik speakers (Tajik
+    is rare, so in other). Three languages named, so at least 10 each, of 35: whatever is
+    withheld or hidden, each is 10 to 15 and other 0 to 5. Named no longer, the month
+    shows its 35 people under other, and nothing is narrower than the level."""
+    people = {("KZ", "kk"): (12, 12), ("KZ", "ru"): (10, 10), ("KZ", "uz"): (10, 10),
+              ("KZ", "tg"): (3, 3)}
+    tables, _ = release(people, ("country", "language"), 1)
+    for source in SOURCES:
+        rows = {(r["country"], r["language"]): r["value"]
+                for r in tables[(("country", "language"), source)]}
+        assert rows == {("KZ", "other"): 35, ("KZ", "total"): 35, ("total", "other"): 35,
+                        ("total", "total"): 35}
+    # Nothing excused: before, each named language was 10 to 15 and other 1 to 5.
+    assert all(_width(span) >= LEVEL - 1 for span in attack(tables).values())
 
 
 def test_tables_sharing_a_margin_are_released_alike():
