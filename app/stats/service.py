@@ -328,17 +328,25 @@ def _audit(block: StatsQuery, parts: Drafts, privacy: dict[str, Any], settings: 
     below = CONSENTED_BELOW if beside else BELOW
     for period in periods_of(block):
         fixed = [replace(p, fixed=True) for p in context if p.period == period]
+        release = intervals.Release(fixed, below)
+        _protect_period(parts, period, release, k, level, settings.stats_epsilon is None)
+
+
+def _protect_period(parts: Drafts, period: str, context: intervals.Release, k: int,
+                    level: int, foldable: bool) -> None:
+    """One period audited with its context; where naming categories pins a table, the
+    table is folded (``_fold``) and the period audited again, each other table from the
+    suppression it had before the first audit."""
+    while True:
         own = [p for found in parts.values() for p in found if p.period == period]
         marks = [dict(p.withheld) for p in own]
-        pinned = intervals.protect(intervals.Release([*fixed, *own], below), k, level).pinned
-        while pinned and settings.stats_epsilon is None and _fold(parts, pinned, k):
-            for part, withheld in zip(own, marks, strict=True):  # audited afresh beside
-                part.withheld.clear()                             # the folded tables
-                part.withheld.update(withheld)
-            own = [p for found in parts.values() for p in found if p.period == period]
-            marks = [dict(p.withheld) for p in own]
-            pinned = intervals.protect(intervals.Release([*fixed, *own], below), k,
-                                       level).pinned
+        release = replace(context, parts=[*context.parts, *own])
+        pinned = intervals.protect(release, k, level).pinned
+        if not (pinned and foldable and _fold(parts, pinned, k)):
+            return
+        for part, withheld in zip(own, marks, strict=True):
+            part.withheld.clear()
+            part.withheld.update(withheld)
 
 
 def _fold(parts: Drafts, pinned: frozenset[Any], k: int) -> bool:
