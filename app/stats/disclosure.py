@@ -192,17 +192,18 @@ INFINITY = float("inf")
 def _pinned(equations: list[Equation], withheld: Mapping[Key, Withheld],
             k: int) -> set[Key]:
     """Cells whose bounds, narrowed through every equation in turn, meet."""
-    bounds = {key: _bounds(kind, k) for key, kind in withheld.items()}
+    bounds = {key: mark_range(kind, k) for key, kind in withheld.items()}
     for _ in range(4 * len(equations) + 4):
         if not _narrow(equations, bounds):
             break
     return {key for key, (low, high) in bounds.items() if low >= high}
 
 
-def _bounds(kind: Withheld, k: int) -> tuple[float, float]:
-    """What a mark says of its cell."""
-    return {Withheld.SMALL: (1.0, k - 1.0), Withheld.HIDDEN: (0.0, INFINITY)}.get(
-        kind, (float(k), INFINITY))
+def mark_range(kind: Withheld, k: int) -> tuple[float, float]:
+    """What a withheld cell's mark says of it: ``<k`` is 1 to k-1, ``x`` at least k,
+    hidden any number from 0."""
+    return {Withheld.SMALL: (1.0, k - 1.0), Withheld.COMPLEMENTARY: (float(k), INFINITY),
+            Withheld.HIDDEN: (0.0, INFINITY)}[kind]
 
 
 def _narrow(equations: list[Equation], bounds: dict[Key, tuple[float, float]]) -> bool:

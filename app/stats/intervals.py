@@ -69,7 +69,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
-from app.stats.disclosure import OTHER, TOTAL, UNKNOWN, Key, Withheld
+from app.stats.disclosure import OTHER, TOTAL, UNKNOWN, Key, Withheld, mark_range
 
 logger = logging.getLogger(__name__)
 
@@ -665,13 +665,7 @@ def _components(model: Model, withheld: Mapping[CellId, Withheld]
 
 
 def _bounds(kind: Withheld | None, value: int, k: int) -> tuple[float, float]:
-    if kind is None:
-        return value, value
-    if kind is Withheld.SMALL:
-        return 1, k - 1
-    if kind is Withheld.COMPLEMENTARY:
-        return k, math.inf
-    return 0, math.inf
+    return (value, value) if kind is None else mark_range(kind, k)
 
 
 class Infeasible(RuntimeError):
