@@ -23,6 +23,7 @@ from app.cases.screening import HTCDS_EXPORT_NAMES
 from app.stats import disclosure, kanon, sources
 from app.stats.dimensions import Period
 from app.stats.disclosure import UNKNOWN
+from app.stats.service import quarter_label, quarter_number
 from app.stats.sources import Window
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -157,21 +158,13 @@ def _contacts_without_consent(window: Window) -> Select[Any]:
 
 
 def _quarter_of(moment: datetime) -> str:
-    return _quarter_label(_quarter_number(moment))
+    return quarter_label(quarter_number(moment))
 
 
 def _quarters(window: Window) -> list[str]:
     """The quarters of a window of whole quarters, oldest first."""
-    return [_quarter_label(n) for n in range(_quarter_number(window.start),
-                                             _quarter_number(window.end))]
-
-
-def _quarter_number(moment: datetime) -> int:
-    return moment.year * 4 + (moment.month - 1) // 3
-
-
-def _quarter_label(number: int) -> str:
-    return f"{number // 4}-Q{number % 4 + 1}"
+    return [quarter_label(n) for n in range(quarter_number(window.start),
+                                            quarter_number(window.end))]
 
 
 def case_blocks(session: Session, window: Window) -> dict[str, list[dict[str, str]]]:

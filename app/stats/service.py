@@ -181,18 +181,21 @@ def quarter_window(query: StatsQuery) -> sources.Window:
     asked touch to the last, as weeks are counted whole (``counted_window``). Its blocks
     are quarters, each anonymised on its own; a part of one would be a smaller set of
     rows, anonymised differently from the whole quarter in another file."""
-    last = _quarter_start(query.end - timedelta(days=1))
-    return sources.Window(_midnight(_quarter_start(query.start)),
-                          _midnight(_next_quarter(last)))
+    first, last = quarter_number(query.start), quarter_number(query.end - timedelta(days=1))
+    return sources.Window(_midnight(_quarter_start(first)), _midnight(_quarter_start(last + 1)))
 
 
-def _quarter_start(day: date) -> date:
-    return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+def quarter_number(day: date) -> int:
+    """Calendar quarters counted from year 0, so that the next is one more."""
+    return day.year * 4 + (day.month - 1) // 3
 
 
-def _next_quarter(start: date) -> date:
-    return date(start.year + 1, 1, 1) if start.month == 10 else start.replace(
-        month=start.month + 3)
+def quarter_label(number: int) -> str:
+    return f"{number // 4}-Q{number % 4 + 1}"
+
+
+def _quarter_start(number: int) -> date:
+    return date(number // 4, number % 4 * 3 + 1, 1)
 
 
 def release(session: Session, query: StatsQuery, settings: Settings,
