@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     # released with it (app.stats.intervals); default k-1, the whole range of a "<k" label.
     stats_protection: int | None = Field(default=None, ge=2, le=99)
     stats_max_months: int = Field(default=60, ge=1, le=240)
+    # A month, week or quarter is released only this many days after it ends: records of
+    # a period in progress, or just over, still change (docs/statistics.md, rule 12).
+    stats_settle_days: int = Field(default=14, ge=0, le=120)
     # Operations: who may scrape /metrics, how logs are written, how often the service
     # itself erases what is past retention (0: only `hotline purge`, e.g. from cron).
     metrics_token: str = ""

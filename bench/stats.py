@@ -221,7 +221,7 @@ def run_dashboard(factory: sessionmaker[Session], settings: Settings,
     each of its calls into ``reports`` (looked up at call time) timed on the way; "audit"
     is the time spent in the interval audit (``intervals.protect``), solved afresh with
     ``fresh``, otherwise as cached by earlier runs."""
-    query = service.parse("", None, None, None, NOW.date(), 60)
+    query = service.parse("", None, None, None, NOW.date(), 60, settings.stats_settle_days)
     parts: dict[str, float] = {"audit": 0.0}
     if fresh:
         intervals.clear_cache()

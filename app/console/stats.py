@@ -31,7 +31,7 @@ from app.stats.charts import Point, bar_chart, line_chart
 from app.stats.dashboard import TABLES, dashboard
 from app.stats.dimensions import COUNTRIES, Period
 from app.stats.disclosure import OTHER, TOTAL, UNKNOWN
-from app.stats.service import QueryError, StatsQuery
+from app.stats.service import NotSettled, QueryError, StatsQuery
 from app.users.models import Role, User
 
 router = APIRouter(route_class=ConsoleRoute)
@@ -54,6 +54,10 @@ TOO_MANY_MONTHS = Nn_("at most %(months)d month per table",
 HTCDS_COUNTRY_REFUSED = N_("the HTCDS file covers every country and takes no country filter: "
                            "its citizenship and country-of-exploitation columns say where")
 NO_SUCH_TABLE = N_("There is no such table.")
+NOT_SETTLED = Nn_("No month of this window is shown yet: a month is shown %(days)d day "
+                  "after it ends, once its records are complete.",
+                  "No month of this window is shown yet: a month is shown %(days)d days "
+                  "after it ends, once its records are complete.")
 
 TITLES = {
     ("over_time", Period.MONTH): N_("People in contact, per month"),
@@ -150,10 +154,12 @@ def parse(asked: Asked, settings: Settings, now: datetime) -> StatsQuery:
         raise QueryError(COUNTRY_INVALID)
     start, end = _month(asked.start), _month(asked.end)
     return service.parse(asked.period, start, end, asked.country or None, now.date(),
-                         settings.stats_max_months)
+                         settings.stats_max_months, settings.stats_settle_days)
 
 
 def explain(error: QueryError, translations: NullTranslations) -> str:
+    if isinstance(error, NotSettled):
+        return translations.ngettext(*NOT_SETTLED, error.days) % {"days": error.days}
     message = str(error)
     months = re.fullmatch(r"at most (\d+) months per table", message)
     if months:
@@ -201,6 +207,7 @@ def stats_page(request: Request, session: auth.ConsoleDb, settings: SettingsDep,
     protection = board["tables"]["over_time"]["protection"]
     budget = board["quality"].get("budget")
     return _stats_page(request, answered, sections=sections, k=protection["k"],
+                       settle_days=settings.stats_settle_days,
                        without_consent=_without_consent(session, query, protection["k"]),
                        htcds=_htcds(session, query, protection["k"]),
                        private=bool(protection.get("differential_privacy")),
@@ -217,8 +224,10 @@ def _without_consent(session: Session, query: StatsQuery, k: int) -> dict[str, s
 def _htcds(session: Session, query: StatsQuery, k: int) -> dict[str, str]:
     """The HTCDS file of this window: its quarters, its link, and what it leaves out.
     The link drops the country chosen, which the file refuses: it covers every country."""
-    left_out = export.without_consent(session, service.quarter_window(query), [], k,
-                                      screened=True)
+    window = service.quarter_window(query)
+    if window.start == window.end:
+        return {}  # no whole quarter of the window has settled yet
+    left_out = export.without_consent(session, window, [], k, screened=True)
     start, end = _quarters(query)
     every_country = replace(Asked.answered(query), country="")
     return {"start": start, "end": end, "query_string": every_country.query_string(),

@@ -36,7 +36,7 @@ def _query(settings: Settings, now: datetime, group_by: str, start: date | None,
            end: date | None, country: str | None) -> StatsQuery:
     try:
         return service.parse(group_by, start, end, country, now.date(),
-                             settings.stats_max_months)
+                             settings.stats_max_months, settings.stats_settle_days)
     except QueryError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
 

@@ -86,6 +86,8 @@ def htcds_export(session: Session, settings: Settings, now: datetime, user: User
         raise QueryError(service.HTCDS_COUNTRY_REFUSED)
     k = settings.stats_k
     window = service.quarter_window(query)
+    if window.start == window.end:
+        raise service.NotSettled(settings.stats_settle_days)
     result, text = export.htcds(export.case_blocks(session, window), k)
     left_out = export.without_consent(session, window, [], k, screened=True)
     period = _period(window)

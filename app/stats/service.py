@@ -43,6 +43,15 @@ class QueryError(ValueError):
     """The question cannot be answered in this shape; the message says why."""
 
 
+class NotSettled(QueryError):
+    """Nothing the window holds has settled yet (``settled_by``)."""
+
+    def __init__(self, days: int) -> None:
+        super().__init__(f"no period of this window has settled yet: a month, week or quarter "
+                         f"is released {days} days after it ends")
+        self.days = days
+
+
 @dataclass(frozen=True)
 class StatsQuery:
     dimensions: tuple[str, ...]
@@ -50,6 +59,7 @@ class StatsQuery:
     start: date  # first day of the first month
     end: date    # first day of the month after the last (exclusive)
     countries: tuple[str, ...] = ()
+    settled_by: date = date.max  # periods ending on or before this day are released
 
     def describe(self) -> dict[str, Any]:
         return {"group_by": list(self.dimensions), "period": self.period.value,
@@ -66,9 +76,25 @@ def _next_month(day: date) -> date:
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
+def settled_by(today: date, settle_days: int) -> date:
+    """The day by which a period must have ended to be released. A period in progress
+    grows from day to day, and records of a period just over are still being completed
+    (screenings, consent), so two releases of it would differ by a few people: only
+    periods that ended ``settle_days`` ago are released (docs/statistics.md, rule 12)."""
+    return today - timedelta(days=settle_days)
+
+
+def _settled_end(last: date, period: Period, by: date) -> date:
+    """The exclusive end of the window, cut back to the last settled month or week."""
+    if period is Period.MONTH:
+        return min(last, _month_start(by))
+    return min(last, by - timedelta(days=by.weekday()))
+
+
 def parse(group_by: str, start: date | None, end: date | None, country: str | None,
-          today: date, max_months: int) -> StatsQuery:
-    """The question, snapped to whole months; QueryError says what is wrong."""
+          today: date, max_months: int, settle_days: int) -> StatsQuery:
+    """The question, snapped to whole months and cut back to settled periods; QueryError
+    says what is wrong."""
     names = [n.strip() for n in (group_by or "").split(",") if n.strip()]
     periods = [n for n in names if n in Period.__members__.values()]
     names = [n for n in names if n not in periods]
@@ -83,10 +109,14 @@ def parse(group_by: str, start: date | None, end: date | None, country: str | No
                          "they are shown only in one-way tables")
     if any(d is not None and not 2000 <= d.year <= 2999 for d in (start, end)):
         raise QueryError("dates must be between the years 2000 and 2999")
-    last = _next_month(end or today)
+    period = Period(periods[0]) if periods else Period.MONTH
+    by = settled_by(today, settle_days)
+    last = _settled_end(_next_month(end or today), period, by)
     first = _month_start(start) if start else _month_start(last - timedelta(days=365))
-    if first >= last:
+    if start and end and _month_start(start) > _month_start(end):
         raise QueryError("'from' must not be after 'to'")
+    if first >= last:
+        raise NotSettled(settle_days)
     if (last.year - first.year) * 12 + last.month - first.month > max_months:
         raise QueryError(f"at most {max_months} months per table")
     countries = tuple(sorted({c.strip().upper() for c in (country or "").split(",")
@@ -95,8 +125,7 @@ def parse(group_by: str, start: date | None, end: date | None, country: str | No
         raise QueryError(f"unknown country {', '.join(bad)}; use {', '.join(COUNTRIES)}")
     if countries and not _filterable(names, countries):
         raise QueryError(FILTER_REFUSED)
-    return StatsQuery(tuple(names), Period(periods[0]) if periods else Period.MONTH,
-                      first, last, countries)
+    return StatsQuery(tuple(names), period, first, last, countries, by)
 
 
 def _filterable(names: list[str], countries: tuple[str, ...]) -> bool:
@@ -182,7 +211,10 @@ def quarter_window(query: StatsQuery) -> sources.Window:
     are quarters, each anonymised on its own; a part of one would be a smaller set of
     rows, anonymised differently from the whole quarter in another file."""
     first, last = quarter_number(query.start), quarter_number(query.end - timedelta(days=1))
-    return sources.Window(_midnight(_quarter_start(first)), _midnight(_quarter_start(last + 1)))
+    if _quarter_start(last + 1) > query.settled_by:  # as months are (``settled_by``)
+        last -= 1
+    return sources.Window(_midnight(_quarter_start(first)),
+                          _midnight(_quarter_start(max(first, last + 1))))
 
 
 def quarter_number(day: date) -> int:

@@ -225,10 +225,23 @@ def test_the_page_links_downloads_of_the_same_question(coordinator):
     assert table_cells(section(html, "over_time"))["2026-03-09"][0] == "x"
 
 
-def test_the_default_window_is_the_last_twelve_months(coordinator):
-    html = coordinator.get("/console/stats").text  # the clock says 2026-11-23
-    assert 'name="from" value="2025-12"' in html and 'name="to" value="2026-11"' in html
+def test_the_default_window_is_the_last_twelve_settled_months(coordinator):
+    # The clock says 2026-11-23: November is in progress, October over for 22 days.
+    html = coordinator.get("/console/stats").text
+    assert 'name="from" value="2025-11"' in html and 'name="to" value="2026-10"' in html
     assert len(table_cells(section(html, "over_time"))) == 12
+    assert "A month is shown 14 days after it ends" in html
+
+
+def test_a_month_in_progress_is_not_shown(coordinator):
+    """Asked today and tomorrow, a month in progress would differ by the day's callers."""
+    html = coordinator.get("/console/stats?from=2026-11&to=2026-11").text
+    assert "No month of this window is shown yet: a month is shown 14 days after it" in html
+    assert '<section id="over_time">' not in html
+    refused = coordinator.get("/console/stats/htcds.csv?from=2026-10&to=2026-11")
+    assert refused.status_code == 422  # the quarter October to December is in progress
+    russian = coordinator.get("/console/stats?from=2026-11&to=2026-11&lang=ru").text
+    assert "месяц показывается через 14 дней после его окончания" in russian
 
 
 @pytest.mark.usefixtures("callers")

@@ -78,7 +78,8 @@ def test_statistics_show_real_shapes_across_countries_and_languages(seeded):
     with Session(engine) as session:
         for dimension in ("country", "language"):
             query = stats.parse(dimension, date(2026, 7, 1), date(2026, 10, 1), None,
-                                END.date(), settings.stats_max_months)
+                                END.date(), settings.stats_max_months,
+                                settings.stats_settle_days)
             table = stats.release(session, query, settings)["tables"]["contacts"]
             shown = [row for row in table["rows"] if row[dimension] != "total"
                      and row["withheld"] is None and row["value"] >= k]

@@ -32,7 +32,7 @@ CONSENTED = " (consented)"
 
 def released(session, settings, group_by: str, consented: bool) -> dict:
     query = service.parse(group_by, date(2026, 3, 1), date(2026, 3, 31), None, TODAY,
-                          settings.stats_max_months)
+                          settings.stats_max_months, settings.stats_settle_days)
     found = service.release(session, query, settings, consented_only=consented)
     names = query.dimensions
     suffix = CONSENTED if consented else ""

@@ -33,6 +33,7 @@ from tests.webhooks.test_degraded_mode import (
 pytestmark = pytest.mark.usefixtures("demo_directory")
 NUMBER = "+77010000901"
 OTHER_NUMBER = "+77010000902"
+SETTLED = WEEKDAY_MORNING.replace(month=12, day=15)  # November over for 14 days
 HOTLINE = "+77270009999"  # the hotline's own number: public
 PROFILE_NAME = "Aigerim Testova"  # WhatsApp's display name of the sender, sent by Twilio
 FIRST = "Сәлеметсіз бе, маған көмек керек"
@@ -142,6 +143,7 @@ def test_statistics_count_whatsapp_as_its_own_channel(client, settings, session)
         WhatsAppTexter(client, settings, f"+7701000{9100 + n}").send(FIRST)
     for n in range(11):
         Texter(client, settings, f"+7701000{9200 + n}").send(FIRST)
+    client.app.state.clock = lambda: SETTLED  # November is shown once settled
     coordinator = make_person(client, session, "coordinator", Role.COORDINATOR)
     response = client.get("/api/stats?group_by=channel&from=2026-11-01&to=2026-11-30",
                           headers=coordinator.headers)
