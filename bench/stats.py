@@ -5,9 +5,11 @@ their first contact or case, slow to do from scratch, so settled months are stor
 (``app.stats.rollup``). This benchmark loads N synthetic, anonymised cases (random
 pseudonyms, no numbers) into PostgreSQL with COPY, then times the baseline, ``SELECT
 count(*) FROM cases`` (the least any live count over the cases costs, on this machine at
-this moment), and the dashboard part by part: cold (every month counted and stored), warm,
-and in a new hour (the hour just settled added to the current month); then the share of the
-interval audit (``app.stats.intervals``), cached and solved afresh. Targets: warm median
+this moment), and the dashboard part by part: cold (every month counted and stored) and
+warm; then the share of the interval audit (``app.stats.intervals``), cached and solved
+afresh (median of as many runs, each with the cache cleared). The dashboard shows settled
+months only (``HOTLINE_STATS_SETTLE_DAYS``), so every month it counts is stored once.
+Targets: warm median
 under 300 ms at 1,000,000 cases on 2 cores, the audit at most 100 ms of it. Last line:
 ``dashboard_ms=<median> cases=<n>``.
 
@@ -291,11 +293,9 @@ def main() -> None:
     runs = [run_dashboard(factory, settings) for _ in range(args.repeat)]
     warm = {name: statistics.median(run[name] for run in runs) for name in runs[0]}
     show(f"warm (median of {args.repeat})", warm)
-    rollup.clock = lambda: NOW + timedelta(hours=1)
-    show("new hour (the hour just settled added to the current month)",
-         run_dashboard(factory, settings))
-    fresh = run_dashboard(factory, settings, fresh=True)
-    show("audit solved afresh (cache cleared)", fresh)
+    afresh = [run_dashboard(factory, settings, fresh=True) for _ in range(args.repeat)]
+    fresh = {name: statistics.median(run[name] for run in afresh) for name in afresh[0]}
+    show(f"audit solved afresh (cache cleared, median of {args.repeat})", fresh)
     print(f"audit share: {warm['audit']:.1f} of {warm['dashboard']:.0f} ms warm (cached), "
           f"{fresh['audit']:.1f} of {fresh['dashboard']:.0f} ms solved afresh "
           f"({100 * fresh['audit'] / fresh['dashboard']:.0f}%); target at most 100 ms")
