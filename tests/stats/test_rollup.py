@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select, update
 
-from app.cases.models import Contact
-from app.stats import rollup, sources
+from app.cases.models import CallbackRequest, Case, Contact
+from app.stats import quality, rollup, sources
 from app.stats.dimensions import COUNTRIES, Period, Source
 from app.stats.models import StatsRollup
-from tests.stats.people import add_people
+from tests.stats.people import add_people, organisation_id
 
 pytestmark = pytest.mark.usefixtures("demo_directory")
 NAMES = ["country", "language"]
@@ -101,3 +101,41 @@ def test_deleted_records_leave_the_stored_figures(session, callers):
     session.flush()
     assert deleted == 4
     assert ("2026-03", "TJ", "tg") not in stored_count(session)
+
+
+def ask_callbacks(session, day: str, n: int, organisation: str = "kz-almaty-shelter") -> None:
+    """n call-backs asked for on ``day`` by people with a case, none completed yet."""
+    add_people(session, n, day=day, organisation=organisation)
+    asked = datetime.fromisoformat(day).replace(hour=10, tzinfo=UTC)
+    for contact in session.scalars(select(Contact).where(
+            Contact.started_at >= asked.replace(hour=0), Contact.started_at < asked)):
+        session.add(CallbackRequest(contact_id=contact.id, case_id=contact.case_id,
+                                    created_at=asked, purge_after=asked))
+    session.flush()
+
+
+def callbacks_of(session, organisation: str) -> tuple[int, int]:
+    """Call-backs asked for and completed in March for the organisation's cases."""
+    org = organisation_id(session, organisation)
+    return quality._callbacks(session, WINDOW).get(("2026-03", org, "KZ"), (0, 0))
+
+
+def test_stored_call_backs_follow_a_late_completion_and_a_referral(session):
+    ask_callbacks(session, "2026-03-05", 3)
+    ask_callbacks(session, "2026-04-07", 2)
+    assert callbacks_of(session, "kz-almaty-shelter") == (3, 0)
+    assert quality._callbacks(session, WINDOW) == quality._count_callbacks(session, WINDOW)
+    assert session.scalar(select(func.count()).select_from(StatsRollup)
+                          .where(StatsRollup.kind == "callbacks")) == 3  # March to May
+    # Completed in May, the call-back still belongs to March, whose stored figures go stale.
+    first = session.scalars(select(CallbackRequest).order_by(CallbackRequest.created_at)).first()
+    first.completed_at = datetime(2026, 5, 2, tzinfo=UTC)
+    session.flush()
+    assert callbacks_of(session, "kz-almaty-shelter") == (3, 1)
+    # Its case referred to another organisation: March's call-back moves with it.
+    session.execute(update(Case).where(Case.id == first.case_id)
+                    .values(organisation_id=organisation_id(session, "kz-astana-legal")))
+    session.flush()
+    assert callbacks_of(session, "kz-almaty-shelter") == (2, 0)
+    assert callbacks_of(session, "kz-astana-legal") == (1, 1)
+    assert quality._callbacks(session, WINDOW) == quality._count_callbacks(session, WINDOW)
