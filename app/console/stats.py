@@ -390,7 +390,7 @@ def table_csv(name: str, request: Request, session: auth.ConsoleDb, settings: Se
         query = parse(asked, settings, now)
     except QueryError as exc:
         return _refused(request, asked, exc)
-    table = StatsQuery(TABLES[name], query.period, query.start, query.end, query.countries)
+    table = replace(query, dimensions=TABLES[name])
     text, headers = reports.table_export(session, settings, now, user, table)
     response = _download(text, _file_name(name.replace("_", "-"), query))
     response.headers.update(headers)
