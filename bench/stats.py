@@ -9,9 +9,8 @@ this moment), and the dashboard part by part: cold (every month counted and stor
 warm; then the share of the interval audit (``app.stats.intervals``), cached and solved
 afresh (median of as many runs, each with the cache cleared). The dashboard shows settled
 months only (``HOTLINE_STATS_SETTLE_DAYS``), so every month it counts is stored once.
-Targets: warm median
-under 300 ms at 1,000,000 cases on 2 cores, the audit at most 100 ms of it. Last line:
-``dashboard_ms=<median> cases=<n>``.
+Targets: warm median under 300 ms at 10,000,000 cases on 2 cores, the audit at most
+100 ms of it. Last line: ``dashboard_ms=<median> cases=<n>``.
 
     python bench/stats.py [--cases N] [--repeat R] [--database-url URL] [--reuse]
 """
