@@ -861,4 +861,3 @@ def _twins(model: Model) -> dict[CellId, set[CellId]]:
                 twins[a].add(b)
                 twins[b].add(a)
     return twins
-
