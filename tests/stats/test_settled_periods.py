@@ -1,6 +1,6 @@
 """Only settled periods are released. A month in progress grows from day to day, and the
 records of one just over are still being completed, so the same month released on two
-days would differ by the people in between: the attacker downloads a table on the 10th and
+days would differ by the people in between: the attacker downloads a table on the 16th and
 again on the 28th and subtracts. A month (week, quarter) is released once it has been over
 for ``stats_settle_days`` (14), and then shows the same figures in every release."""
 
