@@ -32,6 +32,7 @@ from app.stats.dashboard import TABLES, dashboard
 from app.stats.dimensions import COUNTRIES, Period
 from app.stats.disclosure import OTHER, TOTAL, UNKNOWN
 from app.stats.service import NotSettled, QueryError, StatsQuery
+from app.stats.sources import Window
 from app.users.models import Role, User
 
 router = APIRouter(route_class=ConsoleRoute)
@@ -228,15 +229,14 @@ def _htcds(session: Session, query: StatsQuery, k: int) -> dict[str, str]:
     if window.start == window.end:
         return {}  # no whole quarter of the window has settled yet
     left_out = export.without_consent(session, window, [], k, screened=True)
-    start, end = _quarters(query)
+    start, end = _quarters(window)
     every_country = replace(Asked.answered(query), country="")
     return {"start": start, "end": end, "query_string": every_country.query_string(),
             "screened": left_out.shown(k)["cases"]}
 
 
-def _quarters(query: StatsQuery) -> tuple[str, str]:
-    """The first and last month of the HTCDS file's quarters."""
-    window = service.quarter_window(query)
+def _quarters(window: Window) -> tuple[str, str]:
+    """The first and last month of the HTCDS file's quarters (``service.quarter_window``)."""
     return f"{window.start:%Y-%m}", f"{window.end - timedelta(days=1):%Y-%m}"
 
 
@@ -372,7 +372,7 @@ def htcds_csv(request: Request, session: auth.ConsoleDb, settings: SettingsDep, 
         text, headers = reports.htcds_export(session, settings, now, user, query)
     except QueryError as exc:
         return _refused(request, asked, exc)
-    start, end = _quarters(query)
+    start, end = _quarters(service.quarter_window(query))
     response = _download(text, f"hotline-htcds-{start}-to-{end}.csv")
     response.headers.update(headers)
     return response
