@@ -55,10 +55,10 @@ TOO_MANY_MONTHS = Nn_("at most %(months)d month per table",
 HTCDS_COUNTRY_REFUSED = N_("the HTCDS file covers every country and takes no country filter: "
                            "its citizenship and country-of-exploitation columns say where")
 NO_SUCH_TABLE = N_("There is no such table.")
-NOT_SETTLED = Nn_("No month of this window is shown yet: a month is shown %(days)d day "
-                  "after it ends, once its records are complete.",
-                  "No month of this window is shown yet: a month is shown %(days)d days "
-                  "after it ends, once its records are complete.")
+NOT_SETTLED = Nn_("No month or week of this window is shown yet: a month or week is shown "
+                  "%(days)d day after it ends, once its records are complete.",
+                  "No month or week of this window is shown yet: a month or week is shown "
+                  "%(days)d days after it ends, once its records are complete.")
 
 TITLES = {
     ("over_time", Period.MONTH): N_("People in contact, per month"),

@@ -230,18 +230,18 @@ def test_the_default_window_is_the_last_twelve_settled_months(coordinator):
     html = coordinator.get("/console/stats").text
     assert 'name="from" value="2025-11"' in html and 'name="to" value="2026-10"' in html
     assert len(table_cells(section(html, "over_time"))) == 12
-    assert "A month is shown 14 days after it ends" in html
+    assert "A month or week is shown 14 days after it ends" in html
 
 
 def test_a_month_in_progress_is_not_shown(coordinator):
     """Asked today and tomorrow, a month in progress would differ by the day's callers."""
     html = coordinator.get("/console/stats?from=2026-11&to=2026-11").text
-    assert "No month of this window is shown yet: a month is shown 14 days after it" in html
+    assert "No month or week of this window is shown yet: a month or week is shown 14 days" in html
     assert '<section id="over_time">' not in html
     refused = coordinator.get("/console/stats/htcds.csv?from=2026-10&to=2026-11")
     assert refused.status_code == 422  # the quarter October to December is in progress
     russian = coordinator.get("/console/stats?from=2026-11&to=2026-11&lang=ru").text
-    assert "месяц показывается через 14 дней после его окончания" in russian
+    assert "месяц или неделя показываются через 14 дней после окончания" in russian
 
 
 @pytest.mark.usefixtures("callers")
