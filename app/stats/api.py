@@ -25,7 +25,9 @@ GroupBy = Annotated[str, Query(description="up to two of: country, language, cha
                                "outcome, child, gender, age_band, citizenship, exploitation, "
                                "organisation; plus month or week", max_length=200)]
 From = Annotated[date | None, Query(alias="from", description="snapped to the 1st")]
-To = Annotated[date | None, Query(alias="to", description="snapped to the end of its month")]
+To = Annotated[date | None, Query(alias="to", description="snapped to the end of its month, "
+                                  "then cut back to the last settled one (released "
+                                  "HOTLINE_STATS_SETTLE_DAYS after it ends)")]
 Country = Annotated[str | None, Query(description="ISO codes, comma-separated",
                                       max_length=100)]
 NoCountry = Annotated[str | None, Query(description="refused (422): the file covers every "
