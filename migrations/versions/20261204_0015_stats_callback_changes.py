@@ -11,7 +11,7 @@ for, completed, moved or erased, and a case referred to another organisation or 
 caller's country corrected (which moves every call-back of the case, in whatever month
 each was asked for). As in 0007, only records from more than 50 minutes ago count. On
 SQLite, a later batch migration that recreates callback_requests or cases drops these
-triggers: recreate them there as ``_create_triggers`` does.
+triggers: recreate them there as ``upgrade`` does.
 """
 
 from collections.abc import Sequence
