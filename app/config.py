@@ -70,9 +70,10 @@ class Settings(BaseSettings):
     journal_dir_override: Path | None = Field(default=None, alias="HOTLINE_JOURNAL_DIR")
     journal_retry_seconds: float = Field(default=5, gt=0, le=300)
     recovery_worker: bool = True
-    # Threads for the webhooks (app.webhooks.lane), apart from the console's 40: enough to
-    # overlap database round trips, few enough not to fight over the GIL. More helps only
-    # with a database far away (each step waits ~6 round trips).
+    # Webhook steps at once per process (app.webhooks.lane), apart from the console's 40
+    # threads: on PostgreSQL on the event loop, on SQLite on as many threads of their own.
+    # Enough to overlap database round trips; more helps only with a database far away
+    # (each step waits 4 to 6 round trips).
     webhook_threads: int = Field(default=4, ge=1, le=64)
     # A webhook waiting on a row another transaction holds would hold one of those few
     # threads for as long: past this it gives up, and the step is answered from the

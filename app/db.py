@@ -28,6 +28,7 @@ from sqlalchemy import (
     event,
     exc,
 )
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -93,6 +94,10 @@ def rowcount(result: Result[Any]) -> int:
     return result.rowcount
 
 
+def is_postgresql(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
 def make_engine(url: str, pool_timeout: float = 5, lock_timeout: float | None = None,
                 statement_timeout: float | None = None, pool_size: int = 40,
                 pre_ping: bool = True) -> Engine:
@@ -108,6 +113,25 @@ def make_engine(url: str, pool_timeout: float = 5, lock_timeout: float | None = 
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+    return create_engine(url, **_postgresql_options(pool_timeout, lock_timeout,
+                                                    statement_timeout, pool_size, pre_ping))
+
+
+def make_async_engine(url: str, pool_timeout: float = 5, lock_timeout: float | None = None,
+                      statement_timeout: float | None = None, pool_size: int = 40
+                      ) -> AsyncEngine:
+    """A PostgreSQL engine whose driver is awaited on the event loop (psycopg's asyncio
+    connection), as ``make_engine`` makes them otherwise, with no ping. Synchronous code
+    uses it through ``AsyncEngine.sync_engine`` inside ``sqlalchemy.util.greenlet_spawn``:
+    the webhooks' (``app.webhooks.lane``)."""
+    return create_async_engine(url, **_postgresql_options(pool_timeout, lock_timeout,
+                                                          statement_timeout, pool_size,
+                                                          pre_ping=False))
+
+
+def _postgresql_options(pool_timeout: float, lock_timeout: float | None,
+                        statement_timeout: float | None, pool_size: int, pre_ping: bool
+                        ) -> dict[str, Any]:
     # A database host that does not answer must fail a webhook in seconds (Twilio gives up
     # after 15), so the caller is answered from the snapshot and the journal instead.
     # As many connections as the threads serving requests (Starlette's 40, or the
@@ -122,8 +146,8 @@ def make_engine(url: str, pool_timeout: float = 5, lock_timeout: float | None = 
                if seconds is not None]
     if options:
         connect_args["options"] = " ".join(options)
-    return create_engine(url, pool_pre_ping=pre_ping, pool_size=pool_size, max_overflow=0,
-                         pool_timeout=pool_timeout, connect_args=connect_args)
+    return {"pool_pre_ping": pre_ping, "pool_size": pool_size, "max_overflow": 0,
+            "pool_timeout": pool_timeout, "connect_args": connect_args}
 
 
 def _ensure_sqlite_dir(url: str) -> None:

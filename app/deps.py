@@ -3,11 +3,11 @@
 Each alias is ``Annotated[<type>, Depends(<provider>)]``. Providers are the only code that
 reads ``request.app.state`` (``app.main`` fills it): these, ``db.get_session``, those of
 the webhooks' plumbing, which sits above this module (``app.webhooks.deps``: the lane,
-the journal, ``WebhookDep``), and those that sit beside their one user
-(``events.api.hub_of``, ``health.engine_of``, ``cases.callbacks_api.outbound_of``,
-``channels.voice.ivr.ivr_of``, and ``twilio.signature.settings_of`` in a foundation below
-this module). Routes name what they need in their signature and pass it on, so services
-take plain values and never see a request.
+``WebhookDep``), and those that sit beside their one user (``events.api.hub_of``,
+``health.engine_of``, ``cases.callbacks_api.outbound_of``, ``channels.voice.ivr.ivr_of``,
+and ``twilio.signature.verified_twilio_request`` in a foundation below this module).
+Routes name what they need in their signature and pass it on, so services take plain
+values and never see a request.
 Providers are ``async``: each only reads ``app.state``, and a plain ``def`` would run on
 one of Starlette's threads, which a webhook must never wait for (``app.webhooks.lane``).
 Tests swap ``app.state.settings``, ``clock`` or ``sessionmaker``; a provider reads them at

@@ -6,8 +6,8 @@ hotline's own work (signature, database, routing, TwiML), not FastAPI, uvicorn o
 round trip on this machine.
 
 ``/twilio/committed`` checks the Twilio signature as the hotline does, writes one row
-through the same engine and session settings on as many threads as the hotline's webhooks,
-commits, and answers fixed TwiML: this project's own stack for one durable write.
+through the same engine, session settings and lane as the hotline's webhooks, commits,
+and answers fixed TwiML: this project's own stack for one durable write.
 
 ``/twilio/driver`` is the least Python that can do the same: the signature checked with
 Twilio's validator, one row inserted and committed through psycopg's asyncio connection
@@ -89,9 +89,14 @@ def create_app() -> FastAPI:
     app = FastAPI(title="bench baseline")
     settings = get_settings()
     app.state.settings = settings  # what the signature check reads
-    app.state.webhook_lane = lane.make(settings.webhook_threads)
-    engine = db.make_engine(settings.effective_database_url())
-    BenchBase.metadata.create_all(engine)
+    url = settings.effective_database_url()
+    # The hotline's webhooks' engine and lane (``app.main``): on PostgreSQL the driver
+    # awaited on the event loop, the step in a greenlet.
+    on_event_loop = db.is_postgresql(url)
+    app.state.webhook_lane = lane.make(settings.webhook_threads, on_event_loop)
+    engine = (db.make_async_engine(url, pool_size=settings.webhook_threads + 1).sync_engine
+              if on_event_loop else db.make_engine(url))
+    BenchBase.metadata.create_all(db.make_engine(url))
     make_session = db.make_sessionmaker(engine)
 
     @app.post("/twilio/voice")
@@ -108,7 +113,6 @@ def create_app() -> FastAPI:
     async def committed(request: Request, tw: TwilioDep) -> Response:
         return await lane.run(app.state.webhook_lane, commit_one, tw)
 
-    url = settings.effective_database_url()
     connections = Connections(url, settings.webhook_threads) if url.startswith("postgres") \
         else None
     validator = RequestValidator(settings.twilio_auth_token)

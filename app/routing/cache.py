@@ -51,6 +51,11 @@ class DirectoryCache:
             self._refresh_unless_under_way()
         return self._directory
 
+    def would_refresh(self) -> bool:
+        """Whether ``get`` would read the database now: a caller on the event loop then
+        calls it on a thread (``app.webhooks.deps``)."""
+        return not self._directory.responders or (self._stale() and self._database_usable())
+
     def _stale(self) -> bool:
         return self._loaded_at is None or time.monotonic() - self._loaded_at > self._max_age
 

@@ -1,6 +1,7 @@
-"""What a provider's webhook may ask FastAPI for, besides ``app.deps``: the lane it runs
-on, the journal it writes to while the database is down, and ``WebhookDep``, all a
-webhook step works with in one value to hand to the thread it runs on. Here rather than
+"""What a provider's webhook may ask FastAPI for, besides ``app.deps``: ``WebhookDep``,
+all a webhook step works with (the lane it runs on, the journal it writes to while the
+database is down) in one value to hand to the thread it runs on, and ``LaneDep``, the
+lane alone. Here rather than
 in ``app.deps``, which sits below this plumbing (import-linter's layers); like those
 providers, these read ``app.state`` (filled by ``app.main``) at each request, so a test's
 swap of ``app.state.webhook_sessionmaker`` or ``clock`` takes effect at once.
@@ -11,35 +12,30 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from anyio import CapacityLimiter
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.deps import DirectoryDep, NowDep, SettingsDep, WebhookSessionsDep
 from app.routing.cache import DirectoryCache
 from app.webhooks.journal import Journal
+from app.webhooks.lane import Lane
 
-__all__ = ["JournalDep", "LaneDep", "Webhook", "WebhookDep"]
+__all__ = ["LaneDep", "Webhook", "WebhookDep"]
 
 
-async def lane_of(request: Request) -> CapacityLimiter:
-    lane: CapacityLimiter = request.app.state.webhook_lane
+async def lane_of(request: Request) -> Lane:
+    lane: Lane = request.app.state.webhook_lane
     return lane
 
 
-async def journal_of(request: Request) -> Journal:
-    journal: Journal = request.app.state.journal
-    return journal
-
-
-LaneDep = Annotated[CapacityLimiter, Depends(lane_of)]
-JournalDep = Annotated[Journal, Depends(journal_of)]
+LaneDep = Annotated[Lane, Depends(lane_of)]
 
 
 @dataclass(frozen=True)
 class Webhook:
-    """One webhook request's means: the database or, while it is down, the journal."""
+    """One webhook request's means: the database or, while it is down, the journal, and
+    the lane of threads it runs on."""
 
     # For ``app.webhooks.recovery``, which replays the journal with the app's own
     # sessions and channels (its background worker is handed the same app).
@@ -48,12 +44,22 @@ class Webhook:
     directory: DirectoryCache
     sessions: Callable[[], Session]
     journal: Journal
-    now: datetime  # one time for the whole request (``app.deps.now_of``)
+    now: datetime  # one time for the whole request (as ``app.deps.now_of``)
+    lane: Lane
 
 
-async def webhook_of(request: Request, settings: SettingsDep, directory: DirectoryDep,
-               sessions: WebhookSessionsDep, journal: JournalDep, now: NowDep) -> Webhook:
-    return Webhook(request.app, settings, directory, sessions, journal, now)
+async def webhook_of(request: Request) -> Webhook:
+    """Read from ``app.state`` in one provider, not one per part: each dependency FastAPI
+    resolves costs a webhook step tens of microseconds of CPU (bench/load.py)."""
+    state = request.app.state
+    directory: DirectoryCache = state.directory
+    lane: Lane = state.webhook_lane
+    if lane.on_event_loop and directory.would_refresh():
+        # The snapshot's reload reads the database through the console's engine, which
+        # blocks: on a thread, so the other steps on the event loop go on meanwhile.
+        await anyio.to_thread.run_sync(directory.get, limiter=lane.limiter)
+    return Webhook(request.app, state.settings, state.directory, state.webhook_sessionmaker,
+                   state.journal, state.clock(), state.webhook_lane)
 
 
 WebhookDep = Annotated[Webhook, Depends(webhook_of)]

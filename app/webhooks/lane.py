@@ -1,26 +1,42 @@
-"""The threads Twilio's webhooks run on, apart from the console's and the API's.
+"""Where Twilio's webhooks run, apart from the console's and the API's.
 
-A webhook step is Python holding the GIL between short database round trips. A few
-threads are enough to overlap those waits; dozens on two cores mostly hand the GIL to
-each other (``bench/load.py``: the same steps cost about a quarter more CPU on
-Starlette's 40 threads than on 4). On a lane of its own, a coordinator's exports or a
-burst of console pages never take the threads a caller needs, and the other way round.
+A webhook step is synchronous code (the ORM) holding the GIL between short database
+round trips. On PostgreSQL its engine's driver is psycopg's asyncio connection, and a
+step runs on the event loop in a greenlet (``sqlalchemy.util.greenlet_spawn``, what
+SQLAlchemy's own ``AsyncSession.run_sync`` does): each statement awaits its answer while
+other steps go on, and no thread is handed the step and the GIL back and forth
+(``bench/load.py``: a fifth of a voice step's CPU went to that hand-over on four
+threads). SQLite's driver has no asyncio connection, so there a step runs on one of a
+few threads of its own. Either way at most ``HOTLINE_WEBHOOK_THREADS`` steps run at once,
+and a coordinator's exports or a burst of console pages, on Starlette's threads, never
+take what a caller needs, nor the other way round.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import anyio.to_thread
 from anyio import CapacityLimiter
+from sqlalchemy.util import greenlet_spawn
 
 T = TypeVar("T")
 
 
-def make(threads: int) -> CapacityLimiter:
-    return CapacityLimiter(threads)
+@dataclass(frozen=True)
+class Lane:
+    limiter: CapacityLimiter  # steps at once
+    on_event_loop: bool  # the webhooks' engine awaits its driver (PostgreSQL)
 
 
-async def run(lane: CapacityLimiter, work: Callable[..., T], *args: object) -> T:
-    """``work(*args)`` on one of the webhook threads (``HOTLINE_WEBHOOK_THREADS``): the
-    app's lane, which a webhook asks for as ``app.webhooks.deps.LaneDep``."""
-    return await anyio.to_thread.run_sync(work, *args, limiter=lane)
+def make(threads: int, on_event_loop: bool) -> Lane:
+    return Lane(CapacityLimiter(threads), on_event_loop)
+
+
+async def run(lane: Lane, work: Callable[..., T], *args: object) -> T:
+    """``work(*args)`` in the app's lane (``app.webhooks.deps.Webhook.lane``)."""
+    if not lane.on_event_loop:
+        return await anyio.to_thread.run_sync(work, *args, limiter=lane.limiter)
+    async with lane.limiter:
+        result: T = await greenlet_spawn(work, *args)
+        return result

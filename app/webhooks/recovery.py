@@ -14,6 +14,7 @@ from datetime import datetime
 
 from fastapi import FastAPI
 from sqlalchemy import exc
+from sqlalchemy.orm import Session
 
 from app.db import UNAVAILABLE
 from app.routing.cache import DirectoryCache
@@ -37,7 +38,9 @@ def catch_up(app: FastAPI) -> bool:
     journal: Journal = app.state.journal
     if not journal.pending:
         return True
-    return journal.try_replay(lambda record: apply(app, record), WEBHOOK_REPLAY_SECONDS)
+    sessions = app.state.webhook_sessionmaker
+    return journal.try_replay(lambda record: apply(app, record, sessions),
+                              WEBHOOK_REPLAY_SECONDS)
 
 
 def database_or_journal(app: FastAPI, in_database: Callable[[], str],
@@ -56,9 +59,12 @@ def database_or_journal(app: FastAPI, in_database: Callable[[], str],
     return in_journal()
 
 
-def apply(app: FastAPI, record: Record) -> bool:
-    """Apply one record unless it already is; True if it was applied now."""
-    make_session = app.state.webhook_sessionmaker
+def apply(app: FastAPI, record: Record, sessions: Callable[[], Session] | None = None
+          ) -> bool:
+    """Apply one record unless it already is; True if it was applied now. ``sessions``:
+    the webhooks' in a webhook's lane; by default the app's, which work on any thread
+    (the webhooks' engine may await its driver on the event loop: ``app.webhooks.lane``)."""
+    make_session = sessions or app.state.sessionmaker
     try:
         with make_session() as session, session.begin():
             if session.get(WebhookReply, record["key"]) is not None:

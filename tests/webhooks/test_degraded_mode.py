@@ -32,7 +32,7 @@ from app.cases.models import (
 from app.main import create_app
 from app.messaging.models import Conversation, Message, Outbox
 from app.organisations import service as organisations
-from app.webhooks import recovery
+from app.webhooks import lane, recovery
 from app.webhooks.replies import WebhookReply
 from tests.channels.voice.calls import Caller
 from tests.conftest import WEEKDAY_MORNING, make_settings, use_sessions
@@ -277,8 +277,8 @@ def test_a_slow_statement_is_cancelled_and_the_caller_answered_from_the_journal(
         assert time.monotonic() - started < 15, "Twilio would have given up"
         assert menu.gather_action(), menu.text
         assert app.state.journal.pending
-        assert _statement_timeout(app.state.webhook_sessionmaker) == "1s"
-        assert _statement_timeout(app.state.sessionmaker) == "0"
+        assert _statement_timeout(client, app.state.webhook_sessionmaker) == "1s"
+        assert _statement_timeout(client, app.state.sessionmaker) == "0"
         with other.begin() as connection:
             connection.execute(text("DROP TRIGGER slow_contacts ON contacts"))
         time.sleep(app.state.settings.journal_retry_seconds)
@@ -313,9 +313,14 @@ def test_after_the_database_dropped_its_connections_a_step_is_answered_and_lands
         assert landed_once(other).need.value == "danger"
 
 
-def _statement_timeout(sessions: Callable[[], Session]) -> str:
-    with sessions() as session:
-        return str(session.scalar(text("SHOW statement_timeout")))
+def _statement_timeout(client: TestClient, sessions: Callable[[], Session]) -> str:
+    """As a webhook step reads it: in the app's lane (the webhooks' driver is awaited on
+    the event loop)."""
+    def show() -> str:
+        with sessions() as session:
+            return str(session.scalar(text("SHOW statement_timeout")))
+
+    return client.portal.call(lane.run, client.app.state.webhook_lane, show)
 
 
 def test_a_replayed_call_keeps_the_times_it_was_journalled_at(hotline):
@@ -534,9 +539,9 @@ def slow_replay(monkeypatch):
     """Each journal record takes 0.2 s to apply: a long outage's journal, in small."""
     apply = recovery.apply
 
-    def slowly(app, record):
+    def slowly(app, record, *sessions):
         time.sleep(0.2)
-        return apply(app, record)
+        return apply(app, record, *sessions)
 
     monkeypatch.setattr(recovery, "apply", slowly)
     monkeypatch.setattr(recovery, "WEBHOOK_REPLAY_SECONDS", 0.3)

@@ -54,9 +54,9 @@ def _xml(body: str) -> Response:
 
 
 @router.post("", response_class=Response)
-async def inbound_sms(tw: TwilioDep, hook: WebhookDep, threads: LaneDep) -> Response:
+async def inbound_sms(tw: TwilioDep, hook: WebhookDep) -> Response:
     """A text to the hotline (SMS or WhatsApp): the reply, if any, is in the TwiML."""
-    return await lane.run(threads, _inbound, hook, tw)
+    return await lane.run(hook.lane, _inbound, hook, tw)
 
 
 def inbound_of(sid: str, from_: str, body: str, *, from_country: str | None = None,

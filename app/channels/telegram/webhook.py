@@ -34,7 +34,7 @@ from app.pipeline import Inbound, intake, journalled
 from app.privacy import crypto
 from app.routing.snapshot import Directory
 from app.webhooks import lane, recovery
-from app.webhooks.deps import LaneDep, Webhook, WebhookDep
+from app.webhooks.deps import Webhook, WebhookDep
 from app.webhooks.replies import reply_once
 
 router = APIRouter(prefix="/telegram", tags=["telegram"])
@@ -55,7 +55,7 @@ async def check_secret(settings: SettingsDep, token: Annotated[
 @router.post("/webhook", response_class=Response, dependencies=[Depends(check_secret)],
              responses={400: problem("The body is not JSON"), 403: problem(
                  "Not from Telegram for this bot: no or another secret, or no bot set up")})
-async def telegram_update(request: Request, hook: WebhookDep, threads: LaneDep) -> Response:
+async def telegram_update(request: Request, hook: WebhookDep) -> Response:
     """One Update from Telegram; the answer is JSON Telegram may act on."""
     try:
         update = updates.parse(await request.body())
@@ -76,7 +76,7 @@ async def telegram_update(request: Request, hook: WebhookDep, threads: LaneDep) 
     def in_journal() -> str:
         return _journal(hook, inbound, key)
 
-    return _json(await lane.run(threads, recovery.database_or_journal, hook.app,
+    return _json(await lane.run(hook.lane, recovery.database_or_journal, hook.app,
                                 in_database, in_journal))
 
 

@@ -41,7 +41,7 @@ from app.twilio import fields, paths
 from app.twilio.signature import TwilioDep, TwilioRequest
 from app.users import duty
 from app.webhooks import lane, recovery
-from app.webhooks.deps import LaneDep, Webhook, WebhookDep
+from app.webhooks.deps import Webhook, WebhookDep
 from app.webhooks.journal import Journal
 from app.webhooks.replies import reply_once
 
@@ -376,9 +376,9 @@ STEPS: dict[str, Step] = {
 
 
 def _endpoint(step: Step) -> Callable[..., Awaitable[Response]]:
-    async def endpoint(request: Request, tw: TwilioDep, hook: WebhookDep, ivr: IvrDep,
-                       threads: LaneDep) -> Response:
-        return await lane.run(threads, run_step, hook, ivr, request.url, tw, step)
+    async def endpoint(request: Request, tw: TwilioDep, hook: WebhookDep, ivr: IvrDep
+                       ) -> Response:
+        return await lane.run(hook.lane, run_step, hook, ivr, request.url, tw, step)
 
     endpoint.__name__ = f"voice_{step.__name__}"
     endpoint.__doc__ = step.__doc__
