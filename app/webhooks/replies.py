@@ -2,8 +2,9 @@
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import String, Text, select
+from sqlalchemy import String, Table, Text, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.db import UNAVAILABLE, Base, UTCDateTime, utcnow
@@ -15,6 +16,9 @@ class WebhookReply(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the step
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+REPLIES = cast(Table, WebhookReply.__table__)  # a Table: mapped classes declare a FromClause
 
 
 def _same(body: str) -> str:
@@ -37,7 +41,10 @@ def reply_once(make_session: Callable[[], Session], key: str, answer: Callable[[
     try:
         with make_session() as session, session.begin():
             body = answer(session)
-            session.add(WebhookReply(key=key, body=seal(body), created_at=at or utcnow()))
+            # A Core INSERT, not an object the unit of work must sort and write at commit:
+            # every step writes one, and nothing reads it back in the same session.
+            session.execute(insert(REPLIES).values(
+                key=key, body=seal(body), created_at=at or utcnow()))
         return body
     except UNAVAILABLE:
         raise
