@@ -53,6 +53,17 @@ class Turn:
     language_hint: str | None = None  # the language of their app, where the channel says
     # Sent ahead of the reply, each its own SMS: the information line's messages.
     information: list[str] = field(default_factory=list)
+    # Held here once read: the session keeps only a weak reference to an unchanged row,
+    # so asked for again after it was dropped, it would read the row again.
+    loaded_contact: Contact | None = None
+    case: Case | None = None
+
+    @property
+    def contact(self) -> Contact:
+        """The contact record of the conversation (its first message's)."""
+        if self.loaded_contact is None:
+            self.loaded_contact = self.session.get_one(Contact, self.conversation.contact_id)
+        return self.loaded_contact
 
     @property
     def language(self) -> str:
@@ -82,20 +93,20 @@ def handle(session: Session, settings: Settings, directory: Directory,
         return _refuse(session, block, inbound, now)
     own_country = pipeline.own_country(inbound.channel, inbound.address, inbound.country)
     dialled = directory.line(inbound.line) if own_country is None else None
-    conversation = _conversation(session, inbound, pseudonym,
-                                 own_country or (dialled.country if dialled else None), now)
+    conversation, contact = _conversation(
+        session, inbound, pseudonym, own_country or (dialled.country if dialled else None), now)
     conversations.remember_number(conversation, settings, inbound.reply_to or inbound.address,
                                   now)
     conversations.record(session, conversation, settings, direction=Direction.IN,
                          author=Author.CALLER, body=inbound.text, now=now,
                          sid=inbound.provider_id)
-    if inbound.media:
-        session.get_one(Contact, conversation.contact_id).media += inbound.media
-    if conversation.case_id is not None:  # a new case is announced when it opens
-        _announce(session, conversation.case_id)
     turn = Turn(session, settings, directory, now, conversation, inbound.text,
                 dialled.languages if dialled else (), media=inbound.media,
-                language_hint=inbound.language_hint)
+                language_hint=inbound.language_hint, loaded_contact=contact)
+    if inbound.media:
+        turn.contact.media += inbound.media
+    if conversation.case_id is not None:  # a new case is announced when it opens
+        turn.case = _announce(session, conversation.case_id)
     reply = _respond(turn, keyword)
     replies = [conversations.outgoing(conversation, body)
                for body in [*turn.information, *_messages(reply)]]
@@ -104,16 +115,16 @@ def handle(session: Session, settings: Settings, directory: Directory,
 
 
 def _conversation(session: Session, inbound: pipeline.Inbound, pseudonym: str,
-                  country: str | None, now: datetime) -> Conversation:
+                  country: str | None, now: datetime) -> tuple[Conversation, Contact | None]:
     """The person's conversation on this channel, or a new one with its contact record
-    (``country``: theirs, else the dialled line's)."""
+    (``country``: theirs, else the dialled line's), and that new contact."""
     conversation = conversations.current(session, pseudonym, inbound.channel)
     if conversation is not None:
-        return conversation
+        return conversation, None
     contact = pipeline.contact(session, channel=inbound.channel,
                                provider_id=inbound.provider_id, pseudonym=pseudonym,
                                country=country, line=inbound.line, at=now)
-    return conversations.start(session, contact, now=now)
+    return conversations.start(session, contact, now=now), contact
 
 
 def _keep_replies(turn: Turn, replies: list[str], reply_later: bool) -> None:
@@ -139,12 +150,13 @@ def _refuse(session: Session, block: CallerBlock, inbound: pipeline.Inbound, now
     return [conversations.for_channel(refused, inbound.channel, None)] if refused else []
 
 
-def _announce(session: Session, case_id: uuid.UUID) -> None:
+def _announce(session: Session, case_id: uuid.UUID) -> Case:
     """Tell the case's open console pages that the caller wrote (the event says which
     case, never what)."""
     case = session.get_one(Case, case_id)
     bus.publish(session, bus.QueueEvent(case.organisation_id, bus.EventKind.MESSAGE_INBOUND,
                                         case.id, case.reference))
+    return case
 
 
 def reply_without_database(inbound: pipeline.Inbound, settings: Settings,
@@ -279,8 +291,7 @@ def on_child(turn: Turn) -> str | None:
     conversation = turn.conversation
     if menu_number(turn.text) == 1:
         conversation.child = True
-        contact = turn.session.get_one(Contact, conversation.contact_id)
-        contact.child = True
+        turn.contact.child = True
         if conversation.case_id is not None:
             cases.mark_child(turn.session, conversation.case_id)
     conversation.state = ConversationState.OPEN
@@ -303,7 +314,7 @@ def _choose_language(turn: Turn, language: str) -> str:
     conversation.language = language
     conversation.menu = None
     conversation.unanswered = 0
-    turn.session.get_one(Contact, conversation.contact_id).language = language
+    turn.contact.language = language
     if conversation.case_id is not None:  # switched language after intake
         conversation.state = ConversationState.OPEN
         return texts.text(language, "confirmed", number=turn.emergency())
@@ -336,8 +347,7 @@ def _menu_order(conversation: Conversation, first: tuple[str, ...] = (),
 def _confirmation(turn: Turn) -> str:
     """Someone will write back; when nobody is on duty at all (night, holiday), said so,
     with when someone is back if within a day."""
-    contact = turn.session.get_one(Contact, turn.conversation.contact_id)
-    candidates = route(turn.directory, pipeline.query_for(contact, turn.now))
+    candidates = route(turn.directory, pipeline.query_for(turn.contact, turn.now))
     if any(candidate.is_open for candidate in candidates):
         return texts.text(turn.language, "confirmed", number=turn.emergency())
     return texts.closed_text(turn.language, turn.emergency(), reopening(candidates, turn.now))
@@ -371,7 +381,7 @@ def _not_understood(conversation: Conversation) -> bool:
 def _open_case(turn: Turn, need: Need) -> None:
     conversation = turn.conversation
     conversation.need = need
-    contact = turn.session.get_one(Contact, conversation.contact_id)
+    contact = turn.contact
     contact.need, contact.language = need, conversation.language
     case = pipeline.enqueue(turn.session, turn.directory, contact, turn.now)
     contact.outcome = ContactOutcome.QUEUED
