@@ -62,7 +62,11 @@ class Turn:
     def contact(self) -> Contact:
         """The contact record of the conversation (its first message's)."""
         if self.loaded_contact is None:
-            self.loaded_contact = self.session.get_one(Contact, self.conversation.contact_id)
+            # Read by its key, which nothing pending can change: the conversation's and
+            # message's changes wait for the step's next flush instead of one of their own.
+            with self.session.no_autoflush:
+                self.loaded_contact = self.session.get_one(Contact,
+                                                           self.conversation.contact_id)
         return self.loaded_contact
 
     @property
