@@ -5,6 +5,7 @@ number stays unknown rather than defaulting to the largest country: a Kazakh cal
 routed to Russia is worse than one routed by language alone.
 """
 
+import functools
 from dataclasses import dataclass
 
 import phonenumbers
@@ -52,9 +53,11 @@ def parse_number(address: str) -> phonenumbers.PhoneNumber | None:
         return None
 
 
+@functools.lru_cache(maxsize=256)
 def line_number(address: str | None) -> str | None:
     """The hotline number a call or text came in on (``To``), as E.164 without the channel
-    (``whatsapp:+7717…`` -> ``+7717…``); None if it is not a phone number."""
+    (``whatsapp:+7717…`` -> ``+7717…``); None if it is not a phone number. Remembered:
+    the hotline's own few numbers, parsed again on every webhook step otherwise."""
     number = parse_number(address or "")
     if number is None or not phonenumbers.is_possible_number(number):
         return None
