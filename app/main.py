@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -52,19 +53,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     url = settings.effective_database_url()
     engine = db.make_engine(url, lock_timeout=settings.database_lock_timeout_seconds)
-    # The webhooks' own pool, one connection per step at once and one for the journal's
-    # replay: a slow statement there is cancelled before Twilio gives up on the answer,
-    # and a slow statistics query on the console's pool never takes a webhook's connection.
-    # No ping before each step (a round trip each): after a database restart the first
-    # step fails, is answered from the journal like any step during an outage, and the
-    # pool reconnects. On PostgreSQL its driver is awaited on the event loop
+    # The webhooks' own pool, one connection per step at once and one to spare: a slow
+    # statement there is cancelled before Twilio gives up on the answer, and a slow
+    # statistics query on the console's pool never takes a webhook's connection. No ping
+    # before each step (a round trip each): after a database restart the first step fails,
+    # is answered from the journal like any step during an outage, and the pool
+    # reconnects. On PostgreSQL its driver is awaited on the event loop
     # (``app.webhooks.lane``).
-    on_event_loop = db.is_postgresql(url)
-    webhook_async = _webhook_async_engine(settings, url) if on_event_loop else None
-    webhook_engine = (webhook_async.sync_engine if webhook_async is not None else db.make_engine(
-        url, lock_timeout=settings.database_lock_timeout_seconds,
-        statement_timeout=settings.webhook_statement_timeout_seconds,
-        pool_size=settings.webhook_threads + 1, pre_ping=False))
+    webhook_engine, webhook_async = _webhook_engines(settings, url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -102,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # An edit in the console reloads it at once, here and (LISTEN/NOTIFY) in every process.
     app.state.events.on_directory_changed(lambda: app.state.directory.refresh())
     app.state.journal = Journal(settings.journal_dir, settings.journal_retry_seconds)
-    app.state.webhook_lane = lane.make(settings.webhook_threads, on_event_loop)
+    app.state.webhook_lane = lane.make(settings.webhook_threads, webhook_async is not None)
     app.state.ivr = Ivr(settings, Speaker(settings.audio_dir, settings.public_url))
     app.state.information_audio = information_audio.Renderer(settings.audio_dir)
     # Twilio's REST API, for call-backs (tests put a recording fake here), and the outbox's
@@ -179,10 +175,18 @@ def _start_purge_worker(app: FastAPI) -> PeriodicWorker | None:
     return worker
 
 
-def _webhook_async_engine(settings: Settings, url: str) -> AsyncEngine:
-    return db.make_async_engine(url, lock_timeout=settings.database_lock_timeout_seconds,
-                                statement_timeout=settings.webhook_statement_timeout_seconds,
-                                pool_size=settings.webhook_threads + 1)
+def _webhook_engines(settings: Settings, url: str) -> tuple[Engine, AsyncEngine | None]:
+    """The webhooks' engine, and on PostgreSQL the asyncio engine it is the synchronous
+    face of (``AsyncEngine.sync_engine``)."""
+    lock, statement = (settings.database_lock_timeout_seconds,
+                       settings.webhook_statement_timeout_seconds)
+    size = settings.webhook_threads + 1
+    if db.is_postgresql(url):
+        engine = db.make_async_engine(url, lock_timeout=lock, statement_timeout=statement,
+                                      pool_size=size)
+        return engine.sync_engine, engine
+    return db.make_engine(url, lock_timeout=lock, statement_timeout=statement,
+                          pool_size=size, pre_ping=False), None
 
 
 def _start_recovery(app: FastAPI) -> PeriodicWorker | None:

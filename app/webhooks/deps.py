@@ -1,10 +1,10 @@
 """What a provider's webhook may ask FastAPI for, besides ``app.deps``: ``WebhookDep``,
-all a webhook step works with (the lane it runs on, the journal it writes to while the
-database is down) in one value to hand to the thread it runs on, and ``LaneDep``, the
-lane alone. Here rather than
-in ``app.deps``, which sits below this plumbing (import-linter's layers); like those
-providers, these read ``app.state`` (filled by ``app.main``) at each request, so a test's
-swap of ``app.state.webhook_sessionmaker`` or ``clock`` takes effect at once.
+all a webhook step works with (among it the lane it runs in, the journal it writes to
+while the database is down) in one value to hand to that lane, and ``LaneDep``, the lane
+alone. Here rather than in ``app.deps``, which sits below this plumbing (import-linter's
+layers); like those providers, these read ``app.state`` (filled by ``app.main``) at each
+request, so a test's swap of ``app.state.webhook_sessionmaker`` or ``clock`` takes effect
+at once.
 """
 
 from collections.abc import Callable
@@ -35,7 +35,7 @@ LaneDep = Annotated[Lane, Depends(lane_of)]
 @dataclass(frozen=True)
 class Webhook:
     """One webhook request's means: the database or, while it is down, the journal, and
-    the lane of threads it runs on."""
+    the lane it runs in."""
 
     # For ``app.webhooks.recovery``, which replays the journal with the app's own
     # sessions and channels (its background worker is handed the same app).
@@ -58,8 +58,8 @@ async def webhook_of(request: Request) -> Webhook:
         # The snapshot's reload reads the database through the console's engine, which
         # blocks: on a thread, so the other steps on the event loop go on meanwhile.
         await anyio.to_thread.run_sync(directory.get, limiter=lane.limiter)
-    return Webhook(request.app, state.settings, state.directory, state.webhook_sessionmaker,
-                   state.journal, state.clock(), state.webhook_lane)
+    return Webhook(request.app, state.settings, directory, state.webhook_sessionmaker,
+                   state.journal, state.clock(), lane)
 
 
 WebhookDep = Annotated[Webhook, Depends(webhook_of)]
