@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from app.audit import service as audit
@@ -66,11 +66,16 @@ class BlockView:
     lifted_by: str | None
 
 
+# Built once: every call and text asks it (``app.cases.service`` says why that matters).
+ACTIVE_BLOCK = (select(CallerBlock).where(CallerBlock.caller_pseudonym == bindparam("pseudonym"),
+                                          CallerBlock.lifted_at.is_(None),
+                                          CallerBlock.until > bindparam("now"))
+                .order_by(CallerBlock.created_at).limit(1))
+
+
 def active_block(session: Session, pseudonym: str, now: datetime) -> CallerBlock | None:
     """The caller's block in force now (the earliest, should two admins have raced)."""
-    return session.scalars(select(CallerBlock).where(
-        CallerBlock.caller_pseudonym == pseudonym, CallerBlock.lifted_at.is_(None),
-        CallerBlock.until > now).order_by(CallerBlock.created_at).limit(1)).one_or_none()
+    return session.scalars(ACTIVE_BLOCK, {"pseudonym": pseudonym, "now": now}).one_or_none()
 
 
 def is_blocked(session: Session, pseudonym: str, now: datetime) -> bool:

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from app import db
@@ -42,20 +42,24 @@ class CannotReply(Exception):
     """The caller cannot be written to: erased, purged, closed or opted out."""
 
 
+# Built once: every text asks them (``app.cases.service`` says why that matters).
+LATEST = (select(Conversation).where(Conversation.caller_pseudonym == bindparam("pseudonym"),
+                                     Conversation.channel == bindparam("channel"))
+          .order_by(Conversation.created_at.desc()).limit(1))
+CURRENT = LATEST.where(
+    Conversation.state.not_in([ConversationState.ERASED, ConversationState.CLOSED]))
+
+
 def current(session: Session, pseudonym: str, channel: Channel) -> Conversation | None:
     """The caller's conversation still in progress on this channel, if any."""
-    return latest(session, pseudonym, channel,
-                  Conversation.state.not_in([ConversationState.ERASED, ConversationState.CLOSED]))
+    return session.scalars(CURRENT, {"pseudonym": pseudonym, "channel": channel}
+                           ).one_or_none()
 
 
-def latest(session: Session, pseudonym: str, channel: Channel,
-           *conditions: ColumnElement[bool]) -> Conversation | None:
-    """The caller's most recent conversation on this channel (meeting ``conditions``)."""
-    return session.scalars(
-        select(Conversation)
-        .where(Conversation.caller_pseudonym == pseudonym, Conversation.channel == channel,
-               *conditions)
-        .order_by(Conversation.created_at.desc()).limit(1)).one_or_none()
+def latest(session: Session, pseudonym: str, channel: Channel) -> Conversation | None:
+    """The caller's most recent conversation on this channel."""
+    return session.scalars(LATEST, {"pseudonym": pseudonym, "channel": channel}
+                           ).one_or_none()
 
 
 def for_channel(body: str, channel: Channel, language: str | None) -> str:
@@ -74,10 +78,7 @@ def start(session: Session, contact: Contact, *, now: datetime) -> Conversation:
     """A new conversation on the contact's channel (``app.pipeline.contact`` made it),
     remembering an opt-out the caller has not yet revoked; the contact's ``line`` is the
     hotline address written to, which its replies leave from."""
-    previous = session.scalars(
-        select(Conversation).where(Conversation.caller_pseudonym == contact.caller_pseudonym,
-                                   Conversation.channel == contact.channel)
-        .order_by(Conversation.created_at.desc()).limit(1)).one_or_none()
+    previous = latest(session, contact.caller_pseudonym, contact.channel)
     conversation = Conversation(
         channel=contact.channel, caller_pseudonym=contact.caller_pseudonym,
         caller_country=contact.caller_country, line=contact.line,
