@@ -19,6 +19,8 @@ class WebhookReply(Base):
 
 
 REPLIES = cast(Table, WebhookReply.__table__)  # a Table: mapped classes declare a FromClause
+# Built once, as the webhooks' queries are (``app.cases.service`` says why that matters).
+KEEP_REPLY = insert(REPLIES)
 
 
 def _same(body: str) -> str:
@@ -43,8 +45,8 @@ def reply_once(make_session: Callable[[], Session], key: str, answer: Callable[[
             body = answer(session)
             # A Core INSERT, not an object the unit of work must sort and write at commit:
             # every step writes one, and nothing reads it back in the same session.
-            session.execute(insert(REPLIES).values(
-                key=key, body=seal(body), created_at=at or utcnow()))
+            session.execute(KEEP_REPLY, {"key": key, "body": seal(body),
+                                         "created_at": at or utcnow()})
         return body
     except UNAVAILABLE:
         raise
