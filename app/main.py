@@ -23,6 +23,7 @@ from app.channels.voice.ivr import Ivr
 from app.channels.voice.speech import Speaker
 from app.config import Settings, get_settings
 from app.console.router import router as console_router
+from app.detection import language
 from app.events import api as events_api
 from app.events import bus as events_bus
 from app.events import listener as events_listener
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.directory.refresh()  # routable from the first call, even if the db goes
+        language.load_model()  # before the first text, not in its webhook step
         workers = [w for w in (_start_outbox_worker(app), _start_purge_worker(app),
                                _start_recovery(app), _start_escalation_worker(app),
                                events_listener.start(app)) if w]

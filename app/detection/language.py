@@ -434,6 +434,12 @@ def _model() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+def load_model() -> None:
+    """Load the model now, as the service starts: loaded by the first text's webhook step,
+    it held up every step on the event loop for about 0.4 s (``app.webhooks.lane``)."""
+    _model()
+
+
 @cache
 def _identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
     """An identifier restricted to ``languages`` (sorted). ``set_languages`` mutates, so
