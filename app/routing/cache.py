@@ -47,14 +47,17 @@ class DirectoryCache:
         # directory was loaded): read it again rather than route nobody for a while.
         if not self._directory.responders:
             self.refresh()
-        elif self._stale() and self._database_usable():
+        elif self._due():
             self._refresh_unless_under_way()
         return self._directory
 
     def would_refresh(self) -> bool:
         """Whether ``get`` would read the database now: a caller on the event loop then
         calls it on a thread (``app.webhooks.deps``)."""
-        return not self._directory.responders or (self._stale() and self._database_usable())
+        return not self._directory.responders or self._due()
+
+    def _due(self) -> bool:
+        return self._stale() and self._database_usable()
 
     def _stale(self) -> bool:
         return self._loaded_at is None or time.monotonic() - self._loaded_at > self._max_age
