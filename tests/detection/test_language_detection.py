@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from app.countries import likely_languages
-from app.detection import language
 from app.detection.language import detect_language, transliterate
 from app.languages import LANGUAGES
 
@@ -315,52 +314,24 @@ def test_transliterate(latin, cyrillic):
     assert transliterate(latin) == cyrillic
 
 
-def test_model_is_loaded_once(monkeypatch):
-    loads = []
-    original = language.LanguageIdentifier.from_model_file
-
-    def counting(*args, **kwargs):
-        loads.append(args)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(language.LanguageIdentifier, "from_model_file", counting)
-    language._model.cache_clear()
-    language._identifier.cache_clear()
-    try:
-        for text, country in ALL_TEXTS:
-            detect_language(text, country)
-    finally:
-        language._model.cache_clear()
-        language._identifier.cache_clear()
-    assert len(loads) == 1
+def test_model_is_loaded_once(model_loads):
+    for text, country in ALL_TEXTS:
+        detect_language(text, country)
+    assert len(model_loads) == 1
 
 
-def test_threads_racing_at_start_up_load_the_model_once(monkeypatch):
+def test_threads_racing_at_start_up_load_the_model_once(model_loads):
     """A burst of first messages after a start: one load, the other threads wait for it."""
-    loads = []
-    original = language.LanguageIdentifier.from_model_file
-
-    def counting(*args, **kwargs):
-        loads.append(args)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(language.LanguageIdentifier, "from_model_file", counting)
-    language._model.cache_clear()
-    language._identifier.cache_clear()
     start = threading.Barrier(8)
 
     def first_message() -> str | None:
         start.wait()
         return detect_language("Здравствуйте, мне нужна помощь", "RU").language
 
-    try:
-        with ThreadPoolExecutor(8) as pool:
-            languages = list(pool.map(lambda _: first_message(), range(8)))
-    finally:
-        language._model.cache_clear()
-        language._identifier.cache_clear()
+    with ThreadPoolExecutor(8) as pool:
+        languages = list(pool.map(lambda _: first_message(), range(8)))
     assert languages == ["ru"] * 8
-    assert len(loads) == 1
+    assert len(model_loads) == 1
 
 
 def test_detection_is_fast_after_warm_up():

@@ -6,22 +6,8 @@ from fastapi.testclient import TestClient
 from app.detection import language
 
 
-def test_the_service_loads_the_language_model_before_the_first_text(app, monkeypatch):
-    loads = []
-    original = language.LanguageIdentifier.from_model_file
-
-    def counting(*args, **kwargs):
-        loads.append(args)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(language.LanguageIdentifier, "from_model_file", counting)
-    language._model.cache_clear()
-    language._identifier.cache_clear()
-    try:
-        with TestClient(app):
-            assert len(loads) == 1  # started: loaded, and no text has come yet
-            language.detect_language("Сәлеметсіз бе, маған көмек керек", "KZ")
-        assert len(loads) == 1  # the text found it loaded
-    finally:
-        language._model.cache_clear()
-        language._identifier.cache_clear()
+def test_the_service_loads_the_language_model_before_the_first_text(app, model_loads):
+    with TestClient(app):
+        assert len(model_loads) == 1  # started: loaded, and no text has come yet
+        language.detect_language("Сәлеметсіз бе, маған көмек керек", "KZ")
+    assert len(model_loads) == 1  # the text found it loaded
