@@ -8,7 +8,6 @@ from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session, object_session
 
 from app.cases.models import (
-    AttemptResult,
     CallbackRequest,
     Case,
     CasePriority,
@@ -16,7 +15,6 @@ from app.cases.models import (
     Channel,
     Contact,
     ContactOutcome,
-    RoutingAttempt,
 )
 from app.db import utcnow
 from app.events import bus
@@ -24,8 +22,6 @@ from app.monitoring import metrics
 from app.privacy import crypto
 from app.routing.needs import Need
 
-UNANSWERED = {"no-answer": AttemptResult.NO_ANSWER, "busy": AttemptResult.BUSY,
-              "failed": AttemptResult.FAILED, "canceled": AttemptResult.CANCELED}
 REFERENCE_ALPHABET = "ACDEFHJKLMNPQRTUVWXY34679"  # no look-alikes (0/O, 1/I, 5/S, 8/B)
 
 
@@ -33,8 +29,6 @@ REFERENCE_ALPHABET = "ACDEFHJKLMNPQRTUVWXY34679"  # no look-alikes (0/O, 1/I, 5/
 # SQLAlchemy works out a statement's cache key once per statement object, and worked out
 # anew on every webhook step it cost about 0.15 ms of CPU a query (bench/load.py).
 CONTACT_BY_SID = select(Contact).where(Contact.twilio_sid == bindparam("sid"))
-ATTEMPT = select(RoutingAttempt).where(RoutingAttempt.contact_id == bindparam("contact"),
-                                       RoutingAttempt.attempt == bindparam("attempt"))
 OPEN_CASE = (select(Case).where(Case.caller_pseudonym == bindparam("pseudonym"),
                                 Case.organisation_id == bindparam("organisation"),
                                 Case.status != CaseStatus.CLOSED)
@@ -76,10 +70,16 @@ def new_contact(session: Session, *, sid: str, channel: Channel, pseudonym: str,
 def _count_outcome(contact: Contact, value: ContactOutcome, old: object, _initiator: object
                    ) -> None:
     # On the attribute, not in each function: the voice steps set some outcomes themselves.
-    outcome = ContactOutcome(value)
+    count_outcome(object_session(contact), Channel(contact.channel), old, value)
+
+
+def count_outcome(session: Session | None, channel: Channel, old: object,
+                  new: ContactOutcome | str) -> None:
+    """Count a contact's outcome once it commits; for rows written without the ORM too."""
+    outcome = ContactOutcome(new)
     if outcome != old and outcome is not ContactOutcome.IN_PROGRESS:
-        metrics.count_on_commit(object_session(contact), metrics.CONTACT_OUTCOMES.labels(
-            Channel(contact.channel).value, outcome.value))
+        metrics.count_on_commit(session, metrics.CONTACT_OUTCOMES.labels(
+            channel.value, outcome.value))
 
 
 def priority_for(need: Need | None, child: bool) -> CasePriority:
@@ -127,51 +127,6 @@ def open_case(session: Session, contact: Contact, organisation_id: int) -> Case:
     return case
 
 
-def record_attempt(session: Session, contact: Contact, attempt: int, organisation_id: int,
-                   reason: str, at: datetime | None = None) -> RoutingAttempt:
-    """``at``: when the responder was rung, if not now (a replayed journal's time)."""
-    existing = get_attempt(session, contact, attempt)
-    if existing is not None:
-        return existing
-    row = RoutingAttempt(contact_id=contact.id, attempt=attempt,
-                         organisation_id=organisation_id, reason=reason[:300],
-                         started_at=at or utcnow())
-    session.add(row)
-    session.flush()
-    return row
-
-
-def get_attempt(session: Session, contact: Contact, attempt: int) -> RoutingAttempt | None:
-    return session.scalars(ATTEMPT, {"contact": contact.id, "attempt": attempt}).one_or_none()
-
-
-def accept_attempt(session: Session, contact: Contact, attempt: int,
-                   at: datetime | None = None) -> None:
-    row = get_attempt(session, contact, attempt)
-    if row is not None and row.result is AttemptResult.DIALLING:
-        row.result = AttemptResult.ACCEPTED
-        row.answered_at = at or utcnow()
-        contact.answered_at = contact.answered_at or row.answered_at
-
-
-def finish_attempt(session: Session, contact: Contact, attempt: int,
-                   dial_status: str, at: datetime | None = None) -> RoutingAttempt | None:
-    """Record Twilio's DialCallStatus; answered-but-not-accepted counts as declined."""
-    row = get_attempt(session, contact, attempt)
-    if row is None or row.ended_at is not None:
-        return row
-    row.ended_at = at or utcnow()
-    if row.result is AttemptResult.ACCEPTED:
-        row.result = AttemptResult.COMPLETED
-        contact.outcome = ContactOutcome.CONNECTED
-    elif dial_status in ("answered", "completed"):
-        row.result = AttemptResult.DECLINED
-    else:
-        row.result = UNANSWERED.get(dial_status, AttemptResult.FAILED)
-    metrics.count_on_commit(session, metrics.DIAL_ATTEMPTS.labels(row.result.value))
-    return row
-
-
 def request_callback(session: Session, contact: Contact, case: Case, number: str,
                      encryption_key: str, retention_days: int,
                      at: datetime | None = None) -> CallbackRequest:
@@ -188,15 +143,6 @@ def request_callback(session: Session, contact: Contact, case: Case, number: str
     session.add(row)
     contact.outcome = ContactOutcome.CALLBACK_REQUESTED
     return row
-
-
-def end_contact(contact: Contact, ended_at: datetime, duration: int | None) -> None:
-    """From the status callback: the call is over; nothing answered means abandoned."""
-    if contact.ended_at is None:
-        contact.ended_at = ended_at
-        contact.duration_seconds = duration
-    if contact.outcome is ContactOutcome.IN_PROGRESS:
-        contact.outcome = ContactOutcome.ABANDONED
 
 
 def mark_child(session: Session, case_id: uuid.UUID) -> None:

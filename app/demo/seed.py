@@ -47,6 +47,7 @@ from app.operator_queue import service as queue
 from app.operator_queue import work
 from app.organisations import service as organisations
 from app.pipeline import intake
+from app.routing.engine import Query
 from app.routing.needs import Need, Service
 from app.routing.snapshot import Directory, Responder
 from app.users import duty, lifecycle
@@ -292,8 +293,8 @@ class Runner:
         moment = self._call_steps(line, person, planned, start)
         line.at = self.clock.now = moment
         line.end(int((moment - start).total_seconds()))
-        if line.contact.case_id is not None:
-            self._work(line.contact.case_id, person, planned.casework, moment)
+        if line.row.case_id is not None:
+            self._work(line.row.case_id, person, planned.casework, moment)
 
     def _call_steps(self, line: DatabaseLine, person: Person, planned: PlannedContact,
                     start: datetime) -> datetime:
@@ -320,7 +321,8 @@ class Runner:
               moment: datetime) -> datetime:
         """Ring the candidates in turn as the voice line does; nobody: queue and offer a
         call-back."""
-        query = pipeline.query_for(line.contact, moment)
+        query = Query(language=line.language, country=line.country, need=line.need,
+                      at=moment)
         plans = pipeline.dial_plans(self.directory, query, self.settings.max_dial_attempts,
                                     lambda ids: duty.phones_to_ring(self.session,
                                                                     self.settings, ids))

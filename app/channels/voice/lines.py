@@ -8,6 +8,7 @@ as an operation for the journal. ``adapter.replay`` later plays those operations
 """
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -16,15 +17,20 @@ from sqlalchemy.orm import Session
 
 from app import pipeline
 from app.cases import service as cases
-from app.cases.models import Channel, Contact, ContactOutcome
+from app.cases.models import AttemptResult, Channel, Contact, ContactOutcome
+from app.channels.voice import rows
+from app.channels.voice.rows import CallRow
 from app.config import Settings
 from app.detection.numbers import e164
+from app.monitoring import metrics
 from app.organisations.models import Organisation
 from app.privacy import crypto
 from app.routing.needs import Need
 from app.routing.snapshot import Directory, HotlineNumber
 
 Operation = list[Any]  # [method name, keyword arguments]
+UNANSWERED = {"no-answer": AttemptResult.NO_ANSWER, "busy": AttemptResult.BUSY,
+              "failed": AttemptResult.FAILED, "canceled": AttemptResult.CANCELED}
 
 
 class CallGone(LookupError):
@@ -87,20 +93,27 @@ class Caller:
 
 
 class DatabaseLine:
-    """Changes go straight to the contact's rows, at ``at``."""
+    """Changes go straight to the contact's rows, at ``at``, each as one plain statement
+    (``rows``); only opening a case and recording a call-back go through the ORM."""
 
-    def __init__(self, session: Session, contact: Contact, at: datetime,
+    def __init__(self, session: Session, row: CallRow, at: datetime,
                  settings: Settings) -> None:
-        self.session, self.contact, self.at, self.settings = session, contact, at, settings
+        self.session, self.row, self.at, self.settings = session, row, at, settings
+        self.connection = session.connection()  # the session's transaction, begun here
         self.directory: Directory | None = None  # set by the caller before queue()
+
+    @classmethod
+    def find(cls, session: Session, sid: str, at: datetime, settings: Settings
+             ) -> "DatabaseLine | None":
+        """The line of a call the database already has, by its CallSid."""
+        row = rows.call_by_sid(session.connection(), sid)
+        return cls(session, row, at, settings) if row is not None else None
 
     @classmethod
     def for_caller(cls, session: Session, caller: Caller, at: datetime,
                    settings: Settings) -> "DatabaseLine":
-        contact = cases.get_contact(session, caller.sid)
-        if contact is None:
-            return cls.for_new_caller(session, caller, at, settings)
-        return cls(session, contact, at, settings)
+        return (cls.find(session, caller.sid, at, settings)
+                or cls.for_new_caller(session, caller, at, settings))
 
     @classmethod
     def for_new_caller(cls, session: Session, caller: Caller, at: datetime,
@@ -110,76 +123,129 @@ class DatabaseLine:
                                    pseudonym=caller.pseudonym, country=caller.country,
                                    line=caller.line, at=at,
                                    contact_id=contact_id(caller.sid), known_new=True)
-        return cls(session, contact, at, settings)
+        return cls(session, CallRow.of(contact), at, settings)
 
     @classmethod
     def for_contact(cls, session: Session, contact: uuid.UUID, at: datetime,
                     settings: Settings) -> "DatabaseLine":
-        row = session.get(Contact, contact)
+        row = rows.call_by_id(session.connection(), contact)
         if row is None:
             raise CallGone("the responder's leg names an unknown contact")
         return cls(session, row, at, settings)
 
     @property
     def id(self) -> uuid.UUID:
-        return self.contact.id
+        return self.row.id
 
     @property
     def country(self) -> str | None:
-        return self.contact.caller_country
+        return self.row.caller_country
 
     @property
     def language(self) -> str | None:
-        return self.contact.language
+        return self.row.language
 
     @property
     def need(self) -> Need | None:
-        return self.contact.need
+        return self.row.need
 
     @property
     def child(self) -> bool:
-        return self.contact.child
+        return self.row.child
 
     def set(self, **values: Any) -> None:
-        for name, value in values.items():
-            setattr(self.contact, name, _typed(name, value))
+        self._write({name: _typed(name, value) for name, value in values.items()})
+
+    def _write(self, values: dict[str, Any]) -> None:
+        """One UPDATE of the columns that change; none if nothing does (a repeated menu)."""
+        changes = {k: v for k, v in values.items() if getattr(self.row, k, None) != v}
+        if not changes:
+            return
+        if "outcome" in changes:
+            cases.count_outcome(self.session, self.row.channel, self.row.outcome,
+                                changes["outcome"])
+        rows.update_contact(self.connection, self.row.id, changes)
+        for name, value in changes.items():
+            if hasattr(self.row, name):
+                setattr(self.row, name, value)
 
     def attempt(self, n: int, slug: str, reasons: str) -> None:
-        cases.record_attempt(self.session, self.contact, n,
+        if rows.attempt(self.connection, self.row.id, n) is None:  # else a replay's
+            rows.add_attempt(self.connection, self.row.id, n,
                              pipeline.organisation_id(self.session, slug, self.directory),
-                             reasons, at=self.at)
+                             reasons, self.at)
 
     def finish(self, n: int, status: str, bridged: bool) -> bool:
-        row = cases.finish_attempt(self.session, self.contact, n, status, at=self.at)
-        return self.contact.outcome is ContactOutcome.CONNECTED and row is not None
+        """Record Twilio's DialCallStatus; answered but not accepted counts as declined.
+        Whether the caller was connected: the responder pressed 1 in the whisper."""
+        row = rows.attempt(self.connection, self.row.id, n)
+        if row is None:
+            return False
+        if row.ended_at is None:
+            if row.result is AttemptResult.ACCEPTED:
+                result = AttemptResult.COMPLETED
+                self.set(outcome=ContactOutcome.CONNECTED)
+            elif status in ("answered", "completed"):
+                result = AttemptResult.DECLINED
+            else:
+                result = UNANSWERED.get(status, AttemptResult.FAILED)
+            rows.end_attempt(self.connection, row.id, result, self.at)
+            metrics.count_on_commit(self.session, metrics.DIAL_ATTEMPTS.labels(result.value))
+        return self.row.outcome is ContactOutcome.CONNECTED
 
     def accept(self, n: int) -> None:
-        cases.accept_attempt(self.session, self.contact, n, at=self.at)
+        row = rows.attempt(self.connection, self.row.id, n)
+        if row is not None and row.result is AttemptResult.DIALLING:
+            rows.answer_attempt(self.connection, row.id, AttemptResult.ACCEPTED, self.at)
+            if self.row.answered_at is None:
+                self._write({"answered_at": self.at})
 
     def queue(self) -> None:
         assert self.directory is not None, "queue() needs the directory snapshot"
-        pipeline.enqueue(self.session, self.directory, self.contact, self.at)
+        directory = self.directory
+        self._with_contact(lambda contact: pipeline.enqueue(self.session, directory,
+                                                            contact, self.at))
 
     def callback(self, number: str) -> None:
         assert self.directory is not None, "callback() needs the directory snapshot"
-        case = pipeline.enqueue(self.session, self.directory, self.contact, self.at)
         # The step gives E.164 already; a journal written before it checked may not.
-        if (e164_number := e164(number)) is None:
-            return
-        cases.request_callback(self.session, self.contact, case, e164_number,
-                               self.settings.encryption_key,
-                               self.settings.callback_retention_days, at=self.at)
+        e164_number = e164(number)
+        directory, settings = self.directory, self.settings
+
+        def record(contact: Contact) -> None:
+            case = pipeline.enqueue(self.session, directory, contact, self.at)
+            if e164_number is not None:
+                cases.request_callback(self.session, contact, case, e164_number,
+                                       settings.encryption_key,
+                                       settings.callback_retention_days, at=self.at)
+
+        self._with_contact(record)
+
+    def _with_contact(self, work: Callable[[Contact], object]) -> None:
+        """``work`` on the contact as the ORM's object, for the services that take one:
+        read afresh (plain statements changed its row since), and written back before
+        any further plain statement."""
+        contact = self.session.get_one(Contact, self.row.id, populate_existing=True)
+        work(contact)
+        self.session.flush()
+        self.row = CallRow.of(contact)
 
     def end(self, duration: int) -> None:
-        cases.end_contact(self.contact, self.contact.started_at + timedelta(seconds=duration),
-                          duration)
+        """From the status callback: the call is over; nothing answered means abandoned."""
+        changes: dict[str, Any] = {}
+        if self.row.ended_at is None:
+            changes |= {"ended_at": self.row.started_at + timedelta(seconds=duration),
+                        "duration_seconds": duration}
+        if self.row.outcome is ContactOutcome.IN_PROGRESS:
+            changes["outcome"] = ContactOutcome.ABANDONED
+        self._write(changes)
 
     def whisper(self, n: int) -> WhisperInfo:
-        row = cases.get_attempt(self.session, self.contact, n)
+        row = rows.attempt(self.connection, self.row.id, n)
         if row is None:
             raise CallGone("whisper for an attempt that was never dialled")
-        return WhisperInfo(self._languages_of(row.organisation_id), self.contact.language,
-                           self.contact.need, self.contact.child)
+        return WhisperInfo(self._languages_of(row.organisation_id), self.row.language,
+                           self.row.need, self.row.child)
 
     def _languages_of(self, organisation_id: int) -> tuple[str, ...]:
         # From the snapshot when it has the organisation: the row would also load its

@@ -25,7 +25,6 @@ from starlette.datastructures import URL
 from twilio.twiml.voice_response import VoiceResponse
 
 from app import errors, pipeline
-from app.cases import service as cases
 from app.cases.models import Channel, ContactOutcome
 from app.channels.voice.ivr import MORE_DIGIT, NEED_KEYS, SILENT_NEED, Ivr, IvrDep, language_pages
 from app.channels.voice.lines import Caller, CallGone, DatabaseLine, JournalLine, Line
@@ -176,13 +175,11 @@ def _in_database(sessions: Callable[[], Session], call: Call, key: str, step: St
 
 def _database_line(session: Session, call: Call) -> DatabaseLine:
     contact = call.responder_leg
-    known = cases.get_contact(session, call.sid) if contact is None else None
     if contact is not None:
         line = DatabaseLine.for_contact(session, contact, call.now, call.settings)
-    elif known is not None:  # the usual case: no need to pseudonymise the number again
-        line = DatabaseLine(session, known, call.now, call.settings)
-    else:
-        line = DatabaseLine.for_new_caller(session, call.caller, call.now, call.settings)
+    else:  # usually known: no need to pseudonymise the number again
+        line = (DatabaseLine.find(session, call.sid, call.now, call.settings)
+                or DatabaseLine.for_new_caller(session, call.caller, call.now, call.settings))
     line.directory = call.directory
     return line
 
@@ -237,7 +234,7 @@ def _blocked(line: Line, call: Call) -> bool:
     # On a JournalLine the database is down and no block can be checked: the call goes
     # through. Turning away a victim wrongly is worse than an abuser getting through.
     return isinstance(line, DatabaseLine) and pipeline.block(
-        line.session, line.contact.caller_pseudonym, call.now) is not None
+        line.session, line.row.caller_pseudonym, call.now) is not None
 
 
 def choose_language(line: Line, call: Call) -> VoiceResponse:

@@ -58,7 +58,7 @@ def test_a_failing_step_never_gives_an_application_error(client, settings, monke
     def explode(*_args, **_kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(lines.cases, "record_attempt", explode)
+    monkeypatch.setattr(lines.rows, "add_attempt", explode)
     c = Caller(client, settings, NUMBERS[0])
     c.call()
     c.press("1")

@@ -1,0 +1,117 @@
+"""A call's rows, read and written with plain statements built once.
+
+Every voice step reads its contact's few columns and most change one or two of them or
+of a routing attempt. Through the ORM, loading the object, tracking it and flushing its
+changes cost more than the statements themselves: about half of a step's database time
+(bench/load.py). Here each is one Core statement built once with bind parameters
+(SQLAlchemy caches its compiled form on the statement object), run on the session's
+connection, in the step's transaction. What the steps do more rarely (a new contact, a
+case opened, a call-back recorded) stays with the ORM (``app.channels.voice.lines``).
+"""
+
+import uuid
+from dataclasses import dataclass, fields
+from datetime import datetime
+from functools import cache
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, Update, bindparam, insert, select, update
+
+from app.cases.models import AttemptResult, Channel, Contact, ContactOutcome, RoutingAttempt
+from app.routing.needs import Need
+
+CONTACTS = cast(Table, Contact.__table__)  # a Table: mapped classes declare a FromClause
+ATTEMPTS = cast(Table, RoutingAttempt.__table__)
+
+
+@dataclass
+class CallRow:
+    """The contact's columns a voice step reads (and, through the line, changes)."""
+
+    id: uuid.UUID
+    channel: Channel
+    caller_pseudonym: str
+    caller_country: str | None
+    language: str | None
+    need: Need | None
+    child: bool
+    outcome: ContactOutcome
+    case_id: uuid.UUID | None
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+
+    @classmethod
+    def of(cls, contact: Contact) -> "CallRow":
+        """The same columns of a contact the ORM holds."""
+        return cls(*(getattr(contact, f.name) for f in fields(cls)))
+
+
+@dataclass(frozen=True)
+class AttemptRow:
+    id: int
+    organisation_id: int
+    result: AttemptResult
+    ended_at: datetime | None
+
+
+_CALL = [CONTACTS.c[f.name] for f in fields(CallRow)]
+CALL_BY_SID = select(*_CALL).where(CONTACTS.c.twilio_sid == bindparam("sid"))
+CALL_BY_ID = select(*_CALL).where(CONTACTS.c.id == bindparam("contact"))
+ATTEMPT = (select(ATTEMPTS.c.id, ATTEMPTS.c.organisation_id, ATTEMPTS.c.result,
+                  ATTEMPTS.c.ended_at)
+           .where(ATTEMPTS.c.contact_id == bindparam("contact"),
+                  ATTEMPTS.c.attempt == bindparam("attempt")))
+NEW_ATTEMPT = insert(ATTEMPTS)
+# In an UPDATE, a bind parameter may not take a column's own name: hence "new_".
+ATTEMPT_ANSWERED = (update(ATTEMPTS).where(ATTEMPTS.c.id == bindparam("row"))
+                    .values(result=bindparam("new_result"),
+                            answered_at=bindparam("new_answered_at")))
+ATTEMPT_ENDED = (update(ATTEMPTS).where(ATTEMPTS.c.id == bindparam("row"))
+                 .values(result=bindparam("new_result"), ended_at=bindparam("new_ended_at")))
+
+
+def call_by_sid(connection: Connection, sid: str) -> CallRow | None:
+    row = connection.execute(CALL_BY_SID, {"sid": sid}).one_or_none()
+    return CallRow(**row._mapping) if row is not None else None
+
+
+def call_by_id(connection: Connection, contact: uuid.UUID) -> CallRow | None:
+    row = connection.execute(CALL_BY_ID, {"contact": contact}).one_or_none()
+    return CallRow(**row._mapping) if row is not None else None
+
+
+@cache
+def _contact_update(columns: frozenset[str]) -> Update:
+    # One statement per set of columns changed together: the steps use a handful.
+    return (update(CONTACTS).where(CONTACTS.c.id == bindparam("contact"))
+            .values({name: bindparam(f"new_{name}") for name in sorted(columns)}))
+
+
+def update_contact(connection: Connection, contact: uuid.UUID, changes: dict[str, Any]
+                   ) -> None:
+    connection.execute(_contact_update(frozenset(changes)),
+                       {"contact": contact} | {f"new_{k}": v for k, v in changes.items()})
+
+
+def attempt(connection: Connection, contact: uuid.UUID, n: int) -> AttemptRow | None:
+    row = connection.execute(ATTEMPT, {"contact": contact, "attempt": n}).one_or_none()
+    return AttemptRow(**row._mapping) if row is not None else None
+
+
+def add_attempt(connection: Connection, contact: uuid.UUID, n: int, organisation_id: int,
+                reason: str, at: datetime) -> None:
+    connection.execute(NEW_ATTEMPT, {
+        "contact_id": contact, "attempt": n, "organisation_id": organisation_id,
+        "reason": reason[:300], "result": AttemptResult.DIALLING, "started_at": at})
+
+
+def answer_attempt(connection: Connection, row: int, result: AttemptResult, at: datetime
+                   ) -> None:
+    connection.execute(ATTEMPT_ANSWERED, {"row": row, "new_result": result,
+                                          "new_answered_at": at})
+
+
+def end_attempt(connection: Connection, row: int, result: AttemptResult, at: datetime
+                ) -> None:
+    connection.execute(ATTEMPT_ENDED, {"row": row, "new_result": result, "new_ended_at": at})
