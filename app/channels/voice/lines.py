@@ -19,7 +19,7 @@ from app import pipeline
 from app.cases import service as cases
 from app.cases.models import AttemptResult, Channel, Contact, ContactOutcome
 from app.channels.voice import rows
-from app.channels.voice.rows import CallRow
+from app.channels.voice.rows import AttemptRow, CallRow
 from app.config import Settings
 from app.detection.numbers import e164
 from app.monitoring import metrics
@@ -97,17 +97,30 @@ class DatabaseLine:
     (``rows``); only opening a case and recording a call-back go through the ORM."""
 
     def __init__(self, session: Session, row: CallRow, at: datetime,
-                 settings: Settings) -> None:
+                 settings: Settings, read: dict[int, AttemptRow | None] | None = None
+                 ) -> None:
         self.session, self.row, self.at, self.settings = session, row, at, settings
         self.connection = session.connection()  # the session's transaction, begun here
         self.directory: Directory | None = None  # set by the caller before queue()
+        # A routing attempt read with the contact (the step's URL named it), used once.
+        self._read = read or {}
 
     @classmethod
-    def find(cls, session: Session, sid: str, at: datetime, settings: Settings
-             ) -> "DatabaseLine | None":
-        """The line of a call the database already has, by its CallSid."""
-        row = rows.call_by_sid(session.connection(), sid)
-        return cls(session, row, at, settings) if row is not None else None
+    def find(cls, session: Session, sid: str, at: datetime, settings: Settings,
+             attempt: int | None = None) -> "DatabaseLine | None":
+        """The line of a call the database already has, by its CallSid; with the
+        routing attempt ``attempt`` read in the same statement, for a step about it."""
+        return cls._read_by(session, "twilio_sid", sid, at, settings, attempt)
+
+    @classmethod
+    def _read_by(cls, session: Session, key: str, value: object, at: datetime,
+                 settings: Settings, attempt: int | None) -> "DatabaseLine | None":
+        found = rows.read_call(session.connection(), key, value, attempt)
+        if found is None:
+            return None
+        row, attempt_row = found
+        read = {attempt: attempt_row} if attempt is not None else None
+        return cls(session, row, at, settings, read)
 
     @classmethod
     def for_caller(cls, session: Session, caller: Caller, at: datetime,
@@ -127,11 +140,11 @@ class DatabaseLine:
 
     @classmethod
     def for_contact(cls, session: Session, contact: uuid.UUID, at: datetime,
-                    settings: Settings) -> "DatabaseLine":
-        row = rows.call_by_id(session.connection(), contact)
-        if row is None:
+                    settings: Settings, attempt: int | None = None) -> "DatabaseLine":
+        line = cls._read_by(session, "id", contact, at, settings, attempt)
+        if line is None:
             raise CallGone("the responder's leg names an unknown contact")
-        return cls(session, row, at, settings)
+        return line
 
     @property
     def id(self) -> uuid.UUID:
@@ -169,16 +182,20 @@ class DatabaseLine:
             if hasattr(self.row, name):
                 setattr(self.row, name, value)
 
+    def _attempt(self, n: int) -> AttemptRow | None:
+        if n in self._read:
+            return self._read.pop(n)
+        return rows.attempt(self.connection, self.row.id, n)
+
     def attempt(self, n: int, slug: str, reasons: str) -> None:
-        if rows.attempt(self.connection, self.row.id, n) is None:  # else a replay's
-            rows.add_attempt(self.connection, self.row.id, n,
-                             pipeline.organisation_id(self.session, slug, self.directory),
-                             reasons, self.at)
+        rows.add_attempt(self.connection, self.row.id, n,
+                         pipeline.organisation_id(self.session, slug, self.directory),
+                         reasons, self.at)
 
     def finish(self, n: int, status: str, bridged: bool) -> bool:
         """Record Twilio's DialCallStatus; answered but not accepted counts as declined.
         Whether the caller was connected: the responder pressed 1 in the whisper."""
-        row = rows.attempt(self.connection, self.row.id, n)
+        row = self._attempt(n)
         if row is None:
             return False
         if row.ended_at is None:
@@ -194,7 +211,7 @@ class DatabaseLine:
         return self.row.outcome is ContactOutcome.CONNECTED
 
     def accept(self, n: int) -> None:
-        row = rows.attempt(self.connection, self.row.id, n)
+        row = self._attempt(n)
         if row is not None and row.result is AttemptResult.DIALLING:
             rows.answer_attempt(self.connection, row.id, AttemptResult.ACCEPTED, self.at)
             if self.row.answered_at is None:
@@ -241,7 +258,7 @@ class DatabaseLine:
         self._write(changes)
 
     def whisper(self, n: int) -> WhisperInfo:
-        row = rows.attempt(self.connection, self.row.id, n)
+        row = self._attempt(n)
         if row is None:
             raise CallGone("whisper for an attempt that was never dialled")
         return WhisperInfo(self._languages_of(row.organisation_id), self.row.language,

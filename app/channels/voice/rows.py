@@ -15,7 +15,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, Update, bindparam, insert, select, update
+from sqlalchemy import Connection, Select, Table, Update, and_, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.cases.models import AttemptResult, Channel, Contact, ContactOutcome, RoutingAttempt
 from app.routing.needs import Need
@@ -56,13 +57,34 @@ class AttemptRow:
 
 
 _CALL = [CONTACTS.c[f.name] for f in fields(CallRow)]
-CALL_BY_SID = select(*_CALL).where(CONTACTS.c.twilio_sid == bindparam("sid"))
-CALL_BY_ID = select(*_CALL).where(CONTACTS.c.id == bindparam("contact"))
-ATTEMPT = (select(ATTEMPTS.c.id, ATTEMPTS.c.organisation_id, ATTEMPTS.c.result,
-                  ATTEMPTS.c.ended_at)
-           .where(ATTEMPTS.c.contact_id == bindparam("contact"),
-                  ATTEMPTS.c.attempt == bindparam("attempt")))
-NEW_ATTEMPT = insert(ATTEMPTS)
+_ATTEMPT = [ATTEMPTS.c[f.name] for f in fields(AttemptRow)]
+
+
+def _call(key: str) -> Select[Any]:
+    return select(*_CALL).where(CONTACTS.c[key] == bindparam("key"))
+
+
+def _call_and_attempt(key: str) -> Select[Any]:
+    """The contact and one of its routing attempts (None's if it has none by that
+    number) in one statement, for the steps about a responder rung."""
+    attempt = CONTACTS.outerjoin(ATTEMPTS, and_(ATTEMPTS.c.contact_id == CONTACTS.c.id,
+                                                ATTEMPTS.c.attempt == bindparam("attempt")))
+    return (select(*_CALL, *_ATTEMPT).select_from(attempt)
+            .where(CONTACTS.c[key] == bindparam("key")))
+
+
+# By CallSid on the caller's leg, by the contact's id (in the URL) on the responder's.
+CALL = {key: _call(key) for key in ("twilio_sid", "id")}
+CALL_AND_ATTEMPT = {key: _call_and_attempt(key) for key in ("twilio_sid", "id")}
+ATTEMPT = select(*_ATTEMPT).where(ATTEMPTS.c.contact_id == bindparam("contact"),
+                                  ATTEMPTS.c.attempt == bindparam("attempt"))
+# A replay may record an attempt that a first run of the same step did: it stays as is.
+NEW_ATTEMPT = {
+    "postgresql": postgresql.insert(ATTEMPTS).on_conflict_do_nothing(
+        index_elements=["contact_id", "attempt"]),
+    "sqlite": sqlite.insert(ATTEMPTS).on_conflict_do_nothing(
+        index_elements=["contact_id", "attempt"]),
+}
 # In an UPDATE, a bind parameter may not take a column's own name: hence "new_".
 ATTEMPT_ANSWERED = (update(ATTEMPTS).where(ATTEMPTS.c.id == bindparam("row"))
                     .values(result=bindparam("new_result"),
@@ -71,14 +93,19 @@ ATTEMPT_ENDED = (update(ATTEMPTS).where(ATTEMPTS.c.id == bindparam("row"))
                  .values(result=bindparam("new_result"), ended_at=bindparam("new_ended_at")))
 
 
-def call_by_sid(connection: Connection, sid: str) -> CallRow | None:
-    row = connection.execute(CALL_BY_SID, {"sid": sid}).one_or_none()
-    return CallRow(**row._mapping) if row is not None else None
-
-
-def call_by_id(connection: Connection, contact: uuid.UUID) -> CallRow | None:
-    row = connection.execute(CALL_BY_ID, {"contact": contact}).one_or_none()
-    return CallRow(**row._mapping) if row is not None else None
+def read_call(connection: Connection, key: str, value: object, attempt: int | None = None
+              ) -> tuple[CallRow, AttemptRow | None] | None:
+    """The contact whose ``key`` ("twilio_sid" or "id") is ``value``, with its routing
+    attempt ``attempt`` if asked for and recorded; None if there is no such contact."""
+    if attempt is None:
+        row = connection.execute(CALL[key], {"key": value}).one_or_none()
+        return (CallRow(*cast(tuple[Any, ...], row)), None) if row is not None else None
+    row = connection.execute(CALL_AND_ATTEMPT[key], {"key": value, "attempt": attempt}
+                             ).one_or_none()
+    if row is None:
+        return None
+    call, found = row[:len(_CALL)], row[len(_CALL):]
+    return CallRow(*call), (AttemptRow(*found) if found[0] is not None else None)
 
 
 @cache
@@ -96,12 +123,12 @@ def update_contact(connection: Connection, contact: uuid.UUID, changes: dict[str
 
 def attempt(connection: Connection, contact: uuid.UUID, n: int) -> AttemptRow | None:
     row = connection.execute(ATTEMPT, {"contact": contact, "attempt": n}).one_or_none()
-    return AttemptRow(**row._mapping) if row is not None else None
+    return AttemptRow(*cast(tuple[Any, ...], row)) if row is not None else None
 
 
 def add_attempt(connection: Connection, contact: uuid.UUID, n: int, organisation_id: int,
                 reason: str, at: datetime) -> None:
-    connection.execute(NEW_ATTEMPT, {
+    connection.execute(NEW_ATTEMPT[connection.dialect.name], {
         "contact_id": contact, "attempt": n, "organisation_id": organisation_id,
         "reason": reason[:300], "result": AttemptResult.DIALLING, "started_at": at})
 

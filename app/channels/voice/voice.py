@@ -90,6 +90,12 @@ class Call:
         return self.dialled.languages
 
     @property
+    def dial_attempt(self) -> int | None:
+        """The responder rung that the step is about (its URL names which): read with
+        the contact."""
+        return _int(self.tw.query["attempt"], 0) if "attempt" in self.tw.query else None
+
+    @property
     def responder_leg(self) -> uuid.UUID | None:
         """On the responder's leg (the whisper), the caller's contact named in the URL."""
         return _uuid(self.tw.query["c"]) if "c" in self.tw.query else None
@@ -174,11 +180,11 @@ def _in_database(sessions: Callable[[], Session], call: Call, key: str, step: St
 
 
 def _database_line(session: Session, call: Call) -> DatabaseLine:
-    contact = call.responder_leg
+    contact, attempt = call.responder_leg, call.dial_attempt
     if contact is not None:
-        line = DatabaseLine.for_contact(session, contact, call.now, call.settings)
+        line = DatabaseLine.for_contact(session, contact, call.now, call.settings, attempt)
     else:  # usually known: no need to pseudonymise the number again
-        line = (DatabaseLine.find(session, call.sid, call.now, call.settings)
+        line = (DatabaseLine.find(session, call.sid, call.now, call.settings, attempt)
                 or DatabaseLine.for_new_caller(session, call.caller, call.now, call.settings))
     line.directory = call.directory
     return line
@@ -308,7 +314,7 @@ def _on_duty_phones(line: Line, call: Call) -> pipeline.OnDutyPhones | None:
 
 
 def dial_result(line: Line, call: Call) -> VoiceResponse:
-    attempt = _int(call.tw.query.get("attempt"), 0)
+    attempt = call.dial_attempt or 0
     status = call.tw.optional("DialCallStatus") or "failed"
     if line.finish(attempt, status, call.tw.optional("DialBridged") == "true"):
         response = VoiceResponse()
@@ -343,7 +349,7 @@ def callback(line: Line, call: Call) -> VoiceResponse:
 
 
 def whisper(line: Line, call: Call) -> VoiceResponse:
-    attempt = _int(call.tw.query.get("attempt"), 0)
+    attempt = call.dial_attempt or 0
     info = line.whisper(attempt)
     return call.ivr.whisper(info.responder_languages, info.language, info.need, info.child,
                             call.tw.query["c"], attempt)
@@ -352,7 +358,7 @@ def whisper(line: Line, call: Call) -> VoiceResponse:
 def whisper_accept(line: Line, call: Call) -> VoiceResponse:
     response = VoiceResponse()
     if call.digits == "1":
-        line.accept(_int(call.tw.query.get("attempt"), 0))
+        line.accept(call.dial_attempt or 0)
     else:
         response.hangup()
     return response
