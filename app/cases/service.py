@@ -62,8 +62,13 @@ def new_contact(session: Session, *, sid: str, channel: Channel, pseudonym: str,
                       started_at=at or utcnow(), line=line)
     session.add(contact)
     session.flush()
-    metrics.count_on_commit(session, metrics.CONTACTS.labels(channel.value))
+    count_new_contact(session, channel)
     return contact
+
+
+def count_new_contact(session: Session, channel: Channel) -> None:
+    """Count a new contact once it commits; for rows written without the ORM too."""
+    metrics.count_on_commit(session, metrics.CONTACTS.labels(channel.value))
 
 
 @event.listens_for(Contact.outcome, "set")

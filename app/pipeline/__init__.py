@@ -19,7 +19,6 @@ Calls walk it step by step through the IVR (``app.channels.voice.lines``), texts
 through the intake dialogue (``app.pipeline.intake``); both call the functions below.
 """
 
-import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -103,13 +102,11 @@ def country(channel: Channel, address: str, provider_country: str | None,
 
 
 def contact(session: Session, *, channel: Channel, provider_id: str, pseudonym: str,
-            country: str | None, line: str | None, at: datetime,
-            contact_id: uuid.UUID | None = None, known_new: bool = False) -> Contact:
+            country: str | None, line: str | None, at: datetime) -> Contact:
     """The contact record of this call or message: found by its provider id (a retry), or
-    new. ``known_new``: just looked for and not found, so no second look."""
-    make = cases.new_contact if known_new else cases.start_contact
-    record = make(session, sid=provider_id, channel=channel, pseudonym=pseudonym,
-                  country=country, at=at, contact_id=contact_id, line=line)
+    new."""
+    record = cases.start_contact(session, sid=provider_id, channel=channel,
+                                 pseudonym=pseudonym, country=country, at=at, line=line)
     record.line = line  # a retry's record as well; unchanged, it costs no statement
     return record
 

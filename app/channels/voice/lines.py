@@ -132,11 +132,10 @@ class DatabaseLine:
     def for_new_caller(cls, session: Session, caller: Caller, at: datetime,
                        settings: Settings) -> "DatabaseLine":
         """A call whose CallSid was just looked for and not found: no second look."""
-        contact = pipeline.contact(session, channel=Channel.VOICE, provider_id=caller.sid,
-                                   pseudonym=caller.pseudonym, country=caller.country,
-                                   line=caller.line, at=at,
-                                   contact_id=contact_id(caller.sid), known_new=True)
-        return cls(session, CallRow.of(contact), at, settings)
+        row = CallRow.new(contact_id(caller.sid), caller.pseudonym, caller.country, at)
+        rows.add_call(session.connection(), row, caller.sid, caller.line)
+        cases.count_new_contact(session, Channel.VOICE)
+        return cls(session, row, at, settings)
 
     @classmethod
     def for_contact(cls, session: Session, contact: uuid.UUID, at: datetime,

@@ -10,12 +10,22 @@ case opened, a call-back recorded) stays with the ORM (``app.channels.voice.line
 """
 
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Select, Table, Update, and_, bindparam, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.cases.models import AttemptResult, Channel, Contact, ContactOutcome, RoutingAttempt
@@ -47,6 +57,14 @@ class CallRow:
         """The same columns of a contact the ORM holds."""
         return cls(*(getattr(contact, f.name) for f in fields(cls)))
 
+    @classmethod
+    def new(cls, contact: uuid.UUID, pseudonym: str, country: str | None, at: datetime
+            ) -> "CallRow":
+        """A call just come in: nothing chosen yet (``Contact``'s defaults)."""
+        return cls(contact, Channel.VOICE, pseudonym, country, language=None, need=None,
+                   child=False, outcome=ContactOutcome.IN_PROGRESS, case_id=None,
+                   started_at=at, answered_at=None, ended_at=None)
+
 
 @dataclass(frozen=True)
 class AttemptRow:
@@ -76,6 +94,7 @@ def _call_and_attempt(key: str) -> Select[Any]:
 # By CallSid on the caller's leg, by the contact's id (in the URL) on the responder's.
 CALL = {key: _call(key) for key in ("twilio_sid", "id")}
 CALL_AND_ATTEMPT = {key: _call_and_attempt(key) for key in ("twilio_sid", "id")}
+NEW_CALL = insert(CONTACTS)
 ATTEMPT = select(*_ATTEMPT).where(ATTEMPTS.c.contact_id == bindparam("contact"),
                                   ATTEMPTS.c.attempt == bindparam("attempt"))
 # A replay may record an attempt that a first run of the same step did: it stays as is.
@@ -106,6 +125,12 @@ def read_call(connection: Connection, key: str, value: object, attempt: int | No
         return None
     call, found = row[:len(_CALL)], row[len(_CALL):]
     return CallRow(*call), (AttemptRow(*found) if found[0] is not None else None)
+
+
+def add_call(connection: Connection, row: CallRow, sid: str, line: str | None) -> None:
+    """The contact of a new call; a second one for the same CallSid (a concurrent retry)
+    fails on the unique SID."""
+    connection.execute(NEW_CALL, asdict(row) | {"twilio_sid": sid, "line": line})
 
 
 @cache
