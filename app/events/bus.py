@@ -73,7 +73,11 @@ def publish(session: Session, event: QueueEvent) -> None:
     session.info.setdefault(PENDING, []).append(event)
     if session.get_bind().dialect.name == "postgresql":
         hub: Hub | None = session.info.get(HUB)
-        session.execute(NOTIFY, {"payload": encode(event, hub.origin if hub else None)})
+        # On the connection, not through the session: a NOTIFY reads no table, so the
+        # session's pending changes need not be flushed before it (they go out together,
+        # later, one UPDATE a row; bench/load.py).
+        session.connection().execute(
+            NOTIFY, {"payload": encode(event, hub.origin if hub else None)})
 
 
 def encode(event: QueueEvent, origin: str | None) -> str:

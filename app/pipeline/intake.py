@@ -157,7 +157,8 @@ def _refuse(session: Session, block: CallerBlock, inbound: pipeline.Inbound, now
 def _announce(session: Session, case_id: uuid.UUID) -> Case:
     """Tell the case's open console pages that the caller wrote (the event says which
     case, never what)."""
-    case = session.get_one(Case, case_id)
+    with session.no_autoflush:  # by its key: the message's row can wait for the next flush
+        case = session.get_one(Case, case_id)
     bus.publish(session, bus.QueueEvent(case.organisation_id, bus.EventKind.MESSAGE_INBOUND,
                                         case.id, case.reference))
     return case
