@@ -26,7 +26,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from app import errors, pipeline
 from app.cases.models import Channel, ContactOutcome
-from app.channels.voice.ivr import MORE_DIGIT, NEED_KEYS, SILENT_NEED, Ivr, IvrDep, language_pages
+from app.channels.voice.ivr import MORE_DIGIT, NEED_KEYS, SILENT_NEED, Ivr, language_pages
 from app.channels.voice.lines import Caller, CallGone, DatabaseLine, JournalLine, Line
 from app.config import Settings
 from app.detection.country import line_number
@@ -379,8 +379,10 @@ STEPS: dict[str, Step] = {
 
 
 def _endpoint(step: Step) -> Callable[..., Awaitable[Response]]:
-    async def endpoint(request: Request, tw: TwilioDep, hook: WebhookDep, ivr: IvrDep
-                       ) -> Response:
+    async def endpoint(request: Request, tw: TwilioDep, hook: WebhookDep) -> Response:
+        # The IVR from app.state here, not as one more dependency: each FastAPI resolves
+        # costs a step tens of microseconds (bench/load.py).
+        ivr: Ivr = request.app.state.ivr
         return await lane.run(hook.lane, run_step, hook, ivr, request.url, tw, step)
 
     endpoint.__name__ = f"voice_{step.__name__}"
