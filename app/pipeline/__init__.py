@@ -22,6 +22,7 @@ through the intake dialogue (``app.pipeline.intake``); both call the functions b
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +37,7 @@ from app.detection.language import Detection, detect_language
 from app.organisations.models import Organisation
 from app.privacy.pseudonym import pseudonymise, pseudonymise_id
 from app.routing.engine import Candidate, Query, route
+from app.routing.needs import Need
 from app.routing.snapshot import Directory, HotlineNumber
 
 # Channels whose address is a phone number: one person is one caller across them.
@@ -122,7 +124,18 @@ def language(text: str, country: str | None, hint: str | None = None) -> Detecti
 # --- 5. routing ------------------------------------------------------------------------
 
 
-def query_for(contact: Contact, at: datetime) -> Query:
+class Routable(Protocol):
+    """What routing asks of a contact, or of a text conversation (which keeps the same)."""
+
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def caller_country(self) -> str | None: ...
+    @property
+    def need(self) -> Need | None: ...
+
+
+def query_for(contact: Routable, at: datetime) -> Query:
     return Query(language=contact.language, country=contact.caller_country,
                  need=contact.need, at=at)
 

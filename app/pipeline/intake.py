@@ -352,7 +352,9 @@ def _menu_order(conversation: Conversation, first: tuple[str, ...] = (),
 def _confirmation(turn: Turn) -> str:
     """Someone will write back; when nobody is on duty at all (night, holiday), said so,
     with when someone is back if within a day."""
-    candidates = route(turn.directory, pipeline.query_for(turn.contact, turn.now))
+    # The conversation's own language, country and need: its contact's are the same, and
+    # reading them would cost the step a statement.
+    candidates = route(turn.directory, pipeline.query_for(turn.conversation, turn.now))
     if any(candidate.is_open for candidate in candidates):
         return texts.text(turn.language, "confirmed", number=turn.emergency())
     return texts.closed_text(turn.language, turn.emergency(), reopening(candidates, turn.now))
