@@ -47,7 +47,6 @@ from app.operator_queue import service as queue
 from app.operator_queue import work
 from app.organisations import service as organisations
 from app.pipeline import intake
-from app.routing.engine import Query
 from app.routing.needs import Need, Service
 from app.routing.snapshot import Directory, Responder
 from app.users import duty, lifecycle
@@ -321,8 +320,7 @@ class Runner:
               moment: datetime) -> datetime:
         """Ring the candidates in turn as the voice line does; nobody: queue and offer a
         call-back."""
-        query = Query(language=line.language, country=line.country, need=line.need,
-                      at=moment)
+        query = pipeline.query_for(line.row, moment)
         plans = pipeline.dial_plans(self.directory, query, self.settings.max_dial_attempts,
                                     lambda ids: duty.phones_to_ring(self.session,
                                                                     self.settings, ids))

@@ -43,9 +43,10 @@ def reply_once(make_session: Callable[[], Session], key: str, answer: Callable[[
     try:
         with make_session() as session, session.begin():
             body = answer(session)
-            session.flush()  # what the step changed through the ORM, then its reply:
-            # a Core INSERT on the connection, not an object the unit of work must sort
-            # and write at commit (every step writes one, and none reads it back).
+            # What the step changed through the ORM, then its reply: a Core INSERT on
+            # the connection, not an object the unit of work must sort and write at
+            # commit (every step writes one, and none reads it back).
+            session.flush()
             session.connection().execute(KEEP_REPLY, {"key": key, "body": seal(body),
                                                       "created_at": at or utcnow()})
         return body
