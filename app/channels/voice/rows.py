@@ -3,10 +3,10 @@
 Every voice step reads its contact's few columns and most change one or two of them or
 of a routing attempt. Through the ORM, loading the object, tracking it and flushing its
 changes cost more than the statements themselves: about half of a step's database time
-(bench/load.py). Here each is one Core statement built once with bind parameters
+(docs/benchmarks.md). Here each is one Core statement built once with bind parameters
 (SQLAlchemy caches its compiled form on the statement object), run on the session's
-connection, in the step's transaction. What the steps do more rarely (a new contact, a
-case opened, a call-back recorded) stays with the ORM (``app.channels.voice.lines``).
+connection, in the step's transaction. What the steps do more rarely (a case opened, a
+call-back recorded) stays with the ORM (``app.channels.voice.lines``).
 """
 
 import uuid
