@@ -155,6 +155,9 @@ def main() -> None:
     load.render_audio(audio_dir)  # as bench/load.py: nine languages' prompts are played
     with tempfile.TemporaryDirectory(prefix="hotline-steps-") as tmp:
         env = load.production_env(args.database_url, Path(tmp), audio_dir, None)
+        # Only the run's settings, as bench/load.py gives its servers: none of this shell's.
+        for name in [k for k in os.environ if k.startswith("HOTLINE_")]:
+            del os.environ[name]
         os.environ.update({k: v for k, v in env.items() if k.startswith("HOTLINE_")})
         from app import i18n
         from app import main as service  # settings are read from the environment above
