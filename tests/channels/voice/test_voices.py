@@ -1,5 +1,8 @@
 """One voice decision per language, and the audio files the service serves itself."""
 
+import os
+import time
+
 import pytest
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -44,6 +47,21 @@ def test_a_human_recording_takes_precedence_and_survives_rendering(tmp_path):
     response = VoiceResponse()
     Speaker(tmp_path, "https://h.example.org").speak(response, "kk", "welcome")
     assert "<Play>https://h.example.org/audio/kk/welcome.mp3</Play>" in str(response)
+
+
+def test_a_recording_dropped_into_a_settled_folder_is_played_and_its_removal_noticed(
+        tmp_path):
+    folder = tmp_path / "kk"
+    folder.mkdir()
+    (folder / "welcome.espeak.wav").write_bytes(b"RIFF")
+    hour_ago = time.time() - 3600
+    os.utime(folder, (hour_ago, hour_ago))  # settled: its listing is kept between steps
+    assert audio.find_audio(tmp_path, "kk", "welcome") == folder / "welcome.espeak.wav"
+    (folder / "welcome.mp3").write_bytes(b"ID3 human recording")
+    assert audio.find_audio(tmp_path, "kk", "welcome") == folder / "welcome.mp3"
+    (folder / "welcome.mp3").unlink()
+    assert audio.find_audio(tmp_path, "kk", "welcome") == folder / "welcome.espeak.wav"
+    assert audio.find_audio(tmp_path, "tg", "welcome") is None  # no folder at all
 
 
 def test_a_recording_for_a_twilio_language_is_played_instead_of_tts(tmp_path):
