@@ -1,5 +1,7 @@
 """Every Twilio webhook verifies X-Twilio-Signature against the public URL."""
 
+from urllib.parse import urlencode
+
 import pytest
 from starlette.datastructures import ImmutableMultiDict
 
@@ -90,6 +92,21 @@ def test_hmac_sha256_signatures_are_accepted_when_announced(client, settings, de
     headers = {"X-Twilio-Webhooks-Signature-Settings": "algorithm=HMAC_SHA256"}
     assert post(client, settings, url, params, signature=signature, headers=headers
                 ).status_code == 200
+
+
+def test_a_signature_in_an_unknown_algorithm_or_not_ascii_is_refused_not_failed(
+        client, settings, demo_directory):
+    params = call_params()
+    url = settings.public_url + "/twilio/voice"
+    signature = sign(settings.twilio_auth_token, url, list(params.items()))
+    unknown = {"X-Twilio-Webhooks-Signature-Settings": "algorithm=HMAC_MD5"}
+    assert post(client, settings, url, params, signature=signature, headers=unknown
+                ).status_code == 403
+    garbled = (signature[:-2] + "\u00e9=").encode("latin-1")  # a header may hold any byte
+    response = client.post("/twilio/voice", content=urlencode(params), headers={
+        "X-Twilio-Signature": garbled, "Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 403
+    assert post(client, settings, url, params, signature=signature).status_code == 200
 
 
 def test_signed_but_malformed_requests_get_400(client, settings):
