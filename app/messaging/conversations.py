@@ -74,11 +74,12 @@ def outgoing(conversation: Conversation, body: str) -> str:
     return for_channel(body, conversation.channel, conversation.language)
 
 
-def start(session: Session, contact: Contact, *, now: datetime) -> Conversation:
+def start(session: Session, contact: Contact, previous: Conversation | None, *,
+          now: datetime) -> Conversation:
     """A new conversation on the contact's channel (``app.pipeline.contact`` made it),
-    remembering an opt-out the caller has not yet revoked; the contact's ``line`` is the
-    hotline address written to, which its replies leave from."""
-    previous = latest(session, contact.caller_pseudonym, contact.channel)
+    remembering an opt-out of the caller's ``previous`` (``latest``) one they have not yet
+    revoked; the contact's ``line`` is the hotline address written to, which its replies
+    leave from."""
     conversation = Conversation(
         channel=contact.channel, caller_pseudonym=contact.caller_pseudonym,
         caller_country=contact.caller_country, line=contact.line,

@@ -122,13 +122,17 @@ def _conversation(session: Session, inbound: pipeline.Inbound, pseudonym: str,
                   country: str | None, now: datetime) -> tuple[Conversation, Contact | None]:
     """The person's conversation on this channel, or a new one with its contact record
     (``country``: theirs, else the dialled line's), and that new contact."""
-    conversation = conversations.current(session, pseudonym, inbound.channel)
-    if conversation is not None:
-        return conversation, None
+    # The latest conversation, in progress or not: one question for both what to continue
+    # and, for a new one, the opt-out to carry over. A conversation never returns from
+    # closed or erased, and a new one starts only when none is in progress, so the one
+    # in progress is always the latest.
+    last = conversations.latest(session, pseudonym, inbound.channel)
+    if last is not None and last.state.active:
+        return last, None
     contact = pipeline.contact(session, channel=inbound.channel,
                                provider_id=inbound.provider_id, pseudonym=pseudonym,
                                country=country, line=inbound.line, at=now)
-    return conversations.start(session, contact, now=now), contact
+    return conversations.start(session, contact, last, now=now), contact
 
 
 def _keep_replies(turn: Turn, replies: list[str], reply_later: bool) -> None:
