@@ -7,7 +7,7 @@ the client's small share (signing, parsing the TwiML), so it is for comparing on
 with another, not against the targets of ``bench/load.py``. Each run recreates the
 PostgreSQL database ``hotline_steps`` (migrations and the demo directory), so every text
 conversation starts afresh. ``--statements`` also counts the statements a step sends,
-BEGIN and COMMIT included.
+BEGIN and COMMIT included, and the ORM flushes that wrote something.
 
 To compare a change with the code before it, run each tree in turn, a few times over
 (this machine's runs differ by a tenth of a millisecond or more); ``--tree`` takes the
@@ -37,12 +37,14 @@ sys.path.insert(0, str(TREE.resolve()))
 import uvloop  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from sqlalchemy import Engine, event  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from bench import load  # noqa: E402
 
 URL = "postgresql+psycopg://postgres@127.0.0.1:5432/hotline_steps"
 WARMUP = 20
+FLUSH = "(an ORM flush)"
 
 
 class DirectTwilio:
@@ -107,6 +109,8 @@ def count_statements(engine: Engine) -> Counter[str]:
     event.listen(engine, "commit", lambda _connection: seen.update(["COMMIT"]))
     event.listen(engine, "before_cursor_execute",
                  lambda _c, _cur, statement, *_: seen.update([" ".join(statement.split())]))
+    # Each ORM flush costs a unit of work's set-up, whatever it writes: counted apart.
+    event.listen(Session, "after_flush", lambda *_: seen.update([FLUSH]))
     return seen
 
 
@@ -128,8 +132,10 @@ async def measure(app: FastAPI, args: argparse.Namespace, token: str,
     print(f"{args.kind}: {twilio.requests} requests, {errors} errors, "
           f"{1000 * cpu / twilio.requests:.2f} ms of CPU a request")
     if statements is not None:
+        flushes = statements.pop(FLUSH, 0)
         print(f"statements a step, BEGIN and COMMIT included: "
-              f"{statements.total() / twilio.requests:.2f}")
+              f"{statements.total() / twilio.requests:.2f}; ORM flushes a step: "
+              f"{flushes / twilio.requests:.2f}")
         for statement, times in statements.most_common():
             print(f"  {times / twilio.requests:5.2f}  {statement[:100]}")
 
