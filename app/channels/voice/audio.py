@@ -62,12 +62,12 @@ def _names_in(folder: Path) -> frozenset[str]:
     listing's, so a folder that recent is not trusted to the cache."""
     try:
         changed = os.stat(folder).st_mtime_ns
-    except FileNotFoundError:
+        cached = _listings.get(folder)
+        if cached is not None and cached[0] == changed:
+            return cached[1]
+        names = frozenset(entry.name for entry in os.scandir(folder) if entry.is_file())
+    except (FileNotFoundError, NotADirectoryError):  # no audio in this language (yet)
         return frozenset()
-    cached = _listings.get(folder)
-    if cached is not None and cached[0] == changed:
-        return cached[1]
-    names = frozenset(entry.name for entry in os.scandir(folder) if entry.is_file())
     if time.time_ns() - changed > SETTLED_NS:
         _listings[folder] = (changed, names)
     return names
