@@ -46,13 +46,27 @@ class CannotReply(Exception):
 LATEST = (select(Conversation).where(Conversation.caller_pseudonym == bindparam("pseudonym"),
                                      Conversation.channel == bindparam("channel"))
           .order_by(Conversation.created_at.desc()).limit(1))
-CURRENT = LATEST.where(
-    Conversation.state.not_in([ConversationState.ERASED, ConversationState.CLOSED]))
+ENDED = (ConversationState.ERASED, ConversationState.CLOSED)
+CURRENT = LATEST.where(Conversation.state.not_in(ENDED))
+# The one in progress first (false sorts before true on both databases), else the latest.
+CURRENT_OR_LATEST = (select(Conversation)
+                     .where(Conversation.caller_pseudonym == bindparam("pseudonym"),
+                            Conversation.channel == bindparam("channel"))
+                     .order_by(Conversation.state.in_(ENDED), Conversation.created_at.desc())
+                     .limit(1))
 
 
 def current(session: Session, pseudonym: str, channel: Channel) -> Conversation | None:
     """The caller's conversation still in progress on this channel, if any."""
     return session.scalars(CURRENT, {"pseudonym": pseudonym, "channel": channel}
+                           ).one_or_none()
+
+
+def current_or_latest(session: Session, pseudonym: str, channel: Channel
+                      ) -> Conversation | None:
+    """The caller's conversation in progress on this channel; if none, their latest one
+    (whose opt-out a new conversation keeps): both in one question."""
+    return session.scalars(CURRENT_OR_LATEST, {"pseudonym": pseudonym, "channel": channel}
                            ).one_or_none()
 
 
@@ -145,8 +159,7 @@ def erase_caller(session: Session, pseudonym: str, now: datetime) -> int:
                     .values(number_encrypted=None, number_purge_after=None))
     session.execute(update(Conversation).where(
         Conversation.id.in_(ids),
-        Conversation.state.not_in([ConversationState.ERASED, ConversationState.CLOSED]))
-        .values(state=ConversationState.ERASED, erased_at=now))
+        Conversation.state.not_in(ENDED)).values(state=ConversationState.ERASED, erased_at=now))
     session.execute(update(Message).where(Message.conversation_id.in_(ids),
                                           Message.body_encrypted.is_not(None))
                     .values(body_encrypted=None, erased_at=now))

@@ -122,11 +122,7 @@ def _conversation(session: Session, inbound: pipeline.Inbound, pseudonym: str,
                   country: str | None, now: datetime) -> tuple[Conversation, Contact | None]:
     """The person's conversation on this channel, or a new one with its contact record
     (``country``: theirs, else the dialled line's), and that new contact."""
-    # The latest conversation, in progress or not: one question for both what to continue
-    # and, for a new one, the opt-out to carry over. A conversation never returns from
-    # closed or erased, and a new one starts only when none is in progress, so the one
-    # in progress is always the latest.
-    last = conversations.latest(session, pseudonym, inbound.channel)
+    last = conversations.current_or_latest(session, pseudonym, inbound.channel)
     if last is not None and last.state.active:
         return last, None
     contact = pipeline.contact(session, channel=inbound.channel,
@@ -206,7 +202,7 @@ def _erase(session: Session, inbound: pipeline.Inbound, pseudonym: str, now: dat
     """The erase word: everything of this caller forgotten, and one confirmation in
     their language. It is sent in the webhook's answer only, never recorded as a message:
     nothing of it is linked to what was erased."""
-    last = conversations.latest(session, pseudonym, inbound.channel)
+    last = conversations.current_or_latest(session, pseudonym, inbound.channel)
     language = _erase_language(inbound, last)
     if not conversations.erase_caller(session, pseudonym, now) or replayed:
         return []  # nothing was left to erase; or replayed: no number left to write to

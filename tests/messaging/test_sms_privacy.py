@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import retention
-from app.cases.models import Case
+from app.cases.models import Case, Contact
 from app.cases.search import earlier_cases
 from app.channels.sms.sender import text_senders
 from app.messaging import conversations, outbox, texts
@@ -143,6 +143,35 @@ def test_opt_out_outlives_the_conversation(client, settings, session):
     conversations.close_for_case(session, the_case(session).id)
     session.commit()
     assert t.send("Сәлеметсіз бе") is None  # a new conversation, still opted out
+
+
+def test_a_conversation_in_progress_is_continued_though_a_newer_one_has_ended(
+        client, settings, session):
+    """A message replayed from the journal carries its own time, so the conversation it
+    starts may be older than one that has since ended; the caller's next text goes on
+    with the one in progress, never a third."""
+    t = Texter(client, settings, NUMBER)
+    t.send(FIRST)  # its language recognised: the need is asked
+    in_progress = session.scalars(select(Conversation)).one()
+    ended = Conversation(channel=in_progress.channel, state=ConversationState.CLOSED,
+                         caller_pseudonym=in_progress.caller_pseudonym,
+                         contact_id=_another_contact(session, in_progress),
+                         created_at=in_progress.created_at + timedelta(minutes=5))
+    session.add(ended)
+    session.commit()
+    t.send("1")  # the need: danger
+    session.expire_all()
+    assert session.scalars(select(func.count()).select_from(Conversation)).one() == 2
+    assert session.get(Conversation, in_progress.id).state is ConversationState.CHILD
+
+
+def _another_contact(session, conversation: Conversation):
+    first = session.get(Contact, conversation.contact_id)
+    other = Contact(twilio_sid="SM" + "e" * 32, channel=first.channel,
+                    caller_pseudonym=first.caller_pseudonym, started_at=first.started_at)
+    session.add(other)
+    session.flush()
+    return other.id
 
 
 def test_closing_the_case_erases_the_number_and_a_new_text_starts_afresh(client, settings,
