@@ -157,6 +157,11 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     load.prepare_database(args.database_url)
+    from app import i18n  # the measured tree's
+
+    # Before the prompts are rendered, which read the catalogs: a fresh checkout has none
+    # compiled, and its prompts would be rendered (and played) from the English text.
+    i18n.compile_catalogs()
     audio_dir = ROOT / "var" / "audio"  # the same prompts for every tree measured
     load.render_audio(audio_dir)  # as bench/load.py: nine languages' prompts are played
     with tempfile.TemporaryDirectory(prefix="hotline-steps-") as tmp:
@@ -165,10 +170,7 @@ def main() -> None:
         for name in [k for k in os.environ if k.startswith("HOTLINE_")]:
             del os.environ[name]
         os.environ.update({k: v for k, v in env.items() if k.startswith("HOTLINE_")})
-        from app import i18n
         from app import main as service  # settings are read from the environment above
-
-        i18n.compile_catalogs()
 
         app = service.create_app()
         engine = app.state.webhook_sessionmaker.kw["bind"]
