@@ -202,7 +202,7 @@ def _erase(session: Session, inbound: pipeline.Inbound, pseudonym: str, now: dat
     """The erase word: everything of this caller forgotten, and one confirmation in
     their language. It is sent in the webhook's answer only, never recorded as a message:
     nothing of it is linked to what was erased."""
-    last = conversations.current_or_latest(session, pseudonym, inbound.channel)
+    last = conversations.latest(session, pseudonym, inbound.channel)
     language = _erase_language(inbound, last)
     if not conversations.erase_caller(session, pseudonym, now) or replayed:
         return []  # nothing was left to erase; or replayed: no number left to write to
