@@ -1,6 +1,7 @@
 """What is kept of a person who texts, for how long, and who can read it."""
 
 import logging
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -165,7 +166,7 @@ def test_a_conversation_in_progress_is_continued_though_a_newer_one_has_ended(
     assert session.get(Conversation, in_progress.id).state is ConversationState.CHILD
 
 
-def _another_contact(session, conversation: Conversation):
+def _another_contact(session, conversation: Conversation) -> uuid.UUID:
     first = session.get(Contact, conversation.contact_id)
     other = Contact(twilio_sid="SM" + "e" * 32, channel=first.channel,
                     caller_pseudonym=first.caller_pseudonym, started_at=first.started_at)
