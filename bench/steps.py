@@ -40,6 +40,7 @@ from sqlalchemy import Engine, event  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
+from app import i18n  # noqa: E402  (the measured tree's, as every import of app here)
 from bench import load  # noqa: E402
 
 URL = "postgresql+psycopg://postgres@127.0.0.1:5432/hotline_steps"
@@ -157,8 +158,6 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     load.prepare_database(args.database_url)
-    from app import i18n  # the measured tree's
-
     # Before the prompts are rendered, which read the catalogs: a fresh checkout has none
     # compiled, and its prompts would be rendered (and played) from the English text.
     i18n.compile_catalogs()
