@@ -42,22 +42,22 @@ def get_contact(session: Session, sid: str) -> Contact | None:
 
 def start_contact(session: Session, *, sid: str, channel: Channel, pseudonym: str,
                   country: str | None, at: datetime | None = None,
-                  contact_id: uuid.UUID | None = None, line: str | None = None) -> Contact:
+                  line: str | None = None) -> Contact:
     """The contact for this CallSid/MessageSid, created on first sight only (``at``: when
     it started, if not now, as when the journal is replayed)."""
     contact = get_contact(session, sid)
     if contact is None:
         contact = new_contact(session, sid=sid, channel=channel, pseudonym=pseudonym,
-                              country=country, at=at, contact_id=contact_id, line=line)
+                              country=country, at=at, line=line)
     return contact
 
 
 def new_contact(session: Session, *, sid: str, channel: Channel, pseudonym: str,
                 country: str | None, at: datetime | None = None,
-                contact_id: uuid.UUID | None = None, line: str | None = None) -> Contact:
+                line: str | None = None) -> Contact:
     """A contact for a CallSid/MessageSid just looked for and not found (a second one for
     the same SID, from a concurrent retry, fails on the unique SID)."""
-    contact = Contact(id=contact_id or uuid.uuid4(), twilio_sid=sid, channel=channel,
+    contact = Contact(id=uuid.uuid4(), twilio_sid=sid, channel=channel,
                       caller_pseudonym=pseudonym, caller_country=country,
                       started_at=at or utcnow(), line=line)
     session.add(contact)
