@@ -55,13 +55,17 @@ def start_contact(session: Session, *, sid: str, channel: Channel, pseudonym: st
 def new_contact(session: Session, *, sid: str, channel: Channel, pseudonym: str,
                 country: str | None, at: datetime | None = None,
                 line: str | None = None) -> Contact:
-    """A contact for a CallSid/MessageSid just looked for and not found (a second one for
-    the same SID, from a concurrent retry, fails on the unique SID)."""
+    """A contact for a CallSid/MessageSid not recorded yet (one for the same SID, from a
+    retry, fails on the unique SID when it is written).
+
+    Not flushed here: it is written with the step's next flush, together with what the
+    step adds to it (one flush fewer), so every field the step may read is given here
+    rather than left to the column defaults of the INSERT."""
     contact = Contact(id=uuid.uuid4(), twilio_sid=sid, channel=channel,
                       caller_pseudonym=pseudonym, caller_country=country,
-                      started_at=at or utcnow(), line=line)
+                      started_at=at or utcnow(), line=line, child=False,
+                      outcome=ContactOutcome.IN_PROGRESS, media=0)
     session.add(contact)
-    session.flush()
     count_new_contact(session, channel)
     return contact
 
@@ -96,7 +100,9 @@ def priority_for(need: Need | None, child: bool) -> CasePriority:
 def _new_reference(session: Session) -> str:
     while True:
         reference = "HL-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
-        if session.scalar(REFERENCE_TAKEN, {"reference": reference}) is None:
+        with session.no_autoflush:
+            taken = session.scalar(REFERENCE_TAKEN, {"reference": reference})
+        if taken is None:
             return reference
 
 
@@ -109,10 +115,15 @@ def open_case(session: Session, contact: Contact, organisation_id: int) -> Case:
     if contact.case_id is not None:
         return session.get_one(Case, contact.case_id)
     priority = priority_for(contact.need, contact.child)
-    case = session.scalars(OPEN_CASE, {"pseudonym": contact.caller_pseudonym,
-                                       "organisation": organisation_id}).one_or_none()
+    # Nothing the step has pending can change the answer (no case of this caller's is
+    # pending), so it is not flushed first: the case, the contact and the rest of the step
+    # are written together, later.
+    with session.no_autoflush:
+        case = session.scalars(OPEN_CASE, {"pseudonym": contact.caller_pseudonym,
+                                           "organisation": organisation_id}).one_or_none()
     if case is None:
-        case = Case(reference=_new_reference(session), organisation_id=organisation_id,
+        case = Case(id=uuid.uuid4(), reference=_new_reference(session),
+                    organisation_id=organisation_id,
                     caller_pseudonym=contact.caller_pseudonym, priority=priority,
                     caller_country=contact.caller_country, language=contact.language,
                     need=contact.need, child=contact.child, channel=contact.channel,
@@ -124,7 +135,6 @@ def open_case(session: Session, contact: Contact, organisation_id: int) -> Case:
         if priority.rank < case.priority.rank:
             case.priority = priority
     case.child = case.child or contact.child
-    session.flush()
     contact.case_id = case.id
     if created:
         bus.publish(session, bus.QueueEvent(organisation_id, bus.EventKind.CASE_CREATED,

@@ -93,14 +93,20 @@ def start(session: Session, contact: Contact, previous: Conversation | None, *,
     """A new conversation on the contact's channel (``app.pipeline.contact`` made it),
     remembering an opt-out of the caller's ``previous`` (``latest``) one they have not yet
     revoked; the contact's ``line`` is the hotline address written to, which its replies
-    leave from."""
+    leave from.
+
+    Not flushed here: it is written with the step's next flush, with its contact and
+    first message, so every field the step may read is given here. Its contact's row goes
+    first in that flush: with no relationship between them, SQLAlchemy writes mappers in
+    the order of their names (``app.cases`` before ``app.messaging``); PostgreSQL checks
+    the foreign key at once, so the tests on it would catch another order."""
     conversation = Conversation(
-        channel=contact.channel, caller_pseudonym=contact.caller_pseudonym,
+        id=uuid.uuid4(), channel=contact.channel, caller_pseudonym=contact.caller_pseudonym,
         caller_country=contact.caller_country, line=contact.line,
         state=ConversationState.LANGUAGE, contact_id=contact.id, created_at=now,
-        last_inbound_at=now, opted_out_at=previous.opted_out_at if previous else None)
+        last_inbound_at=now, opted_out_at=previous.opted_out_at if previous else None,
+        child=False, unanswered=0)
     session.add(conversation)
-    session.flush()
     return conversation
 
 
