@@ -105,12 +105,12 @@ def country(channel: Channel, address: str, provider_country: str | None,
 
 def contact(session: Session, *, channel: Channel, provider_id: str, pseudonym: str,
             country: str | None, line: str | None, at: datetime) -> Contact:
-    """The contact record of this call or message: found by its provider id (a retry), or
-    new."""
-    record = cases.start_contact(session, sid=provider_id, channel=channel,
-                                 pseudonym=pseudonym, country=country, at=at, line=line)
-    record.line = line  # a retry's record as well; unchanged, it costs no statement
-    return record
+    """A new contact record for this message. Not looked for first: a retry of one already
+    recorded fails on its unique provider id, in the transaction that would have stored
+    the webhook's reply, and is given the reply stored the first time
+    (``app.webhooks.replies``)."""
+    return cases.new_contact(session, sid=provider_id, channel=channel, pseudonym=pseudonym,
+                             country=country, at=at, line=line)
 
 
 # --- 4. language -----------------------------------------------------------------------
