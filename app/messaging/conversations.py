@@ -48,8 +48,11 @@ LATEST = (select(Conversation).where(Conversation.caller_pseudonym == bindparam(
           .order_by(Conversation.created_at.desc()).limit(1))
 ENDED = (ConversationState.ERASED, ConversationState.CLOSED)
 CURRENT = LATEST.where(Conversation.state.not_in(ENDED))
-# The one in progress first (false sorts before true on both databases), else the latest.
-CURRENT_OR_LATEST = (select(Conversation)
+# The one in progress first (false sorts before true on both databases), else the latest;
+# with its contact and case, which a step of the dialogue reads next.
+CURRENT_OR_LATEST = (select(Conversation, Contact, Case)
+                     .join(Contact, Contact.id == Conversation.contact_id)
+                     .outerjoin(Case, Case.id == Conversation.case_id)
                      .where(Conversation.caller_pseudonym == bindparam("pseudonym"),
                             Conversation.channel == bindparam("channel"))
                      .order_by(Conversation.state.in_(ENDED), Conversation.created_at.desc())
@@ -62,12 +65,20 @@ def current(session: Session, pseudonym: str, channel: Channel) -> Conversation 
                            ).one_or_none()
 
 
-def current_or_latest(session: Session, pseudonym: str, channel: Channel
-                      ) -> Conversation | None:
+@dataclass(frozen=True)
+class Found:
+    conversation: Conversation
+    contact: Contact
+    case: Case | None
+
+
+def current_or_latest(session: Session, pseudonym: str, channel: Channel) -> Found | None:
     """The caller's conversation in progress on this channel; if none, their latest one
-    (whose opt-out a new conversation keeps): both in one question."""
-    return session.scalars(CURRENT_OR_LATEST, {"pseudonym": pseudonym, "channel": channel}
-                           ).one_or_none()
+    (whose opt-out a new conversation keeps): both in one question, with the
+    conversation's contact and case."""
+    row = session.execute(CURRENT_OR_LATEST, {"pseudonym": pseudonym, "channel": channel}
+                          ).one_or_none()
+    return None if row is None else Found(*row)
 
 
 def latest(session: Session, pseudonym: str, channel: Channel) -> Conversation | None:

@@ -13,7 +13,6 @@ Every reply goes out as ``conversations.for_channel`` renders it (by SMS in GSM-
 wherever the language allows), and is stored exactly as sent.
 """
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,27 +46,13 @@ class Turn:
     directory: Directory
     now: datetime
     conversation: Conversation
+    contact: Contact  # the conversation's contact record (its first message's)
     text: str
     line_languages: tuple[str, ...] = ()  # offered first: the sender's number said nothing
     media: int = 0
     language_hint: str | None = None  # the language of their app, where the channel says
     # Sent ahead of the reply, each its own SMS: the information line's messages.
     information: list[str] = field(default_factory=list)
-    # Held here once read: the session keeps only a weak reference to an unchanged row,
-    # so asked for again after it was dropped, it would read the row again.
-    loaded_contact: Contact | None = None
-    case: Case | None = None
-
-    @property
-    def contact(self) -> Contact:
-        """The contact record of the conversation (its first message's)."""
-        if self.loaded_contact is None:
-            # Read by its key, which nothing pending can change: the conversation's and
-            # message's changes wait for the step's next flush instead of one of their own.
-            with self.session.no_autoflush:
-                self.loaded_contact = self.session.get_one(Contact,
-                                                           self.conversation.contact_id)
-        return self.loaded_contact
 
     @property
     def language(self) -> str:
@@ -97,20 +82,20 @@ def handle(session: Session, settings: Settings, directory: Directory,
         return _refuse(session, block, inbound, now)
     own_country = pipeline.own_country(inbound.channel, inbound.address, inbound.country)
     dialled = directory.line(inbound.line) if own_country is None else None
-    conversation, contact = _conversation(
+    conversation, contact, case = _conversation(
         session, inbound, pseudonym, own_country or (dialled.country if dialled else None), now)
     conversations.remember_number(conversation, settings, inbound.reply_to or inbound.address,
                                   now)
     conversations.record(session, conversation, settings, direction=Direction.IN,
                          author=Author.CALLER, body=inbound.text, now=now,
                          sid=inbound.provider_id)
-    turn = Turn(session, settings, directory, now, conversation, inbound.text,
+    turn = Turn(session, settings, directory, now, conversation, contact, inbound.text,
                 dialled.languages if dialled else (), media=inbound.media,
-                language_hint=inbound.language_hint, loaded_contact=contact)
+                language_hint=inbound.language_hint)
     if inbound.media:
         turn.contact.media += inbound.media
-    if conversation.case_id is not None:  # a new case is announced when it opens
-        turn.case = _announce(session, conversation.case_id)
+    if case is not None:  # a new case is announced when it opens
+        _announce(session, case)
     reply = _respond(turn, keyword)
     replies = [conversations.outgoing(conversation, body)
                for body in [*turn.information, *_messages(reply)]]
@@ -119,16 +104,18 @@ def handle(session: Session, settings: Settings, directory: Directory,
 
 
 def _conversation(session: Session, inbound: pipeline.Inbound, pseudonym: str,
-                  country: str | None, now: datetime) -> tuple[Conversation, Contact | None]:
-    """The person's conversation on this channel, or a new one with its contact record
-    (``country``: theirs, else the dialled line's), and that new contact."""
+                  country: str | None, now: datetime
+                  ) -> tuple[Conversation, Contact, Case | None]:
+    """The person's conversation on this channel with its contact and case, or a new one
+    with its contact record (``country``: theirs, else the dialled line's)."""
     last = conversations.current_or_latest(session, pseudonym, inbound.channel)
-    if last is not None and last.state.active:
-        return last, None
+    if last is not None and last.conversation.state.active:
+        return last.conversation, last.contact, last.case
     contact = pipeline.contact(session, channel=inbound.channel,
                                provider_id=inbound.provider_id, pseudonym=pseudonym,
                                country=country, line=inbound.line, at=now)
-    return conversations.start(session, contact, last, now=now), contact
+    previous = last.conversation if last is not None else None
+    return conversations.start(session, contact, previous, now=now), contact, None
 
 
 def _keep_replies(turn: Turn, replies: list[str], reply_later: bool) -> None:
@@ -154,14 +141,11 @@ def _refuse(session: Session, block: CallerBlock, inbound: pipeline.Inbound, now
     return [conversations.for_channel(refused, inbound.channel, None)] if refused else []
 
 
-def _announce(session: Session, case_id: uuid.UUID) -> Case:
+def _announce(session: Session, case: Case) -> None:
     """Tell the case's open console pages that the caller wrote (the event says which
     case, never what)."""
-    with session.no_autoflush:  # by its key: the message's row can wait for the next flush
-        case = session.get_one(Case, case_id)
     bus.publish(session, bus.QueueEvent(case.organisation_id, bus.EventKind.MESSAGE_INBOUND,
                                         case.id, case.reference))
-    return case
 
 
 def reply_without_database(inbound: pipeline.Inbound, settings: Settings,
